@@ -1,0 +1,73 @@
+"""mytorch: a NumPy re-implementation of PyTorch's core (Tensor, autograd, nn, optim).
+
+``import mytorch as torch`` in an MNIST-style training script and it runs unchanged on the CPU.
+"""
+from mytorch import _dtype
+from mytorch._dtype import (dtype, float32, float64, float16, int64, int32, int16, int8, uint8,
+                            get_default_dtype)
+from mytorch._threads import get_num_threads, set_num_threads
+from mytorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from mytorch.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                              linspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
+                              randn, randn_like, randperm, tensor, zeros, zeros_like)
+from mytorch.device import device
+from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise_not, cat, clamp, clip,
+                         clone, concat, concatenate, div, divide, eq, equal, exp, flatten, floor_divide, ge, greater, greater_equal, gt, isfinite, isnan, le, less,
+                         less_equal, log, logical_and, logical_not, lt, matmul, max, maximum, mean, min,
+                         minimum, mm, mul, multiply, ne, neg, negative, not_equal, permute, pow, relu,
+                         remainder, repeat, reshape, rsqrt, sigmoid, sqrt, squeeze, stack, std, sub,
+                         subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where)
+from mytorch.random import Generator, default_generator, initial_seed, manual_seed, seed
+from mytorch.tensor import Size, Tensor
+
+float = float32  # noqa: A001  (torch's aliases; they shadow the builtins inside this module only)
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+bool = _dtype.bool_  # noqa: A001
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def softmax(input, dim, dtype=None):
+    from mytorch.nn import functional
+    return functional.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    from mytorch.nn import functional
+    return functional.log_softmax(input, dim, dtype=dtype)
+
+
+class cuda:
+    """No CUDA here: ``mytorch.cuda.is_available()`` is False, as on a CPU-only torch."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        pass
+
+    manual_seed_all = manual_seed
+
+
+class accelerator:
+    @staticmethod
+    def is_available():
+        return False

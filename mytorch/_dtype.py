@@ -1,0 +1,101 @@
+"""dtypes as torch names them, and torch's type-promotion rules (not NumPy's)."""
+import numpy as np
+
+__all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool_",
+           "get_default_dtype", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
+
+
+class dtype:
+    """A torch-style dtype: a named wrapper around one NumPy dtype (singletons, compared by identity)."""
+
+    __slots__ = ("name", "np", "is_floating_point", "itemsize", "_category")
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = category == 2
+        self._category = category  # 0 bool, 1 integer, 2 floating: torch promotes across categories upward
+
+    def __repr__(self):
+        return f"mytorch.{self.name}"
+
+    def __reduce__(self):
+        return (from_numpy_dtype, (self.np,))
+
+
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+float16 = dtype("float16", np.float16, 2)
+int64 = dtype("int64", np.int64, 1)
+int32 = dtype("int32", np.int32, 1)
+int16 = dtype("int16", np.int16, 1)
+int8 = dtype("int8", np.int8, 1)
+uint8 = dtype("uint8", np.uint8, 1)
+bool_ = dtype("bool", np.bool_, 0)
+
+_BY_NUMPY = {d.np: d for d in (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)}
+_PY_TYPES = {float: float64, int: int64, bool: bool_}  # torch maps Python's own types this way
+
+
+def get_default_dtype():
+    return float32
+
+
+def from_numpy_dtype(np_dtype):
+    try:
+        return _BY_NUMPY[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(f"mytorch has no dtype for NumPy dtype {np.dtype(np_dtype)}; "
+                        f"supported: {', '.join(str(k) for k in _BY_NUMPY)}") from None
+
+
+def to_numpy_dtype(d):
+    """Accepts a mytorch dtype, a NumPy dtype or type, or Python's float/int/bool."""
+    if isinstance(d, dtype):
+        return d.np
+    if d in _PY_TYPES:
+        return _PY_TYPES[d].np
+    return from_numpy_dtype(d).np
+
+
+def _scalar_dtype(x):
+    """The dtype a Python number takes when it stands alone (torch's 'wrapped number')."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool_
+    if isinstance(x, (int, np.integer)):
+        return int64
+    if isinstance(x, (float, np.floating)):
+        return float32
+    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+def _promote(dtypes):
+    """Promotion inside one priority tier: the highest category wins, then NumPy's rule within it."""
+    top = max(d._category for d in dtypes)
+    out = None
+    for d in dtypes:
+        if d._category == top:
+            out = d.np if out is None else np.promote_types(out, d.np)
+    return _BY_NUMPY[out]
+
+
+def result_type(*operands):
+    """torch.result_type: dimensioned tensors outrank 0-d tensors, which outrank Python numbers,
+    except that a lower tier of a higher category (bool < int < float) lifts the result to
+    that category. So float32 tensor + 2.0 or + a 0-d float64 tensor stays float32, and
+    int64 tensor + 2.5 is float32 (the default dtype)."""
+    tiers = ([], [], [])
+    for x in operands:
+        if hasattr(x, "_data"):
+            tiers[0 if x._data.ndim else 1].append(from_numpy_dtype(x._data.dtype))
+        else:
+            tiers[2].append(_scalar_dtype(x))
+    result = None
+    for tier in tiers:
+        if not tier:
+            continue
+        d = _promote(tier)
+        if result is None or d._category > result._category:
+            result = d
+    return result

@@ -1,0 +1,1030 @@
+"""Differentiable primitives (one Function each) and the functions built from them.
+
+Each primitive's forward and backward work on ndarrays. A backward returns the gradient for
+each input *at the broadcast shape*; the engine (autograd.backward) sums it back to the input's
+shape and dtype. Backwards never write into the incoming gradient (it may be shared).
+Non-primitive ops (sub of scalars, var, std, stack of views, ...) are compositions and get their
+gradient for free.
+"""
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from mytorch import _dtype
+from mytorch._dtype import result_type, to_numpy_dtype
+from mytorch.autograd import Function, grad_mode
+from mytorch.tensor import Tensor, _wrap_dim
+
+_FLOAT = _dtype.float32  # the default dtype
+return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
+
+
+# ---------------------------------------------------------------------------- helpers
+def _tensor(x, dt):
+    """x as a Tensor of dtype ``dt`` (a Python number becomes a 0-d constant)."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._make(np.asarray(x, dtype=dt.np))
+
+
+def _broadcast_error(a_shape, b_shape):
+    """torch's wording for shapes that do not broadcast, or None when they do."""
+    ndim = max(len(a_shape), len(b_shape))
+    a = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
+    for d, (m, n) in enumerate(zip(a, b)):
+        if m != n and m != 1 and n != 1:
+            return (f"The size of tensor a ({m}) must match the size of tensor b ({n}) "
+                    f"at non-singleton dimension {d}")
+    return None
+
+
+def _binary(cls, a, b, float_result=False):
+    dt = result_type(a, b)
+    if float_result and not dt.is_floating_point:
+        dt = _FLOAT
+    a, b = _tensor(a, dt), _tensor(b, dt)
+    try:
+        return cls.apply(a, b, dtype=dt.np)
+    except ValueError:
+        msg = _broadcast_error(a._data.shape, b._data.shape)
+        if msg is None:
+            raise
+        raise RuntimeError(msg) from None
+
+
+def _float_input(x, opname):
+    """Input of a transcendental op: integer tensors compute in the default float dtype, as in torch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{opname}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    return x if x.dtype.is_floating_point else to_dtype(x, _FLOAT)
+
+
+def _dims(dim, ndim):
+    """A dim argument (None, int, or tuple) as a tuple of non-negative axes, or None for all."""
+    if dim is None or ndim == 0:
+        if dim is not None:
+            for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+                _wrap_dim(d, 0)
+        return None
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 0:
+            return None  # torch: dim=() reduces everything
+        axes = tuple(_wrap_dim(d, ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+        return axes
+    return (_wrap_dim(dim, ndim),)
+
+
+def _keep(g, shape, axes):
+    """A reduced gradient reshaped so it broadcasts against the input's ``shape``."""
+    if axes is None:
+        return g.reshape((1,) * len(shape))
+    return np.expand_dims(g, axes) if g.ndim != len(shape) else g
+
+
+# ---------------------------------------------------------------------------- elementwise binary
+class Add(Function):
+    def forward(self, a, b, dtype):
+        return np.add(a, b, dtype=dtype)
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b, dtype):
+        return np.subtract(a, b, dtype=dtype)
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    def forward(self, a, b, dtype):
+        self.a, self.b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+        return np.multiply(self.a, self.b)
+
+    def backward(self, g):
+        return g * self.b, g * self.a
+
+
+class Div(Function):
+    def forward(self, a, b, dtype):
+        self.b = b.astype(dtype, copy=False)
+        self.out = np.true_divide(a, b, dtype=dtype)
+        return self.out
+
+    def backward(self, g):
+        ga = g / self.b
+        return ga, -ga * self.out
+
+
+class Pow(Function):
+    """tensor ** tensor."""
+
+    def forward(self, a, b, dtype):
+        a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+        if a.dtype.kind in "iu" and np.any(b < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        self.a, self.b = a, b
+        self.out = np.power(a, b)
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = g * b * np.power(a, b - 1)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # NOTE: d(a**b)/db at a == 0 is taken as 0 for b >= 0, torch's convention.
+                gb = np.where((a == 0) & (b >= 0), 0, g * self.out * np.log(a))
+        return ga, gb
+
+
+class PowScalar(Function):
+    """tensor ** python number."""
+
+    def forward(self, a, exponent, dtype):
+        a = a.astype(dtype, copy=False)
+        if a.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        self.a, self.p = a, exponent
+        return np.power(a, a.dtype.type(exponent))
+
+    def backward(self, g):
+        if self.p == 0:
+            return np.zeros_like(g)
+        return g * self.p * np.power(self.a, self.a.dtype.type(self.p - 1))
+
+
+class Maximum(Function):
+    def forward(self, a, b, dtype):
+        self.a, self.b = a, b
+        return np.maximum(a, b, dtype=dtype)
+
+    def backward(self, g):
+        # NOTE: ties split the gradient evenly between both inputs, as torch does.
+        return _split_ties(g, self.a > self.b, self.a == self.b)
+
+
+class Minimum(Function):
+    def forward(self, a, b, dtype):
+        self.a, self.b = a, b
+        return np.minimum(a, b, dtype=dtype)
+
+    def backward(self, g):
+        return _split_ties(g, self.a < self.b, self.a == self.b)
+
+
+def _split_ties(g, a_wins, tie):
+    share = a_wins + 0.5 * tie
+    return g * share.astype(g.dtype), g * (1 - share).astype(g.dtype)
+
+
+# ---------------------------------------------------------------------------- elementwise unary
+class Neg(Function):
+    def forward(self, a):
+        return np.negative(a)
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = np.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return np.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = np.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return np.abs(a)
+
+    def backward(self, g):
+        return g * np.sign(self.a)  # sign(0) = 0: torch's subgradient at the kink
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = np.tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 - self.out * self.out)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        # 0.5 * (1 + tanh(x / 2)) is exact sigmoid without exp overflow for large |x|.
+        self.out = a.dtype.type(0.5) * (1 + np.tanh(a * a.dtype.type(0.5)))
+        return self.out
+
+    def backward(self, g):
+        return g * self.out * (1 - self.out)
+
+
+class Relu(Function):
+    def forward(self, a):
+        self.mask = a > 0
+        return np.where(self.mask, a, a.dtype.type(0))
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Clamp(Function):
+    def forward(self, a, lo, hi):
+        out = a
+        if lo is not None:
+            out = np.maximum(out, a.dtype.type(lo))
+        if hi is not None:
+            out = np.minimum(out, a.dtype.type(hi))
+        # NOTE: the gradient passes at the bounds themselves (lo <= a <= hi), as in torch.
+        self.mask = np.ones(a.shape, bool) if lo is None else a >= lo
+        if hi is not None:
+            self.mask &= a <= hi
+        return out
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class ToDtype(Function):
+    def forward(self, a, dtype):
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g  # the engine casts back to the input's dtype
+
+
+class Clone(Function):
+    def forward(self, a):
+        return np.array(a, copy=True, order="C")
+
+    def backward(self, g):
+        return g
+
+
+# ---------------------------------------------------------------------------- reductions
+class Sum(Function):
+    def forward(self, a, axes, keepdim):
+        self.shape, self.axes = a.shape, axes
+        return np.sum(a, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return np.broadcast_to(_keep(g, self.shape, self.axes), self.shape)
+
+
+class Mean(Function):
+    def forward(self, a, axes, keepdim):
+        self.shape, self.axes = a.shape, axes
+        return np.mean(a, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        n = np.prod([self.shape[i] for i in self.axes]) if self.axes is not None else np.prod(self.shape)
+        g = _keep(g, self.shape, self.axes) / g.dtype.type(max(n, 1))
+        return np.broadcast_to(g, self.shape)
+
+
+class Amax(Function):
+    """max/min over dims with ties sharing the gradient evenly (torch's amax/amin and max())."""
+
+    def forward(self, a, axes, keepdim, largest):
+        if a.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0")
+        out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
+        self.a, self.axes, self.out_keep = a, axes, out
+        return out if keepdim else (out.reshape(()) if axes is None else np.squeeze(out, axes))
+
+    def backward(self, g):
+        hit = self.a == self.out_keep
+        count = hit.sum(axis=self.axes, keepdims=True)
+        return _keep(g, self.a.shape, self.axes) * hit / count.astype(g.dtype)
+
+
+class TakeAlongDim(Function):
+    """Values at given indices along one dim (max(dim)/min(dim)): the gradient goes to that index."""
+
+    def forward(self, a, index, dim, keepdim):
+        self.shape, self.index, self.dim = a.shape, index, dim
+        out = np.take_along_axis(a, index, axis=dim)
+        return out if keepdim else np.squeeze(out, dim)
+
+    def backward(self, g):
+        full = np.zeros(self.shape, g.dtype)
+        np.put_along_axis(full, self.index, _keep(g, self.shape, (self.dim,)), axis=self.dim)
+        return full
+
+
+# ---------------------------------------------------------------------------- linear algebra
+class Matmul(Function):
+    def forward(self, a, b, dtype):
+        a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+        self.a, self.b = a, b
+        return np.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b, g * a
+        A = a[None, :] if a.ndim == 1 else a
+        B = b[:, None] if b.ndim == 1 else b
+        G = g
+        if a.ndim == 1:
+            G = np.expand_dims(G, -2)
+        if b.ndim == 1:
+            G = np.expand_dims(G, -1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = np.matmul(G, np.swapaxes(B, -1, -2))
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
+        if self.needs_input_grad[1]:
+            gb = np.matmul(np.swapaxes(A, -1, -2), G)
+            if b.ndim == 1:
+                gb = gb[..., 0]
+        return ga, gb
+
+
+def _check_matmul(a, b):
+    sa, sb = a.shape, b.shape
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        if sa[0] != sb[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] "
+                               f"to have the same number of elements, but got {sa[0]} and {sb[0]} elements respectively")
+        return
+    k_b = sb[0] if b.ndim == 1 else sb[-2]
+    if sa[-1] != k_b:
+        if a.ndim <= 2 and b.ndim <= 2:
+            fa = "x".join(map(str, sa if a.ndim == 2 else (1,) + tuple(sa)))
+            fb = "x".join(map(str, sb if b.ndim == 2 else tuple(sb) + (1,)))
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({fa} and {fb})")
+        raise RuntimeError(f"matmul: the last dimension of input ({list(sa)}) must match the "
+                           f"second-to-last dimension of other ({list(sb)})")
+    if a.ndim > 2 and b.ndim > 2:
+        msg = _broadcast_error(sa[:-2], sb[:-2])
+        if msg:
+            raise RuntimeError(f"matmul batch dimensions of {list(sa)} and {list(sb)} do not broadcast: {msg}")
+
+
+# ---------------------------------------------------------------------------- shape
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    def forward(self, a, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return np.transpose(a, dims)
+
+    def backward(self, g):
+        return np.transpose(g, self.inverse)
+
+
+class Expand(Function):
+    def forward(self, a, shape):
+        return np.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return g  # the engine sums back to the input's shape
+
+
+class Repeat(Function):
+    def forward(self, a, reps):
+        self.padded = (1,) * (len(reps) - a.ndim) + a.shape
+        self.reps = reps
+        return np.tile(a, reps)
+
+    def backward(self, g):
+        split = [n for pair in zip(self.reps, self.padded) for n in pair]
+        return g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+
+
+class GetItem(Function):
+    def forward(self, a, index):
+        self.shape, self.index = a.shape, index
+        self.accumulate = _has_int_array(index)
+        return a[index]
+
+    def backward(self, g):
+        full = np.zeros(self.shape, g.dtype)
+        if self.accumulate:
+            np.add.at(full, self.index, g)  # repeated indices accumulate
+        else:
+            full[self.index] = g
+        return full
+
+
+def _has_int_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind != "b" for p in parts)
+
+
+def _convert_index(index):
+    """Tensors and lists inside an index become ndarrays NumPy understands."""
+    def one(i):
+        if isinstance(i, Tensor):
+            return i._data
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+    if isinstance(index, tuple):
+        return tuple(one(i) for i in index)
+    return one(index)
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim, dtype):
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        self.dim = dim
+        return np.concatenate(arrays, axis=dim, dtype=dtype)
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.dim))
+
+
+class Stack(Function):
+    def forward(self, *arrays, dim, dtype):
+        self.dim, self.n = dim, len(arrays)
+        return np.stack(arrays, axis=dim, dtype=dtype)
+
+    def backward(self, g):
+        return tuple(np.take(g, i, axis=self.dim) for i in range(self.n))
+
+
+class Where(Function):
+    def forward(self, a, b, cond, dtype):
+        self.cond = cond
+        return np.where(cond, a, b).astype(dtype, copy=False)
+
+    def backward(self, g):
+        zero = g.dtype.type(0)
+        return np.where(self.cond, g, zero), np.where(self.cond, zero, g)
+
+
+# ============================================================================ public functions
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, input, other)
+
+
+def sub(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Sub, input, other)
+
+
+def rsub(input, other):
+    return _binary(Sub, other, input)
+
+
+def mul(input, other):
+    return _binary(Mul, input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _binary(Div, input, other, float_result=True)
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    result = div(input, other).detach()
+    rounded = np.floor(result._data) if rounding_mode == "floor" else np.trunc(result._data)
+    dt = result_type(input, other)
+    return Tensor._make(rounded.astype(dt.np))
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    dt = result_type(input, other)
+    a, b = _tensor(input, dt), _tensor(other, dt)
+    return Tensor._make(np.remainder(a._data, b._data).astype(dt.np))
+
+
+def pow(input, exponent):
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        dt = result_type(input, exponent)
+        return PowScalar.apply(input, exponent=exponent, dtype=dt.np)
+    return _binary(Pow, input, exponent)
+
+
+def maximum(input, other):
+    return _binary(Maximum, input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, input, other)
+
+
+def neg(input):
+    if input.dtype is _dtype.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def exp(input):
+    return Exp.apply(_float_input(input, "exp"))
+
+
+def log(input):
+    return Log.apply(_float_input(input, "log"))
+
+
+def sqrt(input):
+    return Sqrt.apply(_float_input(input, "sqrt"))
+
+
+def rsqrt(input):
+    return pow(sqrt(input), -1)
+
+
+def tanh(input):
+    return Tanh.apply(_float_input(input, "tanh"))
+
+
+def sigmoid(input):
+    return Sigmoid.apply(_float_input(input, "sigmoid"))
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def to_dtype(input, dtype):
+    np_dtype = to_numpy_dtype(dtype)
+    if input._data.dtype == np_dtype:
+        return input
+    if input._requires_grad and grad_mode.enabled and np_dtype.kind != "f":
+        return Tensor._make(input._data.astype(np_dtype))  # integer results leave the graph
+    return ToDtype.apply(input, dtype=np_dtype)
+
+
+def clone(input):
+    return Clone.apply(input)
+
+
+def contiguous(input):
+    return Clone.apply(input)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    elif not input.dtype.is_floating_point:
+        input = to_dtype(input, _dtype.int64)  # torch sums bool and integer tensors as int64
+    return Sum.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = to_dtype(input, dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
+                           f"point or complex dtype. Got: {input.dtype}")
+    return Mean.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim)
+
+
+def _max_or_min(input, dim, keepdim, other, largest):
+    if isinstance(dim, Tensor) and other is None:
+        other, dim = dim, None
+    if other is not None:
+        return maximum(input, other) if largest else minimum(input, other)
+    if dim is None:
+        return Amax.apply(input, axes=None, keepdim=False, largest=largest)
+    d = _wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        idx = np.zeros((), np.int64)
+        values = input
+    else:
+        idx = np.expand_dims((np.argmax if largest else np.argmin)(input._data, axis=d), d)
+        values = TakeAlongDim.apply(input, index=idx, dim=d, keepdim=keepdim)
+        if not keepdim:
+            idx = np.squeeze(idx, d)
+    cls = return_types_max if largest else return_types_min
+    return cls(values, Tensor._make(idx.astype(np.int64)))
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """max(input) -> the largest value; max(input, dim, keepdim) -> (values, indices);
+    max(input, other) -> elementwise maximum."""
+    return _max_or_min(input, dim, keepdim, other, True)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    return _max_or_min(input, dim, keepdim, other, False)
+
+
+def amax(input, dim=(), keepdim=False):
+    return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=True)
+
+
+def amin(input, dim=(), keepdim=False):
+    return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=False)
+
+
+def _arg(fn, input, dim, keepdim):
+    if dim is None:
+        out = fn(input._data.reshape(-1))
+        if keepdim:
+            out = np.reshape(out, (1,) * input.ndim)
+    else:
+        out = fn(input._data, axis=_wrap_dim(dim, input.ndim), keepdims=keepdim)
+    return Tensor._make(np.asarray(out, dtype=np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+def var(input, dim=None, *, correction=None, keepdim=False, unbiased=None):
+    if unbiased is not None and correction is not None:
+        raise ValueError("var(): pass either unbiased or correction, not both")
+    correction = 1 if correction is None and unbiased is None else (
+        correction if correction is not None else int(unbiased))
+    axes = _dims(dim, input.ndim)
+    n = input.numel() if axes is None else int(np.prod([input.shape[a] for a in axes]))
+    centred = input - mean(input, dim=axes, keepdim=True)
+    return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, *, correction=None, keepdim=False, unbiased=None):
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+
+
+def matmul(input, other):
+    _check_matmul(input, other)
+    return _binary(Matmul, input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: both arguments must be 2D, got {input.ndim}D and {mat2.ndim}D")
+    return matmul(input, mat2)
+
+
+def _resolve_shape(shape, numel):
+    """Fills in one -1 and checks the element count, with torch's message."""
+    shape = tuple(int(s) for s in shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"invalid shape dimension {min(shape)}")
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if unknown and known != 0 and numel % known == 0:
+        shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
+    elif unknown or known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+def reshape(input, *shape):
+    shape = _resolve_shape(_shape_args(shape), input._data.size)
+    if shape == input._data.shape:
+        return input
+    return Reshape.apply(input, shape=shape)
+
+
+view = reshape
+
+
+def view_as(input, other):
+    return reshape(input, other.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s, e = _wrap_dim(start_dim, input.ndim), _wrap_dim(end_dim, input.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    return reshape(input, shape[:s] + (-1 if input.numel() else 0,) + shape[e + 1:])
+
+
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        axes = _dims(dim, input.ndim) or ()
+        new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
+    return reshape(input, new)
+
+
+def unsqueeze(input, dim):
+    d = _wrap_dim(dim, input.ndim + 1)
+    shape = input.shape
+    return reshape(input, shape[:d] + (1,) + shape[d:])
+
+
+def permute(input, *dims):
+    dims = tuple(_wrap_dim(d, input.ndim) for d in _shape_args(dims))
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute(): number of dims don't match: the tensor has {input.ndim} dims "
+                           f"but {len(dims)} were given ({list(dims)})")
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input, dim0, dim1):
+    dims = list(range(input.ndim))
+    a, b = _wrap_dim(dim0, input.ndim), _wrap_dim(dim1, input.ndim)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+def t(input):
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                           f"to the number of dimensions in the tensor ({input.ndim})")
+    lead = len(sizes) - input.ndim
+    shape = []
+    for i, s in enumerate(sizes):
+        old = input.shape[i - lead] if i >= lead else None
+        if s == -1:
+            if old is None:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            s = old
+        if old is not None and old != 1 and old != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({old}) "
+                               f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(input.shape)}")
+        shape.append(int(s))
+    return Expand.apply(input, shape=tuple(shape))
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def repeat(input, *sizes):
+    sizes = tuple(int(s) for s in _shape_args(sizes))
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           f"dimensions of tensor (got {len(sizes)} for a {input.ndim}-D tensor)")
+    return Repeat.apply(input, reps=sizes)
+
+
+def getitem(input, index):
+    index = _convert_index(index)
+    try:
+        return GetItem.apply(input, index=index)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {list(input.shape)})") from None
+
+
+def _common(tensors, opname):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{opname}(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{opname}(): expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
+    return tensors, result_type(*tensors)
+
+
+def cat(tensors, dim=0):
+    tensors, dt = _common(tensors, "cat")
+    ref = tensors[0]
+    d = _wrap_dim(dim, ref.ndim)
+    for i, x in enumerate(tensors):
+        if x.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {x.ndim}")
+        for j in range(ref.ndim):
+            if j != d and x.shape[j] != ref.shape[j]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[j]} but got size {x.shape[j]} for tensor number {i} in the list.")
+    return Cat.apply(*tensors, dim=d, dtype=dt.np)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors, dt = _common(tensors, "stack")
+    for i, x in enumerate(tensors):
+        if x.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                               f"at entry 0 and {list(x.shape)} at entry {i}")
+    return Stack.apply(*tensors, dim=_wrap_dim(dim, tensors[0].ndim + 1), dtype=dt.np)
+
+
+def where(condition, input, other):
+    if condition.dtype is not _dtype.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+    dt = result_type(input, other)
+    a, b = _tensor(input, dt), _tensor(other, dt)
+    for x in (a, b):
+        msg = _broadcast_error(condition.shape, x.shape)
+        if msg:
+            raise RuntimeError(msg)
+    return Where.apply(a, b, cond=condition._data, dtype=dt.np)
+
+
+# ---------------------------------------------------------------------------- comparisons
+def _compare(ufunc):
+    def compare(input, other):
+        dt = result_type(input, other)
+        a, b = _tensor(input, dt), _tensor(other, dt)
+        msg = _broadcast_error(a.shape, b.shape)
+        if msg:
+            raise RuntimeError(msg)
+        return Tensor._make(ufunc(a._data.astype(dt.np, copy=False), b._data.astype(dt.np, copy=False)))
+    compare.__name__ = ufunc.__name__
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(u) for u in (np.equal, np.not_equal, np.less, np.less_equal,
+                                                   np.greater, np.greater_equal))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(input, other):
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input._data))
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input._data))
+
+
+def logical_not(input):
+    return Tensor._make(np.logical_not(input._data))
+
+
+def _bitwise(ufunc, name):
+    def op(input, other):
+        dt = result_type(input, other)
+        if dt.is_floating_point:
+            raise RuntimeError(f"\"{name}\" not implemented for '{dt.name}'")
+        a, b = _tensor(input, dt), _tensor(other, dt)
+        return Tensor._make(ufunc(a._data, b._data).astype(dt.np, copy=False))
+    return op
+
+
+logical_and = _bitwise(np.logical_and, "logical_and")
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input):
+    if input.dtype.is_floating_point:
+        raise RuntimeError(f"\"bitwise_not\" not implemented for '{input.dtype.name}'")
+    return Tensor._make(np.invert(input._data))
+
+
+# ---------------------------------------------------------------------------- in place
+def _check_inplace(t):
+    if grad_mode.enabled and t._requires_grad:
+        if t.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not "
+                           "supported by mytorch; use the out-of-place op")
+
+
+def _inplace_operand(t, other, cast_ok):
+    """``other`` as an array that broadcasts to t's shape; without ``cast_ok``, a result of a higher
+    dtype category than t (float into an integer tensor) is refused, as torch refuses it."""
+    _check_inplace(t)
+    if not cast_ok:
+        dt = result_type(t, other)
+        if dt._category > t.dtype._category:
+            raise RuntimeError(f"result type {dt.name} can't be cast to the desired output type {t.dtype.name}")
+    value = other._data if isinstance(other, Tensor) else np.asarray(other)
+    if _broadcast_error(value.shape, t.shape) or np.broadcast_shapes(value.shape, t.shape) != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"of the input's {list(t.shape)} and the other operand's {list(value.shape)}")
+    return value
+
+
+def _inplace(ufunc):
+    def op(self, other, *, alpha=1):
+        value = _inplace_operand(self, other, cast_ok=False)
+        if alpha != 1:
+            value = np.multiply(value, alpha)
+        ufunc(self._data, value, out=self._data, casting="unsafe")
+        return self
+    return op
+
+
+add_, sub_, mul_, div_ = (_inplace(u) for u in (np.add, np.subtract, np.multiply, np.true_divide))
+
+
+def zero_(self):
+    _check_inplace(self)
+    self._data[...] = 0
+    return self
+
+
+def fill_(self, value):
+    _check_inplace(self)
+    self._data[...] = value._data if isinstance(value, Tensor) else value
+    return self
+
+
+def copy_(self, src):
+    self._data[...] = _inplace_operand(self, src, cast_ok=True)
+    return self
+
+
+def clamp_(self, min=None, max=None):
+    _check_inplace(self)
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    np.clip(self._data, min, max, out=self._data)
+    return self
+
+
+def setitem(self, index, value):
+    _check_inplace(self)
+    self._data[_convert_index(index)] = value._data if isinstance(value, Tensor) else value
