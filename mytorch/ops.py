@@ -31,7 +31,7 @@ def _tensor(x, dt):
 
 def _broadcast_error(a_shape, b_shape):
     """torch's wording for shapes that do not broadcast, or None when they do."""
-    ndim = max(len(a_shape), len(b_shape))
+    ndim = builtins.max(len(a_shape), len(b_shape))
     a = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
     b = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
     for d, (m, n) in enumerate(zip(a, b)):
@@ -89,7 +89,7 @@ def _keep(g, shape, axes):
 # ---------------------------------------------------------------------------- elementwise binary
 class Add(Function):
     def forward(self, a, b, dtype):
-        return np.add(a, b, dtype=dtype)
+        return np.add(a, b, dtype=dtype, casting="unsafe")
 
     def backward(self, g):
         return g, g
@@ -97,7 +97,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b, dtype):
-        return np.subtract(a, b, dtype=dtype)
+        return np.subtract(a, b, dtype=dtype, casting="unsafe")
 
     def backward(self, g):
         return g, -g
@@ -115,7 +115,7 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b, dtype):
         self.b = b.astype(dtype, copy=False)
-        self.out = np.true_divide(a, b, dtype=dtype)
+        self.out = np.true_divide(a, b, dtype=dtype, casting="unsafe")
         return self.out
 
     def backward(self, g):
@@ -165,7 +165,7 @@ class PowScalar(Function):
 class Maximum(Function):
     def forward(self, a, b, dtype):
         self.a, self.b = a, b
-        return np.maximum(a, b, dtype=dtype)
+        return np.maximum(a, b, dtype=dtype, casting="unsafe")
 
     def backward(self, g):
         # NOTE: ties split the gradient evenly between both inputs, as torch does.
@@ -175,7 +175,7 @@ class Maximum(Function):
 class Minimum(Function):
     def forward(self, a, b, dtype):
         self.a, self.b = a, b
-        return np.minimum(a, b, dtype=dtype)
+        return np.minimum(a, b, dtype=dtype, casting="unsafe")
 
     def backward(self, g):
         return _split_ties(g, self.a < self.b, self.a == self.b)
@@ -309,7 +309,7 @@ class Mean(Function):
 
     def backward(self, g):
         n = np.prod([self.shape[i] for i in self.axes]) if self.axes is not None else np.prod(self.shape)
-        g = _keep(g, self.shape, self.axes) / g.dtype.type(max(n, 1))
+        g = _keep(g, self.shape, self.axes) / g.dtype.type(builtins.max(n, 1))
         return np.broadcast_to(g, self.shape)
 
 
@@ -733,7 +733,7 @@ def _resolve_shape(shape, numel):
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
     if any(s < -1 for s in shape):
-        raise RuntimeError(f"invalid shape dimension {min(shape)}")
+        raise RuntimeError(f"invalid shape dimension {builtins.min(shape)}")
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if unknown and known != 0 and numel % known == 0:
         shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]

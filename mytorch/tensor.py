@@ -313,7 +313,8 @@ def _format_array(a):
             fmt = lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)  # noqa: E731
         fmt_map = {"float_kind": lambda v: fmt(v).replace("inf", "inf")}
     elif a.dtype.kind == "b":
-        fmt_map = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if not a.all() else 4  # torch right-aligns True under False
+        fmt_map = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
         fmt_map = None
     if a.ndim == 0:

@@ -1,0 +1,14 @@
+import os
+import sys
+
+import pytest
+
+# The tests import the repository's own packages even before `pip install -e .`.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+try:
+    import torch
+except ImportError:  # torch is an optional oracle: tests that need it skip cleanly
+    torch = None
+
+requires_torch = pytest.mark.skipif(torch is None, reason="torch is not installed (optional test oracle)")
