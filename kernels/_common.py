@@ -1,0 +1,88 @@
+"""Argument normalisation and output-size arithmetic shared by every implementation.
+
+Notation (used in every kernels module):
+    N batch, C input channels, H, W input height/width, F output channels (filters),
+    G groups (C and F divisible by G), KH, KW kernel size, SH, SW stride, PH, PW padding,
+    DH, DW dilation, OH, OW output height/width, L = N * OH * OW columns, K = C/G * KH * KW rows.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+ConvGeometry = namedtuple("ConvGeometry", "N C H W F G KH KW SH SW PH PW DH DW OH OW")
+PoolGeometry = namedtuple("PoolGeometry", "N C H W KH KW SH SW PH PW OH OW")
+
+
+def pair(value, name):
+    """An int or a pair of ints as a pair (torch's _pair)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def conv_out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv_geometry(x_shape, w_shape, stride, padding, dilation, groups):
+    N, C, H, W = x_shape
+    F, Cg, KH, KW = w_shape
+    SH, SW = pair(stride, "stride")
+    PH, PW = pair(padding, "padding")
+    DH, DW = pair(dilation, "dilation")
+    G = int(groups)
+    OH, OW = conv_out(H, KH, SH, PH, DH), conv_out(W, KW, SW, PW, DW)
+    return ConvGeometry(N, C, H, W, F, G, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
+
+
+def pool_geometry(x_shape, kernel_size, stride, padding):
+    N, C, H, W = x_shape
+    KH, KW = pair(kernel_size, "kernel_size")
+    SH, SW = pair(kernel_size if stride is None or stride == () else stride, "stride")
+    PH, PW = pair(padding, "padding")
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    return PoolGeometry(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
+
+
+def pad(x, PH, PW, value=0.0):
+    """x (N, C, H, W) with PH rows and PW columns of ``value`` on each side (no copy when 0)."""
+    if PH == 0 and PW == 0:
+        return x
+    out = np.full(x.shape[:2] + (x.shape[2] + 2 * PH, x.shape[3] + 2 * PW), value, x.dtype)
+    out[:, :, PH:PH + x.shape[2], PW:PW + x.shape[3]] = x
+    return out
+
+
+def first_valid_offset(out_size, stride, padding):
+    """Per output row (or column): the first window offset that lies inside the unpadded input.
+    Max pooling starts every window there, so an all -inf window reports an in-bounds index."""
+    return np.maximum(padding - np.arange(out_size) * stride, 0)
+
+
+class _Budget:
+    """Upper bound on one im2col column buffer; larger batches are processed in chunks."""
+
+    bytes = 256 * 2 ** 20
+
+
+budget = _Budget()
+
+
+def set_memory_budget(nbytes):
+    """Caps the im2col column buffer at ``nbytes`` (default 256 MiB)."""
+    nbytes = int(nbytes)
+    if nbytes < 2 ** 20:
+        raise ValueError(f"memory budget must be at least 1 MiB, got {nbytes} bytes")
+    budget.bytes = nbytes
+
+
+def get_memory_budget():
+    return budget.bytes
+
+
+def batch_chunks(N, bytes_per_sample):
+    """Slices of the batch whose column buffers each fit the budget (at least one sample each)."""
+    step = max(1, min(N, budget.bytes // max(bytes_per_sample, 1)))
+    return [slice(i, min(i + step, N)) for i in range(0, N, step)]

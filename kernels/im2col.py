@@ -1,0 +1,141 @@
+"""The ``numpy`` implementation: im2col through stride tricks, one GEMM, col2im by slice-adds.
+
+Columns are laid out (C*KH*KW, N*OH*OW) so that each copy's innermost axis (OW) is contiguous;
+measured, this halves the time of the (N*OH*OW, C*KH*KW) layout. col2im adds KH*KW strided
+slices (np.add.at would be slower than the reference loops). Pooling walks the KH*KW window
+offsets as strided slices of the whole batch. Shapes use the notation of kernels/_common.py.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from kernels._common import batch_chunks, conv_geometry, first_valid_offset, pad, pair, pool_geometry
+
+__all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
+           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
+
+
+def _geometry(shape, kernel_size, stride, padding, dilation):
+    KH, KW = pair(kernel_size, "kernel_size")
+    return conv_geometry(shape, (1, shape[1], KH, KW), stride, padding, dilation, 1)
+
+
+def _patches(x, g):
+    """A (C, KH, KW, N, OH, OW) view of the padded input: entry [c, kh, kw, n, oh, ow] is the input
+    pixel that kernel tap (kh, kw) of channel c sees at output pixel (n, oh, ow)."""
+    xp = pad(x, g.PH, g.PW)
+    sN, sC, sH, sW = xp.strides
+    return as_strided(xp, shape=(g.C, g.KH, g.KW, g.N, g.OH, g.OW),
+                      strides=(sC, sH * g.DH, sW * g.DW, sN, sH * g.SH, sW * g.SW), writeable=False)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    g = _geometry(x.shape, kernel_size, stride, padding, dilation)
+    cols = np.empty((g.C * g.KH * g.KW, g.N * g.OH * g.OW), x.dtype)
+    np.copyto(cols.reshape(g.C, g.KH, g.KW, g.N, g.OH, g.OW), _patches(x, g))
+    return cols
+
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    g = _geometry(x_shape, kernel_size, stride, padding, dilation)
+    # Channel-major accumulator, so every slice-add lines up with a (C, N, OH, OW) block of cols.
+    acc = np.zeros((g.C, g.N, g.H + 2 * g.PH, g.W + 2 * g.PW), cols.dtype)
+    blocks = cols.reshape(g.C, g.KH, g.KW, g.N, g.OH, g.OW)
+    for kh in range(g.KH):
+        rows = slice(kh * g.DH, kh * g.DH + g.SH * (g.OH - 1) + 1, g.SH)
+        for kw in range(g.KW):
+            columns = slice(kw * g.DW, kw * g.DW + g.SW * (g.OW - 1) + 1, g.SW)
+            acc[:, :, rows, columns] += blocks[:, kh, kw]
+    return np.ascontiguousarray(acc[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W].transpose(1, 0, 2, 3))
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
+    K = weight.shape[1] * g.KH * g.KW
+    w = weight.reshape(g.G, g.F // g.G, K)
+    y = np.empty((g.N, g.F, g.OH, g.OW), x.dtype)
+    for part in batch_chunks(g.N, g.C * g.KH * g.KW * g.OH * g.OW * x.itemsize):
+        cols = im2col(x[part], (g.KH, g.KW), stride, padding, dilation)
+        out = np.matmul(w, cols.reshape(g.G, K, -1))  # (G, F/G, n*OH*OW): one GEMM per group
+        y[part] = out.reshape(g.F, -1, g.OH, g.OW).transpose(1, 0, 2, 3)
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                    needs=(True, True, True)):
+    g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
+    Fg, K = g.F // g.G, weight.shape[1] * g.KH * g.KW
+    w = weight.reshape(g.G, Fg, K)
+    dx = np.empty_like(x) if needs[0] else None
+    dw = np.zeros((g.G, Fg, K), weight.dtype) if needs[1] else None
+    if needs[0] or needs[1]:
+        for part in batch_chunks(g.N, g.C * g.KH * g.KW * g.OH * g.OW * x.itemsize):
+            dy = grad_out[part].transpose(1, 0, 2, 3).reshape(g.G, Fg, -1)
+            if needs[1]:
+                cols = im2col(x[part], (g.KH, g.KW), stride, padding, dilation).reshape(g.G, K, -1)
+                # cols @ dy^T beats dy @ cols^T here (the long L axis is the contiguous one in both).
+                dw += np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1)
+            if needs[0]:
+                dcols = np.matmul(w.transpose(0, 2, 1), dy)  # (G, K, n*OH*OW)
+                dx[part] = col2im(dcols.reshape(g.G * K, -1), x[part].shape, (g.KH, g.KW),
+                                  stride, padding, dilation)
+    db = grad_out.sum(axis=(0, 2, 3)) if needs[2] else None
+    return dx, (dw.reshape(weight.shape) if needs[1] else None), db
+
+
+def _window_slices(g):
+    """(kh, kw, view-slices) for each window offset, in row-major order."""
+    for kh in range(g.KH):
+        rows = slice(kh, kh + g.SH * (g.OH - 1) + 1, g.SH)
+        for kw in range(g.KW):
+            yield kh, kw, (slice(None), slice(None), rows, slice(kw, kw + g.SW * (g.OW - 1) + 1, g.SW))
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """(y, indices) with torch's CPU rule: first maximum in row-major window order, NaN wins (last
+    NaN), an all -inf window reports its first in-bounds element."""
+    g = pool_geometry(x.shape, kernel_size, stride, padding)
+    xp = pad(x, g.PH, g.PW, -np.inf)
+    best = np.full((g.N, g.C, g.OH, g.OW), -np.inf, x.dtype)
+    kh0 = first_valid_offset(g.OH, g.SH, g.PH)
+    kw0 = first_valid_offset(g.OW, g.SW, g.PW)
+    offset = np.empty(best.shape, np.int32)  # winning window offset kh * KW + kw
+    offset[...] = kh0[:, None] * g.KW + kw0[None, :]
+    take = np.empty(best.shape, bool)
+    for kh, kw, view in _window_slices(g):
+        v = xp[view]
+        np.greater(v, best, out=take)
+        take |= np.isnan(v)  # padding is -inf, so it never wins a strict comparison
+        np.copyto(best, v, where=take)
+        np.copyto(offset, kh * g.KW + kw, where=take)
+    h = (np.arange(g.OH) * g.SH - g.PH)[:, None] + offset // g.KW
+    w = (np.arange(g.OW) * g.SW - g.PW)[None, :] + offset % g.KW
+    return best, (h * g.W + w).astype(np.int64)
+
+
+def max_pool2d_backward(grad_out, indices, x_shape):
+    N, C, H, W = x_shape
+    flat = indices.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * (H * W))[:, None]
+    # bincount sums repeated indices (overlapping windows) in one vectorized pass.
+    dx = np.bincount(flat.ravel(), weights=grad_out.ravel(), minlength=N * C * H * W)
+    return dx.astype(grad_out.dtype, copy=False).reshape(x_shape)
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    g = pool_geometry(x.shape, kernel_size, stride, padding)
+    xp = pad(x, g.PH, g.PW)
+    y = np.zeros((g.N, g.C, g.OH, g.OW), x.dtype)
+    for _, _, view in _window_slices(g):
+        y += xp[view]
+    y *= x.dtype.type(1.0 / (g.KH * g.KW))
+    return y
+
+
+def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
+    g = pool_geometry(x_shape, kernel_size, stride, padding)
+    dxp = np.zeros((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), grad_out.dtype)
+    share = grad_out * grad_out.dtype.type(1.0 / (g.KH * g.KW))
+    for _, _, view in _window_slices(g):
+        dxp[view] += share
+    return np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W])

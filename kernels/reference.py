@@ -1,0 +1,145 @@
+"""The per-pixel loops of the original report, made correct: the oracle, never the default.
+
+Convolution is one tensordot per output pixel (and group); pooling is one loop over output
+pixels. Every other implementation is tested against these. Slow is fine; clear is the point.
+Shapes use the notation of kernels/_common.py.
+"""
+import numpy as np
+
+from kernels._common import conv_geometry, pad, pair, pool_geometry
+
+__all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
+           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
+
+
+def _window(g, oh, ow):
+    """Row and column slices of output pixel (oh, ow)'s receptive field in the padded input."""
+    h0, w0 = oh * g.SH, ow * g.SW
+    return (slice(h0, h0 + g.DH * (g.KH - 1) + 1, g.DH),
+            slice(w0, w0 + g.DW * (g.KW - 1) + 1, g.DW))
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Columns (C*KH*KW, N*OH*OW): column n*OH*OW + oh*OW + ow is pixel (n, oh, ow)'s patch."""
+    KH, KW = pair(kernel_size, "kernel_size")
+    g = conv_geometry(x.shape, (1, x.shape[1], KH, KW), stride, padding, dilation, 1)
+    xp = pad(x, g.PH, g.PW)
+    cols = np.empty((g.C * KH * KW, g.N, g.OH, g.OW), x.dtype)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            rows, columns = _window(g, oh, ow)
+            patch = xp[:, :, rows, columns]  # (N, C, KH, KW)
+            cols[:, :, oh, ow] = patch.reshape(g.N, -1).T
+    return cols.reshape(g.C * KH * KW, -1)
+
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """The adjoint of im2col: every column's entries added back to the pixels they came from."""
+    KH, KW = pair(kernel_size, "kernel_size")
+    g = conv_geometry(x_shape, (1, x_shape[1], KH, KW), stride, padding, dilation, 1)
+    xp = np.zeros((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), cols.dtype)
+    cols = cols.reshape(g.C, KH, KW, g.N, g.OH, g.OW)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            rows, columns = _window(g, oh, ow)
+            xp[:, :, rows, columns] += cols[:, :, :, :, oh, ow].transpose(3, 0, 1, 2)
+    return np.ascontiguousarray(xp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W])
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """y (N, F, OH, OW) = cross-correlation of x (N, C, H, W) with weight (F, C/G, KH, KW) + bias."""
+    g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
+    xp = pad(x, g.PH, g.PW)
+    Cg, Fg = g.C // g.G, g.F // g.G
+    y = np.zeros((g.N, g.F, g.OH, g.OW), x.dtype)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            rows, columns = _window(g, oh, ow)
+            for grp in range(g.G):
+                patch = xp[:, grp * Cg:(grp + 1) * Cg, rows, columns]
+                w = weight[grp * Fg:(grp + 1) * Fg]
+                y[:, grp * Fg:(grp + 1) * Fg, oh, ow] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                    needs=(True, True, True)):
+    """(dx, dweight, dbias) for conv2d_forward; an entry is None where ``needs`` says False."""
+    g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
+    xp = pad(x, g.PH, g.PW)
+    Cg, Fg = g.C // g.G, g.F // g.G
+    dxp = np.zeros_like(xp) if needs[0] else None
+    dw = np.zeros_like(weight) if needs[1] else None
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            rows, columns = _window(g, oh, ow)
+            for grp in range(g.G):
+                dy = grad_out[:, grp * Fg:(grp + 1) * Fg, oh, ow]  # (N, Fg)
+                chans = slice(grp * Cg, (grp + 1) * Cg)
+                if needs[0]:
+                    dxp[:, chans, rows, columns] += np.tensordot(dy, weight[grp * Fg:(grp + 1) * Fg], axes=([1], [0]))
+                if needs[1]:
+                    dw[grp * Fg:(grp + 1) * Fg] += np.tensordot(dy, xp[:, chans, rows, columns], axes=([0], [0]))
+    dx = np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]) if needs[0] else None
+    db = grad_out.sum(axis=(0, 2, 3)) if needs[2] else None
+    return dx, dw, db
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """(y, indices): indices are flat positions h * W + w in each unpadded H x W plane.
+
+    The rule is torch's CPU loop: start at the window's first in-bounds element with value -inf,
+    move to every later element that is greater or NaN. Ties keep the first maximum in row-major
+    order, NaN wins (the last NaN's index), an all -inf window reports its first element."""
+    g = pool_geometry(x.shape, kernel_size, stride, padding)
+    y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
+    indices = np.empty((g.N, g.C, g.OH, g.OW), np.int64)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            h0, w0 = oh * g.SH - g.PH, ow * g.SW - g.PW
+            hs, ws = max(h0, 0), max(w0, 0)
+            best = np.full((g.N, g.C), -np.inf, x.dtype)
+            best_idx = np.full((g.N, g.C), hs * g.W + ws, np.int64)
+            for h in range(hs, min(h0 + g.KH, g.H)):
+                for w in range(ws, min(w0 + g.KW, g.W)):
+                    v = x[:, :, h, w]
+                    take = (v > best) | np.isnan(v)
+                    best = np.where(take, v, best)
+                    best_idx = np.where(take, h * g.W + w, best_idx)
+            y[:, :, oh, ow], indices[:, :, oh, ow] = best, best_idx
+    return y, indices
+
+
+def max_pool2d_backward(grad_out, indices, x_shape):
+    """Routes each output's gradient to the input element its index names (summing repeats)."""
+    N, C, H, W = x_shape
+    dx = np.zeros((N * C, H * W), grad_out.dtype)
+    planes = np.arange(N * C)
+    flat_dy, flat_idx = grad_out.reshape(N * C, -1), indices.reshape(N * C, -1)
+    for j in range(flat_idx.shape[1]):  # one output pixel at a time; windows may overlap
+        dx[planes, flat_idx[:, j]] += flat_dy[:, j]
+    return dx.reshape(x_shape)
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """Window means; padding counts as zeros in the divisor KH*KW (torch's count_include_pad=True)."""
+    g = pool_geometry(x.shape, kernel_size, stride, padding)
+    xp = pad(x, g.PH, g.PW)
+    y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            window = xp[:, :, oh * g.SH:oh * g.SH + g.KH, ow * g.SW:ow * g.SW + g.KW]
+            y[:, :, oh, ow] = window.sum(axis=(2, 3)) / (g.KH * g.KW)
+    return y
+
+
+def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
+    g = pool_geometry(x_shape, kernel_size, stride, padding)
+    dxp = np.zeros((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), grad_out.dtype)
+    share = grad_out / grad_out.dtype.type(g.KH * g.KW)
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            dxp[:, :, oh * g.SH:oh * g.SH + g.KH, ow * g.SW:ow * g.SW + g.KW] += share[:, :, oh, ow, None, None]
+    return np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W])
