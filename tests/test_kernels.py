@@ -1,0 +1,229 @@
+"""Every kernels implementation against the reference loops (and torch where installed).
+
+Tolerances: float64 results must agree to 1e-10 relative to the output's scale (the
+implementations differ only in summation order, ~1e-16 per term); float32 to 2e-5 of the scale
+(a K-term float32 dot product has rounding error ~sqrt(K) * 6e-8; K <= 200 here).
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kernels
+from conftest import requires_torch, torch
+from helpers import scaled_error
+
+REF = kernels.load("reference")
+FAST = [kernels.load("numpy"), kernels.load("numba")]
+TOL = {np.float64: 1e-10, np.float32: 2e-5}
+
+
+@st.composite
+def conv_cases(draw):
+    G = draw(st.sampled_from([1, 1, 2, 3]))
+    C = G * draw(st.integers(1, 3))
+    F = G * draw(st.integers(1, 3))
+    KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    DH, DW = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    H = draw(st.integers(max(1, DH * (KH - 1) + 1 - 2 * PH), 9))
+    W = draw(st.integers(max(1, DW * (KW - 1) + 1 - 2 * PW), 9))
+    N = draw(st.integers(1, 3))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    bias = draw(st.booleans())
+    return dict(shape=(N, C, H, W), weight=(F, C // G, KH, KW), stride=(SH, SW), padding=(PH, PW),
+                dilation=(DH, DW), groups=G, dtype=dtype, bias=bias)
+
+
+def _conv_inputs(case, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(case["shape"]).astype(case["dtype"])
+    w = rng.standard_normal(case["weight"]).astype(case["dtype"])
+    b = rng.standard_normal(case["weight"][0]).astype(case["dtype"]) if case["bias"] else None
+    return x, w, b
+
+
+def _args(case):
+    return case["stride"], case["padding"], case["dilation"], case["groups"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases())
+def test_conv2d_forward_and_backward_match_reference(case):
+    x, w, b = _conv_inputs(case)
+    tol = TOL[case["dtype"]]
+    y_ref = REF.conv2d_forward(x, w, b, *_args(case))
+    dy = np.random.default_rng(1).standard_normal(y_ref.shape).astype(case["dtype"])
+    grads_ref = REF.conv2d_backward(dy, x, w, *_args(case))
+    for impl in FAST:
+        y = impl.conv2d_forward(x, w, b, *_args(case))
+        assert y.dtype == x.dtype and scaled_error(y, y_ref) <= tol, impl.__name__
+        for name, got, want in zip("dx dw db".split(), impl.conv2d_backward(dy, x, w, *_args(case)), grads_ref):
+            assert got.dtype == x.dtype and scaled_error(got, want) <= tol, (impl.__name__, name)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=conv_cases())
+def test_im2col_matches_reference_and_col2im_is_its_adjoint(case):
+    x, _, _ = _conv_inputs(case)
+    k = case["weight"][2:]
+    args = (k, case["stride"], case["padding"], case["dilation"])
+    cols_ref = REF.im2col(x, *args)
+    c = np.random.default_rng(2).standard_normal(cols_ref.shape).astype(x.dtype)
+    back_ref = REF.col2im(c, x.shape, *args)
+    # <im2col(x), c> == <x, col2im(c)>: col2im is the exact transpose of im2col.
+    assert np.isclose(np.vdot(cols_ref, c), np.vdot(x, back_ref), rtol=TOL[case["dtype"]] * 10)
+    for impl in FAST:
+        np.testing.assert_array_equal(impl.im2col(x, *args), cols_ref)
+        assert scaled_error(impl.col2im(c, x.shape, *args), back_ref) <= TOL[case["dtype"]]
+
+
+def test_backward_computes_only_what_is_asked():
+    x, w, _ = _conv_inputs(dict(shape=(2, 3, 6, 6), weight=(4, 3, 3, 3), dtype=np.float32, bias=False))
+    dy = np.ones((2, 4, 4, 4), np.float32)
+    for impl in [REF] + FAST:
+        dx, dw, db = impl.conv2d_backward(dy, x, w, needs=(False, True, False))
+        assert dx is None and db is None and dw.shape == w.shape
+
+
+@st.composite
+def pool_cases(draw):
+    KH, KW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, KH // 2)), draw(st.integers(0, KW // 2))
+    H, W = draw(st.integers(KH, 8)), draw(st.integers(KW, 8))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), H, W)
+    return dict(shape=shape, args=((KH, KW), (SH, SW), (PH, PW)),
+                dtype=draw(st.sampled_from([np.float32, np.float64])),
+                style=draw(st.sampled_from(["random", "ties", "nan", "-inf"])))
+
+
+def _pool_input(case, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(case["shape"])
+    if case["style"] == "ties":
+        x = np.round(x)  # many equal maxima per window
+    elif case["style"] == "nan":
+        x[rng.random(x.shape) < 0.15] = np.nan
+    elif case["style"] == "-inf":
+        x[rng.random(x.shape) < 0.6] = -np.inf
+    return x.astype(case["dtype"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=pool_cases())
+def test_pooling_matches_reference_including_ties_nan_and_inf(case):
+    x = _pool_input(case)
+    y_ref, idx_ref = REF.max_pool2d_forward(x, *case["args"])
+    dy = np.random.default_rng(3).standard_normal(y_ref.shape).astype(x.dtype)
+    dx_ref = REF.max_pool2d_backward(dy, idx_ref, x.shape)
+    for impl in FAST:
+        y, idx = impl.max_pool2d_forward(x, *case["args"])
+        np.testing.assert_array_equal(idx, idx_ref, err_msg=impl.__name__)
+        np.testing.assert_array_equal(y, y_ref)
+        assert y.dtype == x.dtype and idx.dtype == np.int64
+        np.testing.assert_allclose(impl.max_pool2d_backward(dy, idx, x.shape), dx_ref, rtol=1e-6, atol=1e-6)
+    finite = np.nan_to_num(x, neginf=0.0)
+    a_ref = REF.avg_pool2d_forward(finite, *case["args"])
+    da_ref = REF.avg_pool2d_backward(dy, x.shape, *case["args"])
+    for impl in FAST:
+        assert scaled_error(impl.avg_pool2d_forward(finite, *case["args"]), a_ref) <= TOL[case["dtype"]]
+        assert scaled_error(impl.avg_pool2d_backward(dy, x.shape, *case["args"]), da_ref) <= TOL[case["dtype"]]
+
+
+@requires_torch
+@settings(max_examples=30, deadline=None)
+@given(case=pool_cases())
+def test_max_pool_indices_match_torch(case):
+    x = _pool_input(case)
+    (KH, KW), (SH, SW), (PH, PW) = case["args"]
+    t_y, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), (KH, KW), (SH, SW), (PH, PW),
+                                                return_indices=True)
+    y, idx = REF.max_pool2d_forward(x, *case["args"])
+    np.testing.assert_array_equal(y, t_y.numpy())
+    np.testing.assert_array_equal(idx, t_idx.numpy())
+    t_a = torch.nn.functional.avg_pool2d(torch.from_numpy(np.nan_to_num(x, neginf=0.0)), (KH, KW), (SH, SW), (PH, PW))
+    assert scaled_error(REF.avg_pool2d_forward(np.nan_to_num(x, neginf=0.0), *case["args"]), t_a.numpy()) <= TOL[case["dtype"]]
+
+
+@requires_torch
+@settings(max_examples=25, deadline=None)
+@given(case=conv_cases())
+def test_reference_conv_matches_torch(case):
+    x, w, b = _conv_inputs(case)
+    tx, tw = torch.from_numpy(x).requires_grad_(), torch.from_numpy(w).requires_grad_()
+    tb = torch.from_numpy(b).requires_grad_() if b is not None else None
+    ty = torch.nn.functional.conv2d(tx, tw, tb, *_args(case))
+    y = REF.conv2d_forward(x, w, b, *_args(case))
+    assert scaled_error(y, ty.detach().numpy()) <= TOL[case["dtype"]]
+    dy = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+    ty.backward(torch.from_numpy(dy))
+    dx, dw, db = REF.conv2d_backward(dy, x, w, *_args(case))
+    assert scaled_error(dx, tx.grad.numpy()) <= TOL[case["dtype"]]
+    assert scaled_error(dw, tw.grad.numpy()) <= TOL[case["dtype"]]
+    if b is not None:
+        assert scaled_error(db, tb.grad.numpy()) <= TOL[case["dtype"]]
+
+
+def test_numba_routines_give_the_same_results_with_the_jit_off():
+    """NUMBA_DISABLE_JIT=1 runs the same routines as Python; both must agree (on a tiny case)."""
+    script = textwrap.dedent("""
+        import numpy as np, kernels
+        nb = kernels.load("numba")
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2, 3, 6, 5)); w = rng.standard_normal((4, 3, 3, 2)); b = np.ones(4)
+        w_big = rng.standard_normal((2, 3, 8, 8))
+        out = [nb.conv2d_forward(x, w, b, 2, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 3, 3)), x, w, 2, 1, 1, 1),
+               nb.conv2d_forward(x, w_big, None, 1, 3, 1, 1), *nb.conv2d_backward(np.ones((2, 2, 5, 4)), x, w_big, 1, 3, 1, 1)[:2],
+               *nb.max_pool2d_forward(x, 2, 1, 1), nb.avg_pool2d_forward(x, 3, 2, 1),
+               nb.avg_pool2d_backward(np.ones((2, 3, 3, 3)), x.shape, 3, 2, 1)]
+        np.savez(__import__("sys").argv[1], *out)
+    """)
+    results = []
+    for jit_off in ("1", "0"):
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"mytorch_jit_{jit_off}_{os.getpid()}.npz")
+        env = dict(os.environ, NUMBA_DISABLE_JIT=jit_off)
+        subprocess.run([sys.executable, "-c", script, path], check=True, env=env,
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with np.load(path) as f:
+            results.append([f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))])
+        os.remove(path)
+    # One conv above takes the direct routine (K = 3*3*2), the other im2col (K = 3*8*8).
+    assert 3 * 3 * 2 <= kernels.load("numba").DIRECT_MAX_K < 3 * 8 * 8
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_memory_stays_flat_past_the_budget():
+    """Peak memory of a large-K conv grows with the batch only through input/output, not columns."""
+    nb = kernels.load("numba")
+    previous = kernels.get_memory_budget()
+    kernels.set_memory_budget(8 * 2 ** 20)
+    try:
+        w = np.ones((8, 32, 3, 3), np.float32)
+        peaks = {}
+        for N in (16, 64):
+            x = np.ones((N, 32, 32, 32), np.float32)
+            nb.conv2d_forward(x, w, None, 1, 1)  # warm the workspace
+            tracemalloc.start()
+            nb.conv2d_forward(x, w, None, 1, 1)
+            peaks[N] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        cols_per_sample = 32 * 9 * 32 * 32 * 4  # 1.2 MB: unbounded, 64 samples would add 75 MB
+        out_per_sample = 8 * 32 * 32 * 4
+        assert peaks[64] - peaks[16] <= 48 * out_per_sample + 4 * 2 ** 20
+        assert peaks[64] < 64 * cols_per_sample / 4
+    finally:
+        kernels.set_memory_budget(previous)
+
+
+def test_unknown_implementation_lists_the_choices():
+    with pytest.raises(ValueError, match="choose one of"):
+        kernels.load("cuda")
