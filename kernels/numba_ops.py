@@ -1,32 +1,38 @@
-"""The ``numba`` implementation: @njit(cache=True) routines, parallel over the batch.
+"""The ``numba`` implementation: @njit(cache=True, nogil=True) routines, parallel over the batch.
+
+Parallelism comes from kernels/_threads.py: the batch is split into one slice per thread, and each
+thread runs the serial nogil routines below and a single-threaded GEMM on its own slice, so no
+thread pool spins against another (see that module for the measurements).
 
 - im2col/col2im fills that read and write whole output rows through slice views (LLVM vectorizes
   those; a signed offset index such as ``row[ow + d]`` stopped it and halved the speed), then one
   NumPy GEMM, as in the numpy implementation.
-- A direct convolution where K = C/G*KH*KW is too small to feed a GEMM well (LeNet's layers):
-  forward and backward loop over taps with long contiguous inner loops, bias fused, and dW
-  accumulated per sample, then reduced, so threads never share an output.
+- A direct stride-1 convolution where K = C/G*KH*KW is too small to feed a GEMM well (LeNet's
+  layers): every tap is one long contiguous multiply-add over a padded-width ("wide") plane,
+  bias fused, and dW accumulated per thread, then reduced, so threads never share an output.
 - Pooling with the argmax taken in the window loop.
 
 Every routine also runs as plain Python under NUMBA_DISABLE_JIT=1 (the tests compare the two).
 Shapes use the notation of kernels/_common.py.
 """
-import numpy as np
-from numba import njit, prange
+import threading
 
-from kernels._common import batch_chunks, conv_geometry, pad, pair, pool_geometry
+import numpy as np
+from numba import njit
+
+from kernels._common import budget, conv_geometry, pad, pair, pool_geometry
+from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "DIRECT_MAX_K"]
 
 # Direct convolution when K = C/G*KH*KW is at most this (chosen from benchmarks/profile_conv.py).
-DIRECT_MAX_K = 160
+DIRECT_MAX_K = 64
 
 _jit = njit(cache=True, nogil=True)
-_pjit = njit(cache=True, nogil=True, parallel=True)
 # Reassociation lets LLVM vectorize the dW dot products; the result differs from the reference
 # only in summation order.
-_pjit_reassoc = njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract", "nsz"})
+_jit_reassoc = njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
 
 
 @_jit
@@ -41,54 +47,53 @@ def _valid_range(out_size, in_size, stride, pad_, offset):
 
 
 # ---------------------------------------------------------------------------- im2col / col2im
-@_pjit
+@_jit
 def _im2col_fill(x, cols, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+    """cols[(c*KH + kh)*KW + kw, (n*OH + oh)*OW + ow] = x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]
+    (0 outside the input). Plain indexed loops: rows are short (OW), so per-row slice views cost more
+    than they save."""
     N, C, H, W = x.shape
-    rows = C * KH * KW
-    for job in prange(rows * N):
-        r, n = job // N, job % N
-        c, kh, kw = r // (KH * KW), (r // KW) % KH, r % KW
-        lo, hi = _valid_range(OW, W, SW, PW, kw * DW)
-        iw0 = lo * SW - PW + kw * DW
-        base = n * OH * OW
-        for oh in range(OH):
-            dst = cols[r, base + oh * OW: base + (oh + 1) * OW]
-            ih = oh * SH - PH + kh * DH
-            if ih < 0 or ih >= H:
-                dst[:] = 0
-                continue
-            dst[:lo] = 0
-            dst[hi:] = 0
-            if hi > lo:
-                src = x[n, c, ih, iw0: iw0 + (hi - lo - 1) * SW + 1: SW]
-                inner = dst[lo:hi]
-                for i in range(hi - lo):
-                    inner[i] = src[i]
-
-
-@_pjit
-def _col2im_add(cols, dx, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
-    N, C, H, W = dx.shape
-    for job in prange(N * C):
-        n, c = job // C, job % C
-        plane = dx[n, c]
-        plane[:, :] = 0
-        base = n * OH * OW
+    for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
-                r = (c * KH + kh) * KW + kw
+                row = cols[(c * KH + kh) * KW + kw]
                 lo, hi = _valid_range(OW, W, SW, PW, kw * DW)
-                if hi <= lo:
-                    continue
-                iw0 = lo * SW - PW + kw * DW
-                for oh in range(OH):
-                    ih = oh * SH - PH + kh * DH
-                    if ih < 0 or ih >= H:
-                        continue
-                    src = cols[r, base + oh * OW + lo: base + oh * OW + hi]
-                    dst = plane[ih, iw0: iw0 + (hi - lo - 1) * SW + 1: SW]
-                    for i in range(hi - lo):
-                        dst[i] += src[i]
+                shift = kw * DW - PW
+                for n in range(N):
+                    for oh in range(OH):
+                        o = (n * OH + oh) * OW
+                        ih = oh * SH - PH + kh * DH
+                        if ih < 0 or ih >= H:
+                            for ow in range(OW):
+                                row[o + ow] = 0
+                            continue
+                        for ow in range(lo):
+                            row[o + ow] = 0
+                        for ow in range(lo, hi):
+                            row[o + ow] = x[n, c, ih, ow * SW + shift]
+                        for ow in range(hi, OW):
+                            row[o + ow] = 0
+
+
+@_jit
+def _col2im_add(cols, dx, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+    """dx = 0, then every column entry added back to the pixel im2col took it from."""
+    N, C, H, W = dx.shape
+    dx[...] = 0
+    for c in range(C):
+        for kh in range(KH):
+            for kw in range(KW):
+                row = cols[(c * KH + kh) * KW + kw]
+                lo, hi = _valid_range(OW, W, SW, PW, kw * DW)
+                shift = kw * DW - PW
+                for n in range(N):
+                    for oh in range(OH):
+                        ih = oh * SH - PH + kh * DH
+                        if ih < 0 or ih >= H:
+                            continue
+                        o = (n * OH + oh) * OW
+                        for ow in range(lo, hi):
+                            dx[n, c, ih, ow * SW + shift] += row[o + ow]
 
 
 def _geometry(shape, kernel_size, stride, padding, dilation):
@@ -100,179 +105,228 @@ def _fill_args(g):
     return g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW
 
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, out=None):
+def _parts(N, bytes_per_sample=0):
+    """Slices of the batch: one per thread, smaller where a slice's scratch would exceed its
+    share of the memory budget."""
+    threads = get_num_threads()
+    step = -(-N // threads)
+    if bytes_per_sample:
+        step = max(1, min(step, budget.bytes // threads // bytes_per_sample))
+    return [slice(i, min(i + step, N)) for i in range(0, N, step)]
+
+
+def _columns(part, OH, OW):
+    return slice(part.start * OH * OW, part.stop * OH * OW)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     g = _geometry(x.shape, kernel_size, stride, padding, dilation)
-    shape = (g.C * g.KH * g.KW, g.N * g.OH * g.OW)
-    cols = np.empty(shape, x.dtype) if out is None else out.reshape(shape)
-    _im2col_fill(np.ascontiguousarray(x), cols, *_fill_args(g))
+    x = np.ascontiguousarray(x)
+    cols = np.empty((g.C * g.KH * g.KW, g.N * g.OH * g.OW), x.dtype)
+    run_parallel(lambda p: _im2col_fill(x[p], cols[:, _columns(p, g.OH, g.OW)], *_fill_args(g)), _parts(g.N))
     return cols
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
     g = _geometry(x_shape, kernel_size, stride, padding, dilation)
     dx = np.empty(x_shape, cols.dtype)
-    _col2im_add(np.ascontiguousarray(cols), dx, *_fill_args(g))
+    run_parallel(lambda p: _col2im_add(cols[:, _columns(p, g.OH, g.OW)], dx[p], *_fill_args(g)), _parts(g.N))
     return dx
 
 
-class _Workspace:
-    """One reusable scratch buffer per role: fresh allocations over ~32 MB page-fault on every
-    call (about 7 ms per 75 MB here). Contents never outlive the call that fills them."""
+class _Workspace(threading.local):
+    """Reusable scratch buffers, one set per thread: fresh allocations over ~32 MB page-fault on
+    every call (about 7 ms per 75 MB here). Contents never outlive the call that fills them."""
 
     def __init__(self):
         self.buffers = {}
 
-    def get(self, role, size, dtype):
+    def get(self, role, shape, dtype):
+        size = int(np.prod(shape))
         buf = self.buffers.get((role, dtype))
         if buf is None or buf.size < size:
             buf = np.empty(size, dtype)
             self.buffers[(role, dtype)] = buf
-        return buf[:size]
+        return buf[:size].reshape(shape)
 
 
 _workspace = _Workspace()
 
 
 # ---------------------------------------------------------------------------- direct convolution
-@_pjit
-def _direct_forward(xp, w, b, y, SH, SW, DH, DW, G):
-    N, F, OH, OW = y.shape
+# Stride-1 convolution on the padded input, one output plane at a time, computed on a "wide" grid
+# whose rows are as long as the padded input's (Wp): output (oh, ow) sits at flat position
+# oh*Wp + ow, and tap (kh, kw) reads the input plane's flat position shifted by kh*DH*Wp + kw*DW.
+# Each tap is then one long contiguous multiply-add over (OH-1)*Wp + OW elements, which LLVM
+# vectorizes; the Wp - OW wasted columns per row are the price.
+
+@_jit
+def _direct_forward(xp, w, b, y, DH, DW, G):
+    N, C, Hp, Wp = xp.shape
+    F, OH, OW = y.shape[1], y.shape[2], y.shape[3]
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Fg = F // G
-    for job in prange(N * F):
-        n, f = job // F, job % F
-        c0 = (f // Fg) * Cg
-        out = y[n, f]
-        out[:, :] = b[f]
-        for c in range(Cg):
-            for kh in range(KH):
-                for kw in range(KW):
-                    wv = w[f, c, kh, kw]
-                    for oh in range(OH):
-                        src = xp[n, c0 + c, oh * SH + kh * DH, kw * DW: kw * DW + (OW - 1) * SW + 1: SW]
-                        dst = out[oh]
-                        for ow in range(OW):
-                            dst[ow] += wv * src[ow]
-
-
-@_pjit
-def _direct_backward_input(dy, w, dxp, SH, SW, DH, DW, G):
-    N, F, OH, OW = dy.shape
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    C = dxp.shape[1]
-    Fg = F // G
-    for job in prange(N * C):
-        n, ci = job // C, job % C
-        grp, c = ci // Cg, ci % Cg
-        plane = dxp[n, ci]
-        plane[:, :] = 0
-        for f in range(grp * Fg, (grp + 1) * Fg):
-            for kh in range(KH):
-                for kw in range(KW):
-                    wv = w[f, c, kh, kw]
-                    for oh in range(OH):
-                        dst = plane[oh * SH + kh * DH, kw * DW: kw * DW + (OW - 1) * SW + 1: SW]
-                        src = dy[n, f, oh]
-                        for ow in range(OW):
-                            dst[ow] += wv * src[ow]
-
-
-@_pjit_reassoc
-def _direct_backward_weight(dy, xp, dw_per_sample, SH, SW, DH, DW, G):
-    N, F, OH, OW = dy.shape
-    Cg, KH, KW = dw_per_sample.shape[2], dw_per_sample.shape[3], dw_per_sample.shape[4]
-    Fg = F // G
-    for n in prange(N):
+    Fg, L = F // G, (OH - 1) * Wp + OW
+    acc = np.empty(L, y.dtype)
+    for n in range(N):
         for f in range(F):
             c0 = (f // Fg) * Cg
+            acc[:] = b[f]
             for c in range(Cg):
+                plane = xp[n, c0 + c].reshape(-1)
                 for kh in range(KH):
                     for kw in range(KW):
-                        acc = 0.0
-                        for oh in range(OH):
-                            src = xp[n, c0 + c, oh * SH + kh * DH, kw * DW: kw * DW + (OW - 1) * SW + 1: SW]
-                            g = dy[n, f, oh]
-                            for ow in range(OW):
-                                acc += g[ow] * src[ow]
-                        dw_per_sample[n, f, c, kh, kw] = acc
+                        shifted = plane[kh * DH * Wp + kw * DW:]
+                        wv = w[f, c, kh, kw]
+                        for i in range(L):
+                            acc[i] += wv * shifted[i]
+            for oh in range(OH):
+                for ow in range(OW):
+                    y[n, f, oh, ow] = acc[oh * Wp + ow]
 
 
-def _uses_direct(weight):
-    return weight.shape[1] * weight.shape[2] * weight.shape[3] <= DIRECT_MAX_K
+@_jit
+def _spread_wide(dy_plane, g, Wp):
+    """dy (OH, OW) laid out on the wide grid (the gaps were zeroed once and stay zero)."""
+    OH, OW = dy_plane.shape
+    for oh in range(OH):
+        for ow in range(OW):
+            g[oh * Wp + ow] = dy_plane[oh, ow]
+
+
+@_jit
+def _direct_backward_input(dy, w, dxp, DH, DW, G):
+    N, C, Hp, Wp = dxp.shape
+    F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
+    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
+    Fg, L = F // G, (OH - 1) * Wp + OW
+    g = np.zeros(L, dy.dtype)
+    dxp[...] = 0
+    for n in range(N):
+        for f in range(F):
+            _spread_wide(dy[n, f], g, Wp)
+            c0 = (f // Fg) * Cg
+            for c in range(Cg):
+                plane = dxp[n, c0 + c].reshape(-1)
+                for kh in range(KH):
+                    for kw in range(KW):
+                        shifted = plane[kh * DH * Wp + kw * DW:]
+                        wv = w[f, c, kh, kw]
+                        for i in range(L):
+                            shifted[i] += wv * g[i]
+
+
+@_jit_reassoc
+def _direct_backward_weight(dy, xp, dw, DH, DW, G):
+    """dw += this slice of the batch's contribution (a dot product per tap on the wide grid)."""
+    N, C, Hp, Wp = xp.shape
+    F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
+    Cg, KH, KW = dw.shape[1], dw.shape[2], dw.shape[3]
+    Fg, L = F // G, (OH - 1) * Wp + OW
+    g = np.zeros(L, dy.dtype)
+    for n in range(N):
+        for f in range(F):
+            _spread_wide(dy[n, f], g, Wp)
+            c0 = (f // Fg) * Cg
+            for c in range(Cg):
+                plane = xp[n, c0 + c].reshape(-1)
+                for kh in range(KH):
+                    for kw in range(KW):
+                        shifted = plane[kh * DH * Wp + kw * DW:]
+                        total = 0.0
+                        for i in range(L):
+                            total += g[i] * shifted[i]
+                        dw[f, c, kh, kw] += total
+
+
+def _uses_direct(g, weight):
+    return g.SH == g.SW == 1 and weight.shape[1] * g.KH * g.KW <= DIRECT_MAX_K
 
 
 # ---------------------------------------------------------------------------- conv2d
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
-    x = np.ascontiguousarray(x)
-    weight = np.ascontiguousarray(weight)
-    if _uses_direct(weight):
-        y = np.empty((g.N, g.F, g.OH, g.OW), x.dtype)
-        b = np.zeros(g.F, x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
-        _direct_forward(pad(x, g.PH, g.PW), weight, b, y, g.SH, g.SW, g.DH, g.DW, g.G)
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    y = np.empty((g.N, g.F, g.OH, g.OW), x.dtype)
+    b = np.zeros(g.F, x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
+    if _uses_direct(g, weight):
+        xp = pad(x, g.PH, g.PW)
+
+        def direct(p):
+            _direct_forward(xp[p], weight, b, y[p], g.DH, g.DW, g.G)
+        run_parallel(direct, _parts(g.N))
         return y
     K = weight.shape[1] * g.KH * g.KW
     w = weight.reshape(g.G, g.F // g.G, K)
-    y = np.empty((g.N, g.F, g.OH, g.OW), x.dtype)
-    for part in batch_chunks(g.N, g.C * g.KH * g.KW * g.OH * g.OW * x.itemsize):
-        n = part.stop - part.start
-        cols = _workspace.get("cols", g.C * g.KH * g.KW * n * g.OH * g.OW, x.dtype)
-        cols = im2col(x[part], (g.KH, g.KW), stride, padding, dilation, out=cols)
-        out = np.matmul(w, cols.reshape(g.G, K, -1))
-        y[part] = out.reshape(g.F, n, g.OH, g.OW).transpose(1, 0, 2, 3)
-    if bias is not None:
-        y += bias.reshape(1, -1, 1, 1)
+    rows = g.C * g.KH * g.KW
+
+    def gemm(p):
+        n = p.stop - p.start
+        cols = _workspace.get("cols", (rows, n * g.OH * g.OW), x.dtype)
+        _im2col_fill(x[p], cols, *_fill_args(g))
+        out = np.matmul(w, cols.reshape(g.G, K, -1)).reshape(g.F, n, g.OH, g.OW)
+        np.add(out.transpose(1, 0, 2, 3), b.reshape(1, -1, 1, 1), out=y[p])  # NCHW + bias in one pass
+    with single_threaded_blas():
+        run_parallel(gemm, _parts(g.N, rows * g.OH * g.OW * x.itemsize))
     return y
 
 
 def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1,
                     needs=(True, True, True)):
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
-    x = np.ascontiguousarray(x)
-    weight = np.ascontiguousarray(weight)
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
     grad_out = np.ascontiguousarray(grad_out)
     db = grad_out.sum(axis=(0, 2, 3)) if needs[2] else None
-    dx = dw = None
-    if _uses_direct(weight):
-        if needs[0]:
-            dxp = np.empty((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), x.dtype)
-            _direct_backward_input(grad_out, weight, dxp, g.SH, g.SW, g.DH, g.DW, g.G)
-            dx = np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]) if g.PH or g.PW else dxp
-        if needs[1]:
-            per_sample = np.empty((g.N,) + weight.shape, x.dtype)
-            _direct_backward_weight(grad_out, pad(x, g.PH, g.PW), per_sample, g.SH, g.SW, g.DH, g.DW, g.G)
-            dw = per_sample.sum(axis=0)
-        return dx, dw, db
-    Fg, K = g.F // g.G, weight.shape[1] * g.KH * g.KW
-    w = weight.reshape(g.G, Fg, K)
-    if needs[0]:
-        dx = np.empty_like(x)
-    if needs[1]:
-        dw = np.zeros((g.G, Fg, K), weight.dtype)
-    if needs[0] or needs[1]:
-        for part in batch_chunks(g.N, g.C * g.KH * g.KW * g.OH * g.OW * x.itemsize):
-            n = part.stop - part.start
-            dy = grad_out[part].transpose(1, 0, 2, 3).reshape(g.G, Fg, -1)
-            size = g.C * g.KH * g.KW * n * g.OH * g.OW
-            if needs[1]:
-                cols = im2col(x[part], (g.KH, g.KW), stride, padding, dilation,
-                              out=_workspace.get("cols", size, x.dtype)).reshape(g.G, K, -1)
-                dw += np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1)
+    dx = np.empty_like(x) if needs[0] else None
+    if not (needs[0] or needs[1]):
+        return None, None, db
+    if _uses_direct(g, weight):
+        xp = pad(x, g.PH, g.PW)
+        padded = (g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW)
+        dxp = (dx if not (g.PH or g.PW) else np.empty(padded, x.dtype)) if needs[0] else None
+
+        def direct(p):
             if needs[0]:
-                dcols = _workspace.get("dcols", size, x.dtype).reshape(g.G, K, -1)
-                np.matmul(w.transpose(0, 2, 1), dy, out=dcols)
-                _col2im_add(dcols.reshape(g.G * K, -1), dx[part], *_fill_args(g))
+                _direct_backward_input(grad_out[p], weight, dxp[p], g.DH, g.DW, g.G)
+            if needs[1]:
+                dw = np.zeros_like(weight)  # one per thread, summed below: threads never share an output
+                _direct_backward_weight(grad_out[p], xp[p], dw, g.DH, g.DW, g.G)
+                return dw
+        dws = run_parallel(direct, _parts(g.N))
+        if needs[0] and dxp is not dx:
+            dx[...] = dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]
+        return dx, (sum(dws[1:], dws[0]) if needs[1] else None), db
+    Fg, K = g.F // g.G, weight.shape[1] * g.KH * g.KW
+    w_t = weight.reshape(g.G, Fg, K).transpose(0, 2, 1)
+    rows = g.C * g.KH * g.KW
+
+    def gemm(p):
+        n = p.stop - p.start
+        dy = np.ascontiguousarray(grad_out[p].transpose(1, 0, 2, 3)).reshape(g.G, Fg, -1)
+        dw = None
         if needs[1]:
-            dw = dw.reshape(weight.shape)
+            cols = _workspace.get("cols", (rows, n * g.OH * g.OW), x.dtype)
+            _im2col_fill(x[p], cols, *_fill_args(g))
+            # cols @ dy^T beats dy @ cols^T (D: 62 vs 71 ms): the long axis stays contiguous.
+            dw = np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))  # (G, K, F/G)
+        if needs[0]:
+            dcols = _workspace.get("dcols", (g.G, K, n * g.OH * g.OW), x.dtype)
+            np.matmul(w_t, dy, out=dcols)
+            _col2im_add(dcols.reshape(rows, -1), dx[p], *_fill_args(g))
+        return dw
+    with single_threaded_blas():
+        dws = run_parallel(gemm, _parts(g.N, 2 * rows * g.OH * g.OW * x.itemsize))
+    dw = None
+    if needs[1]:
+        dw = np.ascontiguousarray(sum(dws[1:], dws[0]).transpose(0, 2, 1)).reshape(weight.shape)
     return dx, dw, db
 
 
 # ---------------------------------------------------------------------------- pooling
-@_pjit
+@_jit
 def _max_pool_forward(x, y, idx, KH, KW, SH, SW, PH, PW):
     N, C, H, W = x.shape
     OH, OW = y.shape[2], y.shape[3]
-    for job in prange(N * C):
+    for job in range(N * C):
         n, c = job // C, job % C
         plane = x[n, c]
         for oh in range(OH):
@@ -294,10 +348,10 @@ def _max_pool_forward(x, y, idx, KH, KW, SH, SW, PH, PW):
                 idx[n, c, oh, ow] = best_i
 
 
-@_pjit
+@_jit
 def _max_pool_backward(dy, idx, dx):
     N, C = dy.shape[0], dy.shape[1]
-    for job in prange(N * C):
+    for job in range(N * C):
         n, c = job // C, job % C
         plane = dx[n, c].reshape(-1)  # dx is contiguous: a view
         plane[:] = 0
@@ -306,12 +360,12 @@ def _max_pool_backward(dy, idx, dx):
             plane[i[j]] += g[j]
 
 
-@_pjit
+@_jit
 def _avg_pool_forward(x, y, KH, KW, SH, SW, PH, PW):
     N, C, H, W = x.shape
     OH, OW = y.shape[2], y.shape[3]
     scale = 1.0 / (KH * KW)
-    for job in prange(N * C):
+    for job in range(N * C):
         n, c = job // C, job % C
         plane = x[n, c]
         for oh in range(OH):
@@ -325,12 +379,12 @@ def _avg_pool_forward(x, y, KH, KW, SH, SW, PH, PW):
                 y[n, c, oh, ow] = acc * scale
 
 
-@_pjit
+@_jit
 def _avg_pool_backward(dy, dx, KH, KW, SH, SW, PH, PW):
     N, C, H, W = dx.shape
     OH, OW = dy.shape[2], dy.shape[3]
     scale = 1.0 / (KH * KW)
-    for job in prange(N * C):
+    for job in range(N * C):
         n, c = job // C, job % C
         plane = dx[n, c]
         plane[:, :] = 0
@@ -350,27 +404,31 @@ def _pool_args(g):
 
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
     g = pool_geometry(x.shape, kernel_size, stride, padding)
+    x = np.ascontiguousarray(x)
     y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
     idx = np.empty(y.shape, np.int64)
-    _max_pool_forward(np.ascontiguousarray(x), y, idx, *_pool_args(g))
+    run_parallel(lambda p: _max_pool_forward(x[p], y[p], idx[p], *_pool_args(g)), _parts(g.N))
     return y, idx
 
 
 def max_pool2d_backward(grad_out, indices, x_shape):
+    grad_out, indices = np.ascontiguousarray(grad_out), np.ascontiguousarray(indices)
     dx = np.empty(x_shape, grad_out.dtype)
-    _max_pool_backward(np.ascontiguousarray(grad_out), np.ascontiguousarray(indices), dx)
+    run_parallel(lambda p: _max_pool_backward(grad_out[p], indices[p], dx[p]), _parts(x_shape[0]))
     return dx
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
     g = pool_geometry(x.shape, kernel_size, stride, padding)
+    x = np.ascontiguousarray(x)
     y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
-    _avg_pool_forward(np.ascontiguousarray(x), y, *_pool_args(g))
+    run_parallel(lambda p: _avg_pool_forward(x[p], y[p], *_pool_args(g)), _parts(g.N))
     return y
 
 
 def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
     g = pool_geometry(x_shape, kernel_size, stride, padding)
+    grad_out = np.ascontiguousarray(grad_out)
     dx = np.empty(x_shape, grad_out.dtype)
-    _avg_pool_backward(np.ascontiguousarray(grad_out), dx, *_pool_args(g))
+    run_parallel(lambda p: _avg_pool_backward(grad_out[p], dx[p], *_pool_args(g)), _parts(g.N))
     return dx

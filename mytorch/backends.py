@@ -62,8 +62,6 @@ def _load_numba():
     except ImportError as e:
         raise ImportError(f"the 'numba' kernels need the numba package, which failed to import ({e}); "
                           "install numba or choose MYTORCH_KERNELS=numpy") from e
-    from mytorch import _threads
-    _threads._apply_numba()
     return module
 
 

@@ -180,7 +180,8 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         rng = np.random.default_rng(0)
         x = rng.standard_normal((2, 3, 6, 5)); w = rng.standard_normal((4, 3, 3, 2)); b = np.ones(4)
         w_big = rng.standard_normal((2, 3, 8, 8))
-        out = [nb.conv2d_forward(x, w, b, 2, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 3, 3)), x, w, 2, 1, 1, 1),
+        out = [nb.conv2d_forward(x, w, b, 1, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 6, 6)), x, w, 1, 1, 1, 1),
+               nb.conv2d_forward(x, w, b, 2, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 3, 3)), x, w, 2, 1, 1, 1),
                nb.conv2d_forward(x, w_big, None, 1, 3, 1, 1), *nb.conv2d_backward(np.ones((2, 2, 5, 4)), x, w_big, 1, 3, 1, 1)[:2],
                *nb.max_pool2d_forward(x, 2, 1, 1), nb.avg_pool2d_forward(x, 3, 2, 1),
                nb.avg_pool2d_backward(np.ones((2, 3, 3, 3)), x.shape, 3, 2, 1)]
@@ -195,7 +196,7 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         with np.load(path) as f:
             results.append([f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))])
         os.remove(path)
-    # One conv above takes the direct routine (K = 3*3*2), the other im2col (K = 3*8*8).
+    # The script runs the direct routine (stride 1, K = 3*3*2) and im2col (stride 2; K = 3*8*8).
     assert 3 * 3 * 2 <= kernels.load("numba").DIRECT_MAX_K < 3 * 8 * 8
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
