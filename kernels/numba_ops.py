@@ -398,6 +398,70 @@ def _avg_pool_backward(dy, dx, KH, KW, SH, SW, PH, PW):
                         plane[h, w] += share
 
 
+# Unpadded pooling (the common case) needs no bounds per window. Average pooling loops over taps
+# outside and output columns inside, so each inner loop runs along a whole output row, which LLVM
+# vectorizes; max pooling keeps the running maximum in a register per output instead (measured
+# faster than a vectorized select over two row arrays).
+@_jit
+def _max_pool_forward_unpadded(x, y, idx, KH, KW, SH, SW):
+    N, C, H, W = x.shape
+    OH, OW = y.shape[2], y.shape[3]
+    for n in range(N):
+        for c in range(C):
+            plane = x[n, c]
+            for oh in range(OH):
+                h0 = oh * SH
+                for ow in range(OW):
+                    w0 = ow * SW
+                    best, best_i = plane[h0, w0], h0 * W + w0
+                    for kh in range(KH):
+                        row = plane[h0 + kh]
+                        for kw in range(KW):
+                            v = row[w0 + kw]
+                            if v > best or v != v:  # same rule as _max_pool_forward
+                                best, best_i = v, (h0 + kh) * W + w0 + kw
+                    y[n, c, oh, ow] = best
+                    idx[n, c, oh, ow] = best_i
+
+
+@_jit
+def _avg_pool_forward_unpadded(x, y, KH, KW, SH, SW):
+    N, C, H, W = x.shape
+    OH, OW = y.shape[2], y.shape[3]
+    scale = 1.0 / (KH * KW)
+    for n in range(N):
+        for c in range(C):
+            plane = x[n, c]
+            for oh in range(OH):
+                out = y[n, c, oh]
+                out[:] = 0
+                for kh in range(KH):
+                    row = plane[oh * SH + kh]
+                    for kw in range(KW):
+                        for ow in range(OW):
+                            out[ow] += row[ow * SW + kw]
+                for ow in range(OW):
+                    out[ow] *= scale
+
+
+@_jit
+def _avg_pool_backward_unpadded(dy, dx, KH, KW, SH, SW):
+    N, C, H, W = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    scale = 1.0 / (KH * KW)
+    dx[...] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = dx[n, c]
+            for oh in range(OH):
+                g = dy[n, c, oh]
+                for kh in range(KH):
+                    row = plane[oh * SH + kh]
+                    for kw in range(KW):
+                        for ow in range(OW):
+                            row[ow * SW + kw] += g[ow] * scale
+
+
 def _pool_args(g):
     return g.KH, g.KW, g.SH, g.SW, g.PH, g.PW
 
@@ -407,7 +471,10 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
     x = np.ascontiguousarray(x)
     y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
     idx = np.empty(y.shape, np.int64)
-    run_parallel(lambda p: _max_pool_forward(x[p], y[p], idx[p], *_pool_args(g)), _parts(g.N))
+    if g.PH or g.PW:
+        run_parallel(lambda p: _max_pool_forward(x[p], y[p], idx[p], *_pool_args(g)), _parts(g.N))
+    else:
+        run_parallel(lambda p: _max_pool_forward_unpadded(x[p], y[p], idx[p], g.KH, g.KW, g.SH, g.SW), _parts(g.N))
     return y, idx
 
 
@@ -422,7 +489,10 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
     g = pool_geometry(x.shape, kernel_size, stride, padding)
     x = np.ascontiguousarray(x)
     y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
-    run_parallel(lambda p: _avg_pool_forward(x[p], y[p], *_pool_args(g)), _parts(g.N))
+    if g.PH or g.PW:
+        run_parallel(lambda p: _avg_pool_forward(x[p], y[p], *_pool_args(g)), _parts(g.N))
+    else:
+        run_parallel(lambda p: _avg_pool_forward_unpadded(x[p], y[p], g.KH, g.KW, g.SH, g.SW), _parts(g.N))
     return y
 
 
@@ -430,5 +500,8 @@ def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
     g = pool_geometry(x_shape, kernel_size, stride, padding)
     grad_out = np.ascontiguousarray(grad_out)
     dx = np.empty(x_shape, grad_out.dtype)
-    run_parallel(lambda p: _avg_pool_backward(grad_out[p], dx[p], *_pool_args(g)), _parts(g.N))
+    if g.PH or g.PW:
+        run_parallel(lambda p: _avg_pool_backward(grad_out[p], dx[p], *_pool_args(g)), _parts(g.N))
+    else:
+        run_parallel(lambda p: _avg_pool_backward_unpadded(grad_out[p], dx[p], g.KH, g.KW, g.SH, g.SW), _parts(g.N))
     return dx
