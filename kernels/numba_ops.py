@@ -105,14 +105,23 @@ def _fill_args(g):
     return g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW
 
 
-def _parts(N, bytes_per_sample=0):
-    """Slices of the batch: one per thread, smaller where a slice's scratch would exceed its
-    share of the memory budget."""
-    threads = get_num_threads()
-    step = -(-N // threads)
-    if bytes_per_sample:
-        step = max(1, min(step, budget.bytes // threads // bytes_per_sample))
+def _parts(N):
+    """Slices of the batch, one per thread."""
+    step = -(-N // get_num_threads())
     return [slice(i, min(i + step, N)) for i in range(0, N, step)]
+
+
+# Column blocks of about this size stay in the core's L2 cache between the fill and the GEMM that
+# reads them (measured on C: 17.4 ms per-sample blocks vs 20.6 ms one big buffer, single thread).
+CACHE_BLOCK_BYTES = 2 * 2 ** 20
+
+
+def _blocks(part, bytes_per_sample):
+    """Consecutive sample blocks of ``part`` whose column buffer is about CACHE_BLOCK_BYTES (at least
+    one sample; never more than the memory budget allows)."""
+    limit = min(CACHE_BLOCK_BYTES, budget.bytes // get_num_threads())
+    step = max(1, limit // max(bytes_per_sample, 1))
+    return [slice(i, min(i + step, part.stop)) for i in range(part.start, part.stop, step)]
 
 
 def _columns(part, OH, OW):
@@ -257,16 +266,23 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
         return y
     K = weight.shape[1] * g.KH * g.KW
     w = weight.reshape(g.G, g.F // g.G, K)
-    rows = g.C * g.KH * g.KW
+    rows, L = g.C * g.KH * g.KW, g.OH * g.OW
+    bias4 = b.reshape(1, -1, 1, 1)
 
     def gemm(p):
-        n = p.stop - p.start
-        cols = _workspace.get("cols", (rows, n * g.OH * g.OW), x.dtype)
-        _im2col_fill(x[p], cols, *_fill_args(g))
-        out = np.matmul(w, cols.reshape(g.G, K, -1)).reshape(g.F, n, g.OH, g.OW)
-        np.add(out.transpose(1, 0, 2, 3), b.reshape(1, -1, 1, 1), out=y[p])  # NCHW + bias in one pass
+        for block in _blocks(p, rows * L * x.itemsize):
+            n = block.stop - block.start
+            cols = _workspace.get("cols", (rows, n * L), x.dtype)
+            _im2col_fill(x[block], cols, *_fill_args(g))
+            if n == 1:  # one sample: the GEMM writes its NCHW output in place
+                np.matmul(w, cols.reshape(g.G, K, L), out=y[block.start].reshape(g.G, -1, L))
+                if bias is not None:
+                    y[block] += bias4
+            else:
+                out = np.matmul(w, cols.reshape(g.G, K, -1)).reshape(g.F, n, g.OH, g.OW)
+                np.add(out.transpose(1, 0, 2, 3), bias4, out=y[block])
     with single_threaded_blas():
-        run_parallel(gemm, _parts(g.N, rows * g.OH * g.OW * x.itemsize))
+        run_parallel(gemm, _parts(g.N))
     return y
 
 
@@ -297,24 +313,26 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         return dx, (sum(dws[1:], dws[0]) if needs[1] else None), db
     Fg, K = g.F // g.G, weight.shape[1] * g.KH * g.KW
     w_t = weight.reshape(g.G, Fg, K).transpose(0, 2, 1)
-    rows = g.C * g.KH * g.KW
+    rows, L = g.C * g.KH * g.KW, g.OH * g.OW
 
     def gemm(p):
-        n = p.stop - p.start
-        dy = np.ascontiguousarray(grad_out[p].transpose(1, 0, 2, 3)).reshape(g.G, Fg, -1)
-        dw = None
-        if needs[1]:
-            cols = _workspace.get("cols", (rows, n * g.OH * g.OW), x.dtype)
-            _im2col_fill(x[p], cols, *_fill_args(g))
-            # cols @ dy^T beats dy @ cols^T (D: 62 vs 71 ms): the long axis stays contiguous.
-            dw = np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))  # (G, K, F/G)
-        if needs[0]:
-            dcols = _workspace.get("dcols", (g.G, K, n * g.OH * g.OW), x.dtype)
-            np.matmul(w_t, dy, out=dcols)
-            _col2im_add(dcols.reshape(rows, -1), dx[p], *_fill_args(g))
+        dw = np.zeros((g.G, K, Fg), x.dtype) if needs[1] else None
+        for block in _blocks(p, rows * L * x.itemsize):
+            n = block.stop - block.start
+            dy = grad_out[block].reshape(n, g.G, Fg, L)
+            dy = dy[0] if n == 1 else np.ascontiguousarray(dy.transpose(1, 2, 0, 3)).reshape(g.G, Fg, n * L)
+            if needs[1]:
+                cols = _workspace.get("cols", (rows, n * L), x.dtype)
+                _im2col_fill(x[block], cols, *_fill_args(g))
+                # cols @ dy^T beats dy @ cols^T: the long axis stays the contiguous one.
+                dw += np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
+            if needs[0]:
+                dcols = _workspace.get("dcols", (g.G, K, n * L), x.dtype)
+                np.matmul(w_t, dy, out=dcols)
+                _col2im_add(dcols.reshape(rows, -1), dx[block], *_fill_args(g))
         return dw
     with single_threaded_blas():
-        dws = run_parallel(gemm, _parts(g.N, 2 * rows * g.OH * g.OW * x.itemsize))
+        dws = run_parallel(gemm, _parts(g.N))
     dw = None
     if needs[1]:
         dw = np.ascontiguousarray(sum(dws[1:], dws[0]).transpose(0, 2, 1)).reshape(weight.shape)
