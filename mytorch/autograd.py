@@ -126,19 +126,25 @@ def _sum_to(grad, shape):
 
 def _topological_order(root_fn):
     """Nodes reachable from root_fn, each after every node that consumes its output.
-    Iterative (explicit stack), so a chain of 100,000 ops does not touch the recursion limit."""
-    order, seen = [], {root_fn}
+
+    Depth-first post-order with an explicit stack (a chain of 100,000 ops does not touch the
+    recursion limit), reversed. NOTE: a node is marked visited when it is expanded, not when it is
+    pushed: marking at push lets a node reached by two paths finish before one of its consumers.
+    """
+    order, visited = [], set()
     stack = [(root_fn, False)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
             order.append(fn)
             continue
+        if fn in visited:
+            continue
+        visited.add(fn)
         stack.append((fn, True))
         for parent in fn.parents:
             p = parent.grad_fn
-            if p is not None and p not in seen:
-                seen.add(p)
+            if p is not None and p not in visited:
                 stack.append((p, False))
     order.reverse()
     return order

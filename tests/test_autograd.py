@@ -32,6 +32,14 @@ def test_a_tensor_used_twice_gets_both_contributions():
     assert x.grad.item() == 7.0
 
 
+def test_a_node_reached_by_two_paths_waits_for_both():
+    # b feeds the output directly and through exp(b); b's backward must run after exp's.
+    a = mytorch.tensor([0.5, -1.0], requires_grad=True)
+    b = a * 2
+    (b + b.exp()).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * (1 + np.exp([1.0, -2.0])), rtol=1e-6)
+
+
 def test_non_leaf_grads_are_not_kept_and_leaf_flags():
     x = mytorch.tensor([1.0], requires_grad=True)
     y = x * 2

@@ -86,6 +86,11 @@ OPS = [
     ("where_scalar", lambda m, a: m.where(a > 0, a, 0.0), [(3, 4)], dict(away_from=[0.0]), E),
     ("clone", lambda m, a: a.clone() * 2, [(3,)], {}, E),
     ("double_cast", lambda m, a: (a * 2).double(), [(3,)], {}, E),
+    ("diamond_shared_node", lambda m, a: (lambda b: b + b.exp() * b.sum())(a * 2), [(2, 3)], {}, R),
+    ("log_softmax", lambda m, a: m.nn.functional.log_softmax(a, dim=1), [(3, 5)], {}, R),
+    ("softmax", lambda m, a: m.nn.functional.softmax(a, dim=0), [(3, 5)], {}, R),
+    ("cross_entropy", lambda m, a: m.nn.functional.cross_entropy(a, m.tensor([1, 0, 4])), [(3, 5)], {}, R),
+    ("linear", lambda m, a, w, b: m.nn.functional.linear(a, w, b), [(3, 4), (2, 4), (2,)], {}, R),
     ("composite_softmax", lambda m, a: (a.exp() / a.exp().sum(1, keepdim=True)).log(), [(3, 5)], {}, R),
 ]
 
