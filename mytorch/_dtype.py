@@ -85,6 +85,16 @@ def result_type(*operands):
     except that a lower tier of a higher category (bool < int < float) lifts the result to
     that category. So float32 tensor + 2.0 or + a 0-d float64 tensor stays float32, and
     int64 tensor + 2.5 is float32 (the default dtype)."""
+    if len(operands) == 2:  # fast paths for the common cases: same dtypes, float tensor and a number
+        a, b = operands
+        if hasattr(a, "_data"):
+            if hasattr(b, "_data"):
+                if a._data.dtype == b._data.dtype:
+                    return _BY_NUMPY[a._data.dtype]
+            elif a._data.dtype.kind == "f" and isinstance(b, (int, float)):
+                return _BY_NUMPY[a._data.dtype]
+        elif hasattr(b, "_data") and b._data.dtype.kind == "f" and isinstance(a, (int, float)):
+            return _BY_NUMPY[b._data.dtype]
     tiers = ([], [], [])
     for x in operands:
         if hasattr(x, "_data"):
