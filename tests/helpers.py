@@ -28,10 +28,13 @@ def draw(shape, seed, low=-2.0, high=2.0, away_from=None, margin=0.1):
     return x
 
 
-def scaled_error(ours, theirs):
+def scaled_error(ours, theirs, floor=1e-30):
+    """max |ours - theirs| / max |theirs|. ``floor`` bounds the scale from below: a sum that cancels
+    (a bias gradient of a few dozen terms) is small while its rounding error is relative to the
+    terms, so callers pass the terms' magnitude there."""
     ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
     assert ours.shape == theirs.shape, f"shape {ours.shape} != {theirs.shape}"
-    scale = max(np.abs(theirs).max(initial=0.0), 1e-30)
+    scale = max(np.abs(theirs).max(initial=0.0), floor)
     return np.abs(ours - theirs).max(initial=0.0) / scale
 
 
