@@ -8,6 +8,7 @@ Notation (used in every kernels module):
 from collections import namedtuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 ConvGeometry = namedtuple("ConvGeometry", "N C H W F G KH KW SH SW PH PW DH DW OH OW")
 PoolGeometry = namedtuple("PoolGeometry", "N C H W KH KW SH SW PH PW OH OW")
@@ -53,6 +54,16 @@ def pad(x, PH, PW, value=0.0):
     out = np.full(x.shape[:2] + (x.shape[2] + 2 * PH, x.shape[3] + 2 * PW), value, x.dtype)
     out[:, :, PH:PH + x.shape[2], PW:PW + x.shape[3]] = x
     return out
+
+
+def patches(x, g):
+    """A read-only (C, KH, KW, N, OH, OW) view of the padded input: entry [c, kh, kw, n, oh, ow] is
+    the pixel that kernel tap (kh, kw) of channel c sees at output pixel (n, oh, ow). Copying it
+    into a (C*KH*KW, N*OH*OW) buffer is im2col, with OW as the innermost, contiguous axis."""
+    xp = pad(x, g.PH, g.PW)
+    sN, sC, sH, sW = xp.strides
+    return as_strided(xp, shape=(x.shape[1], g.KH, g.KW, x.shape[0], g.OH, g.OW),
+                      strides=(sC, sH * g.DH, sW * g.DW, sN, sH * g.SH, sW * g.SW), writeable=False)
 
 
 def first_valid_offset(out_size, stride, padding):

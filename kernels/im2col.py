@@ -6,9 +6,8 @@ slices (np.add.at would be slower than the reference loops). Pooling walks the K
 offsets as strided slices of the whole batch. Shapes use the notation of kernels/_common.py.
 """
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from kernels._common import batch_chunks, conv_geometry, first_valid_offset, pad, pair, pool_geometry
+from kernels._common import batch_chunks, conv_geometry, first_valid_offset, pad, pair, patches, pool_geometry
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
@@ -19,19 +18,10 @@ def _geometry(shape, kernel_size, stride, padding, dilation):
     return conv_geometry(shape, (1, shape[1], KH, KW), stride, padding, dilation, 1)
 
 
-def _patches(x, g):
-    """A (C, KH, KW, N, OH, OW) view of the padded input: entry [c, kh, kw, n, oh, ow] is the input
-    pixel that kernel tap (kh, kw) of channel c sees at output pixel (n, oh, ow)."""
-    xp = pad(x, g.PH, g.PW)
-    sN, sC, sH, sW = xp.strides
-    return as_strided(xp, shape=(g.C, g.KH, g.KW, g.N, g.OH, g.OW),
-                      strides=(sC, sH * g.DH, sW * g.DW, sN, sH * g.SH, sW * g.SW), writeable=False)
-
-
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     g = _geometry(x.shape, kernel_size, stride, padding, dilation)
     cols = np.empty((g.C * g.KH * g.KW, g.N * g.OH * g.OW), x.dtype)
-    np.copyto(cols.reshape(g.C, g.KH, g.KW, g.N, g.OH, g.OW), _patches(x, g))
+    np.copyto(cols.reshape(g.C, g.KH, g.KW, g.N, g.OH, g.OW), patches(x, g))
     return cols
 
 

@@ -20,7 +20,7 @@ import threading
 import numpy as np
 from numba import njit
 
-from kernels._common import budget, conv_geometry, pad, pair, pool_geometry
+from kernels._common import budget, conv_geometry, pad, pair, patches, pool_geometry
 from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
@@ -131,6 +131,13 @@ def _blocks(part, bytes_per_sample):
     limit = min(CACHE_BLOCK_BYTES, budget.bytes // get_num_threads())
     step = max(1, limit // max(bytes_per_sample, 1))
     return [slice(i, min(i + step, part.stop)) for i in range(part.start, part.stop, step)]
+
+
+def _fill_block(x, cols, g):
+    """im2col of one cache-sized block, inside a worker thread. NumPy's strided copy (which releases
+    the GIL) beat the jitted fill here on every shape (B 3.4 vs 4.4 ms, C 52 vs 59 ms fwd+bwd); the
+    jitted fill wins when it has the whole batch and both cores, as in ``im2col`` below."""
+    np.copyto(cols.reshape(x.shape[1], g.KH, g.KW, x.shape[0], g.OH, g.OW), patches(x, g))
 
 
 def _columns(part, OH, OW):
@@ -286,7 +293,7 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
         for block in _blocks(p, rows * L * x.itemsize):
             n = block.stop - block.start
             cols = _workspace.get("cols", (rows, n * L), x.dtype)
-            _im2col_fill(x[block], cols, *_fill_args(g))
+            _fill_block(x[block], cols, g)
             if n == 1:  # one sample: the GEMM writes its NCHW output in place
                 np.matmul(w, cols.reshape(g.G, K, L), out=y[block.start].reshape(g.G, -1, L))
                 if bias is not None:
@@ -336,7 +343,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
             dy = dy[0] if n == 1 else np.ascontiguousarray(dy.transpose(1, 2, 0, 3)).reshape(g.G, Fg, n * L)
             if needs[1]:
                 cols = _workspace.get("cols", (rows, n * L), x.dtype)
-                _im2col_fill(x[block], cols, *_fill_args(g))
+                _fill_block(x[block], cols, g)
                 # cols @ dy^T beats dy @ cols^T: the long axis stays the contiguous one.
                 dw += np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
             if needs[0]:
