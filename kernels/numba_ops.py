@@ -487,17 +487,26 @@ def _avg_pool_backward_unpadded(dy, dx, KH, KW, SH, SW):
     N, C, H, W = dx.shape
     OH, OW = dy.shape[2], dy.shape[3]
     scale = 1.0 / (KH * KW)
-    dx[...] = 0
+    tiled = SH == KH and SW == KW  # windows tile the input: every covered pixel is written once
+    if not tiled:
+        dx[...] = 0
     for n in range(N):
         for c in range(C):
             plane = dx[n, c]
+            if tiled:  # only the uncovered bottom rows and right columns need zeros
+                plane[OH * SH:, :] = 0
+                plane[:OH * SH, OW * SW:] = 0
             for oh in range(OH):
                 g = dy[n, c, oh]
                 for kh in range(KH):
                     row = plane[oh * SH + kh]
                     for kw in range(KW):
-                        for ow in range(OW):
-                            row[ow * SW + kw] += g[ow] * scale
+                        if tiled:
+                            for ow in range(OW):
+                                row[ow * SW + kw] = g[ow] * scale
+                        else:
+                            for ow in range(OW):
+                                row[ow * SW + kw] += g[ow] * scale
 
 
 def _pool_args(g):
