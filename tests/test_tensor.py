@@ -176,3 +176,16 @@ def test_bad_index_names_the_shape():
 def test_unknown_dtype_is_named():
     with pytest.raises(TypeError, match="complex128"):
         mytorch.tensor(np.zeros(2, np.complex128))
+
+
+def test_set_num_threads_reaches_blas_and_the_kernels():
+    from kernels import _threads
+    before = mytorch.get_num_threads()
+    try:
+        mytorch.set_num_threads(1)
+        assert mytorch.get_num_threads() == 1 and _threads.get_num_threads() == 1
+        assert _threads.blas_threads() in (1, None)  # None where NumPy's BLAS is not OpenBLAS
+        with pytest.raises(ValueError, match="positive integer, got 0"):
+            mytorch.set_num_threads(0)
+    finally:
+        mytorch.set_num_threads(before)
