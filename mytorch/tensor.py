@@ -259,8 +259,7 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        prefix = "tensor(" if type(self) is Tensor else f"{type(self).__name__} containing:\ntensor("
-        return prefix + ", ".join([body] + extras) + ")"
+        return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __reduce_ex__(self, protocol):
         if self.grad_fn is not None:

@@ -1,4 +1,7 @@
-"""mytorch.nn: functional ops on the chosen kernels (modules arrive with the drop-in API issue)."""
-from mytorch.nn import functional
+"""mytorch.nn: modules, functional ops on the chosen kernels, init and utils, as torch.nn."""
+from mytorch.nn import functional, init, utils
+from mytorch.nn.modules import *  # noqa: F401,F403
+from mytorch.nn.modules import __all__ as _modules_all
+from mytorch.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "init", "utils", "Parameter"] + _modules_all

@@ -6,13 +6,15 @@ the backward. The activations and losses here are compositions of ops.py primiti
 """
 import numpy as np
 
-from mytorch import backends, ops
+from mytorch import _dtype, backends, ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor
 from kernels._common import conv_out, pair
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "linear", "softmax", "log_softmax",
-           "nll_loss", "cross_entropy"]
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "relu", "leaky_relu",
+           "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "dropout", "one_hot", "batch_norm",
+           "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
 
 
 # ---------------------------------------------------------------------------- convolution
@@ -201,17 +203,61 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return AvgPool2d.apply(input, kernel_size=k, stride=s, padding=p)
 
 
-# ---------------------------------------------------------------------------- activations, losses
+# ---------------------------------------------------------------------------- activations
 relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return ops.where(input > 0, input, input * negative_slope)
+
+
+class Gelu(Function):
+    """x * Phi(x) with the exact normal CDF (erf), or torch's tanh approximation."""
+
+    def forward(self, a, approximate):
+        self.a, self.approximate = a, approximate
+        if approximate == "tanh":
+            inner = np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3)
+            self.t = np.tanh(inner)
+            return (0.5 * a * (1 + self.t)).astype(a.dtype, copy=False)
+        self.cdf = (0.5 * (1 + _erf(a / np.sqrt(2)))).astype(a.dtype, copy=False)
+        return a * self.cdf
+
+    def backward(self, g):
+        a = self.a
+        if self.approximate == "tanh":
+            dinner = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * a * a)
+            return g * (0.5 * (1 + self.t) + 0.5 * a * (1 - self.t * self.t) * dinner).astype(g.dtype, copy=False)
+        pdf = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi)
+        return g * (self.cdf + a * pdf).astype(g.dtype, copy=False)
+
+
+_erf_scalar = np.vectorize(__import__("math").erf, otypes=[np.float64])
+
+
+def _erf(x):
+    # NOTE: NumPy has no erf; math.erf element by element is exact and fine for GELU's sizes here.
+    return _erf_scalar(x)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return Gelu.apply(input, approximate=approximate)
 
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, with weight (out_features, in_features) as in torch."""
+    if input.shape[-1] != weight.shape[-1]:
+        a = "x".join(map(str, (int(np.prod(input.shape[:-1])), input.shape[-1])))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {weight.shape[1]}x{weight.shape[0]})")
     out = ops.matmul(input, weight.t())
     return out if bias is None else out + bias
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=None, dtype=None):
     """Numerically stable: x - max - log(sum(exp(x - max)))."""
     if dtype is not None:
         input = input.to(dtype)
@@ -219,27 +265,269 @@ def log_softmax(input, dim, dtype=None):
     return shifted - ops.log(ops.exp(shifted).sum(dim=dim, keepdim=True))
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     e = ops.exp(input - ops.amax(input, dim=dim, keepdim=True).detach())
     return e / e.sum(dim=dim, keepdim=True)
 
 
-def nll_loss(input, target, reduction="mean"):
-    """Negative log-likelihood of class-index targets given log-probabilities (N, C)."""
-    if reduction not in ("mean", "sum", "none"):
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from mytorch.random import rng
+    keep = rng().random(input.shape) >= p
+    scale = np.asarray(keep / (1.0 - p), dtype=input._data.dtype)
+    return input * Tensor._make(scale)
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype.is_floating_point or tensor.dtype is _dtype.bool_:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    t = tensor._data
+    if num_classes == -1:
+        num_classes = int(t.max()) + 1 if t.size else 0
+    if t.size and (t.min() < 0 or t.max() >= num_classes):
+        raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}) and non-negative")
+    return Tensor._make(np.eye(num_classes, dtype=np.int64)[t])
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (torch's bins: floor(i*H/OH) to ceil((i+1)*H/OH))."""
+    H, W = input.shape[-2], input.shape[-1]
+    OH, OW = pair(output_size if not isinstance(output_size, (tuple, list)) else
+                  tuple(H if o is None else o for o in output_size), "output_size")
+    if H % OH == 0 and W % OW == 0:
+        return avg_pool2d(input, (H // OH, W // OW))
+    rows = []
+    for i in range(OH):
+        h0, h1 = (i * H) // OH, -((-(i + 1) * H) // OH)
+        cols = [input[..., h0:h1, (j * W) // OW: -((-(j + 1) * W) // OW)].mean(dim=(-2, -1)) for j in range(OW)]
+        rows.append(ops.stack(cols, dim=-1))
+    return ops.stack(rows, dim=-2)
+
+
+# ---------------------------------------------------------------------------- batch norm
+class BatchNorm(Function):
+    """Training-mode batch norm as one primitive: one pass for the statistics, one for the
+    output, and the closed-form backward (two reductions) instead of a ~15-node graph."""
+
+    def forward(self, x, *affine, axes, eps):
+        self.axes = axes
+        shape = [1] * x.ndim
+        shape[1] = x.shape[1]
+        self.shape = shape
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        self.invstd = 1.0 / np.sqrt(var + eps)
+        self.xhat = centred * self.invstd
+        self.stats = (mean.reshape(-1), var.reshape(-1))
+        self.weight = affine[0].reshape(shape) if affine else None
+        out = self.xhat
+        if affine:
+            out = out * self.weight + affine[1].reshape(shape)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        n = g.size // g.shape[1]
+        dxhat = g * self.weight if self.weight is not None else g
+        sum_d = dxhat.sum(axis=self.axes, keepdims=True)
+        sum_dx = (dxhat * self.xhat).sum(axis=self.axes, keepdims=True)
+        dx = (self.invstd / n) * (n * dxhat - sum_d - self.xhat * sum_dx)
+        if self.weight is None:
+            return dx
+        return dx, (g * self.xhat).sum(axis=self.axes), g.sum(axis=self.axes)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over every dim but the channel dim (1).
+
+    In training mode the batch statistics normalise the input and update the running buffers in
+    place: ``running = (1 - momentum) * running + momentum * batch`` with the unbiased variance, as
+    torch does. In eval mode the running statistics are used."""
+    if input.ndim < 2:
+        raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+    C = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.numel() // C
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        affine = (weight, bias) if weight is not None else ()
+        if weight is not None and bias is None:
+            from mytorch.creation import zeros
+            affine = (weight, zeros(C, dtype=weight.dtype))
+        fn_out = BatchNorm.apply(input, *affine, axes=axes, eps=eps)
+        if running_mean is not None and momentum is not None:
+            mean, var = fn_out.grad_fn.stats if fn_out.grad_fn is not None else _batch_stats(input._data, axes)
+            m = momentum
+            running_mean._data[...] = (1 - m) * running_mean._data + m * mean
+            running_var._data[...] = (1 - m) * running_var._data + m * var * (n / (n - 1))
+        return fn_out
+    shape = [1] * input.ndim
+    shape[1] = C
+    out = (input - running_mean.detach().reshape(shape)) / ops.sqrt(running_var.detach().reshape(shape) + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _batch_stats(x, axes):
+    mean = x.mean(axis=axes)
+    return mean, x.var(axis=axes)
+
+
+# ---------------------------------------------------------------------------- losses
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(loss, reduction):
+    if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if input.ndim != 2 or target.ndim != 1 or target.shape[0] != input.shape[0]:
-        raise ValueError(f"Expected input (N, C) and target (N,), got input {list(input.shape)} and "
-                         f"target {list(target.shape)}")
-    t = target._data
-    if t.size and (t.min() < 0 or t.max() >= input.shape[1]):
-        bad = t[(t < 0) | (t >= input.shape[1])][0]
-        raise IndexError(f"Target {bad} is out of bounds for {input.shape[1]} classes")
-    picked = -input[np.arange(input.shape[0]), t]
-    return picked if reduction == "none" else (picked.sum() if reduction == "sum" else picked.mean())
+    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
 
 
-def cross_entropy(input, target, reduction="mean"):
-    return nll_loss(log_softmax(input, 1), target, reduction=reduction)
+def _class_dim_last(input):
+    """(N, C, d1, ...) -> (N*d1*..., C); (N, C) and (C,) unchanged."""
+    if input.ndim <= 2:
+        return input
+    return ops.flatten(input.permute(0, *range(2, input.ndim), 1), 0, -2)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class-index targets given log-probabilities (N, C) or (N, C, d...)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if target.dtype.is_floating_point:
+        raise RuntimeError(f"expected target of an integer dtype (class indices), got {target.dtype}")
+    batch = input.shape[0] if input.ndim > 1 else 1
+    if input.ndim > 1 and target.shape[0] != batch or (input.ndim > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:])):
+        raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({target.shape[0]})"
+                         if target.shape[0] != batch else
+                         f"Expected target size {[batch] + list(input.shape[2:])}, got {list(target.shape)}")
+    C = input.shape[1] if input.ndim > 1 else input.shape[0]
+    logp = _class_dim_last(input)
+    if logp.ndim == 1:
+        logp = logp.unsqueeze(0)
+    t = target._data.reshape(-1)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(f"Target {t[bad][0]} is out of bounds.")
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+    safe = np.where(valid, t, 0)
+    w = np.ones(C, dtype=input._data.dtype) if weight is None else weight._data
+    sample_w = np.where(valid, w[safe], 0).astype(input._data.dtype)
+    picked = -logp[np.arange(len(t)), safe] * Tensor._make(sample_w)
+    if reduction == "none":
+        return picked.reshape(target.shape)
+    if reduction == "sum":
+        return picked.sum()
+    return picked.sum() / Tensor._make(np.asarray(sample_w.sum(), dtype=input._data.dtype))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax + nll_loss for class-index targets, or the soft cross-entropy for class
+    probabilities (a float target shaped like the input); with torch's label smoothing."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    class_dim = 1 if input.ndim > 1 else 0
+    logp = log_softmax(input, class_dim)
+    C = input.shape[class_dim]
+    if target.dtype.is_floating_point:
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected floating point target to have the same shape as input "
+                               f"{list(input.shape)}, got {list(target.shape)}")
+        probs = target * (1 - label_smoothing) + label_smoothing / C if label_smoothing else target
+        weighted = logp * probs
+        if weight is not None:
+            shape = [1] * input.ndim
+            shape[class_dim] = C
+            weighted = weighted * weight.reshape(shape)
+        loss = -weighted.sum(dim=class_dim)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if loss.ndim else 1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return nll
+    shape = [1] * input.ndim
+    shape[class_dim] = C
+    per_class = logp if weight is None else logp * weight.reshape(shape)
+    smooth = -per_class.sum(dim=class_dim) / C  # (N, d...)
+    valid = Tensor._make((target._data != ignore_index).astype(input._data.dtype))
+    smooth = smooth * valid
+    if reduction == "none":
+        smooth_red = smooth
+    elif reduction == "sum":
+        smooth_red = smooth.sum()
+    else:
+        t = target._data.reshape(-1)
+        if weight is None:
+            denom = max(int((t != ignore_index).sum()), 0)
+        else:
+            denom = float(np.where(t != ignore_index, weight._data[np.where(t != ignore_index, t, 0)], 0).sum())
+        smooth_red = smooth.sum() / denom
+    return nll * (1 - label_smoothing) + smooth_red * label_smoothing
+
+
+def _check_same_shape(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{name}: target size ({list(target.shape)}) must be the same as input size "
+                         f"({list(input.shape)})")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce(ops.abs(input - target), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(t*log(x) + (1-t)*log(1-x)), with each log clamped at -100 as torch does."""
+    _check_same_shape(input, target, "binary_cross_entropy")
+    x = input._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * ops.clamp(ops.log(input), min=-100) + (1 - target) * ops.clamp(ops.log(1 - input), min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in the stable form max(x, 0) - x*t + log(1 + exp(-|x|))."""
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg = ops.log(1 + ops.exp(-ops.abs(input))) + ops.relu(-input)  # log(1 + exp(-x))
+    if pos_weight is None:
+        loss = (1 - target) * input + softplus_neg
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

@@ -1,0 +1,52 @@
+"""torch.nn.utils: gradient clipping and parameter flattening."""
+import numpy as np
+
+from mytorch.autograd import no_grad
+from mytorch.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _params(parameters):
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scales all gradients together so their joint norm is at most max_norm; returns the norm."""
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    if not grads:
+        return Tensor._make(np.asarray(0.0, np.float32))
+    norm_type = float(norm_type)
+    if norm_type == float("inf"):
+        total = max(float(np.abs(g._data).max()) for g in grads)
+    else:
+        total = float(sum(float((np.abs(g._data.astype(np.float64)) ** norm_type).sum()) for g in grads)) ** (1 / norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+                           "so it cannot be clipped.")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        with no_grad():
+            for g in grads:
+                g._data = g._data * g._data.dtype.type(coef)
+    return Tensor._make(np.asarray(total, dtype=grads[0]._data.dtype))
+
+
+def clip_grad_value_(parameters, clip_value):
+    with no_grad():
+        for p in _params(parameters):
+            if p.grad is not None:
+                np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
+
+
+def parameters_to_vector(parameters):
+    return Tensor._make(np.concatenate([p._data.reshape(-1) for p in _params(parameters)]))
+
+
+def vector_to_parameters(vec, parameters):
+    offset = 0
+    with no_grad():
+        for p in _params(parameters):
+            n = p.numel()
+            p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
+            offset += n
