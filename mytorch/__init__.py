@@ -19,7 +19,8 @@ from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise
                          subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where)
 from mytorch.random import Generator, default_generator, initial_seed, manual_seed, seed
 from mytorch.tensor import Size, Tensor
-from mytorch import backends, nn, optim  # noqa: E402  (after Tensor, which they build on)
+from mytorch import backends, nn, optim, utils, vision  # noqa: E402  (after Tensor, which they build on)
+from mytorch.serialization import load, save  # noqa: E402
 
 float = float32  # noqa: A001  (torch's aliases; they shadow the builtins inside this module only)
 double = float64

@@ -133,7 +133,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.total_steps = total_steps
-        self._anneal = self._cos if anneal_strategy == "cos" else self._linear
+        self.anneal_strategy = anneal_strategy  # a name, not a function: the state_dict must pickle
         groups = optimizer.param_groups
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if three_phase:
@@ -180,9 +180,10 @@ class OneCycleLR(LRScheduler):
             for i, (end_step, lr_start, lr_end, m_start, m_end) in enumerate(self._phases):
                 if step <= end_step or i == len(self._phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
-                    lr = self._anneal(group[lr_start], group[lr_end], pct)
+                    anneal = self._cos if self.anneal_strategy == "cos" else self._linear
+                    lr = anneal(group[lr_start], group[lr_end], pct)
                     if self.cycle_momentum:
-                        momentum = self._anneal(group[m_start], group[m_end], pct)
+                        momentum = anneal(group[m_start], group[m_end], pct)
                     break
                 start_step = end_step
             lrs.append(lr)

@@ -1,1 +1,4 @@
-"""mytorch.vision: dataset readers (the full torchvision-style API arrives with the drop-in API issue)."""
+"""mytorch.vision: MNIST-style datasets and transforms (torchvision's API on NumPy images)."""
+from mytorch.vision import datasets, transforms
+
+__all__ = ["datasets", "transforms"]

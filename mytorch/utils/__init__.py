@@ -1,0 +1,3 @@
+from mytorch.utils import data
+
+__all__ = ["data"]
