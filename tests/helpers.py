@@ -61,3 +61,11 @@ def check_against_torch(fn, arrays, tol=ELEMENTWISE_TOL, dtype="float32"):
 def check_gradcheck(fn, arrays):
     inputs = [mytorch.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
     assert gradcheck(lambda *xs: fn(mytorch, *xs), inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def lenet5(lib):
+    """LeNet-5 as the MNIST issue defines it, built from ``lib`` (mytorch or torch)."""
+    n = lib.nn
+    return n.Sequential(n.Conv2d(1, 6, 5, padding=2), n.ReLU(), n.MaxPool2d(2), n.Conv2d(6, 16, 5), n.ReLU(),
+                        n.MaxPool2d(2), n.Flatten(), n.Linear(400, 120), n.ReLU(), n.Linear(120, 84), n.ReLU(),
+                        n.Linear(84, 10))

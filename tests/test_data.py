@@ -131,3 +131,17 @@ def test_truncated_gzip_is_named(tmp_path):
     path.write_bytes(open(os.path.join(ROOT, "t10k-labels-idx1-ubyte.gz"), "rb").read()[:100])
     with pytest.raises(IdxFormatError, match="cannot be read as gzip"):
         read_idx(str(path))
+
+
+def test_download_verifies_checksums_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    import io
+    import urllib.request
+
+    def fake_urlopen(url, timeout=None):
+        if "ossci" in url:
+            raise OSError("network unreachable")
+        return io.BytesIO(b"not the real file")
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(RuntimeError, match=r"could not download train-images-idx3-ubyte.gz: .*network unreachable.*MD5"):
+        datasets.MNIST(str(tmp_path), train=True, download=True)
+    assert os.listdir(tmp_path / "MNIST" / "raw") == []

@@ -212,3 +212,54 @@ def test_clip_grad_norm_and_vector_helpers():
     assert np.abs(p.grad.numpy()).max() <= 0.1
     v = nn.utils.parameters_to_vector([p, mytorch.ones(2, 2)])
     assert v.shape == (6,)
+
+
+def _composite_batch_norm(x, w, b, eps=1e-5):
+    """The unfused graph the BatchNorm primitive replaces (reference for its gradient)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = [1] * x.ndim
+    shape[1] = -1
+    mean = x.mean(dim=axes, keepdim=True)
+    var = ((x - mean) * (x - mean)).mean(dim=axes, keepdim=True)
+    return (x - mean) / mytorch.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
+
+
+def test_fused_batch_norm_matches_the_composite_graph():
+    arrays = [draw((6, 3, 4, 5), 0), draw((3,), 1), draw((3,), 2)]
+    grads = []
+    for fn in (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), _composite_batch_norm):
+        inputs = [mytorch.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(*inputs)
+        out.backward(mytorch.tensor(draw(tuple(out.shape), 3)))
+        grads.append([out.detach().numpy()] + [t.grad.numpy() for t in inputs])
+    for fused, composite in zip(*grads):
+        np.testing.assert_allclose(fused, composite, rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+def test_one_hot_init_and_gain_match_torch():
+    labels = [0, 3, 1]
+    assert F.one_hot(mytorch.tensor(labels), 5).tolist() == torch.nn.functional.one_hot(torch.tensor(labels), 5).tolist()
+    for name, param in (("relu", None), ("tanh", None), ("leaky_relu", 0.2), ("linear", None), ("sigmoid", None)):
+        assert nn.init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
+    w = mytorch.empty(64, 32, 3, 3)
+    for init, bound in ((lambda t: nn.init.xavier_uniform_(t), np.sqrt(6 / (32 * 9 + 64 * 9))),
+                        (lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"), np.sqrt(2) * np.sqrt(3 / (32 * 9)))):
+        values = init(w).numpy()
+        assert np.abs(values).max() <= bound and np.abs(values).max() > 0.95 * bound
+    assert abs(nn.init.kaiming_normal_(w, mode="fan_out").numpy().std() - np.sqrt(2 / (64 * 9))) < 0.01
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+        F.one_hot(mytorch.tensor([5]), 3)
+
+
+def test_fused_log_softmax_matches_the_composite_graph():
+    x = draw((5, 7), 0)
+    grads = []
+    for fn in (lambda t: F.log_softmax(t, 1),
+               lambda t: (lambda s: s - mytorch.log(mytorch.exp(s).sum(1, keepdim=True)))(t - t.amax(1, keepdim=True).detach())):
+        t = mytorch.tensor(x, requires_grad=True)
+        out = fn(t)
+        out.backward(mytorch.tensor(draw((5, 7), 1)))
+        grads.append((out.detach().numpy(), t.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -9,6 +9,7 @@ import pytest
 
 import mytorch
 from conftest import requires_torch, torch
+from helpers import lenet5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(os.path.dirname(HERE), "data", "mnist")
@@ -37,14 +38,6 @@ def test_torch_mnist_example_runs_with_only_imports_changed(tmp_path, capsys):
                            "fc2.weight", "fc2.bias"]
     if torch is not None:
         assert torch.load(out, weights_only=True)["fc2.weight"].shape == (10, 128)
-
-
-def lenet5(lib):
-    """LeNet-5 as the MNIST issue defines it, built from ``lib`` (mytorch or torch)."""
-    n = lib.nn
-    return n.Sequential(n.Conv2d(1, 6, 5, padding=2), n.ReLU(), n.MaxPool2d(2), n.Conv2d(6, 16, 5), n.ReLU(),
-                        n.MaxPool2d(2), n.Flatten(), n.Linear(400, 120), n.ReLU(), n.Linear(120, 84), n.ReLU(),
-                        n.Linear(84, 10))
 
 
 def _losses(lib, model, batches, dtype, steps):

@@ -133,3 +133,31 @@ def test_scheduler_state_dicts_save_and_resume(tmp_path, make):
     fresh = make(mytorch.optim.SGD([mytorch.ones(1, requires_grad=True)], lr=0.1, momentum=0.9))
     fresh.load_state_dict(mytorch.load(str(path)))
     assert fresh.get_last_lr() == sched.get_last_lr()
+
+
+@requires_torch
+@pytest.mark.parametrize("trained_in", ["torch", "mytorch"])
+def test_trained_lenet_moves_between_frameworks(tmp_path, trained_in):
+    from helpers import lenet5
+    from mytorch.vision.idx import read_idx
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "mnist")
+    x = ((read_idx(os.path.join(root, "t10k-images-idx3-ubyte.gz"))[:320] / 255.0 - 0.1307) / 0.3081)[:, None]
+    x = x.astype(np.float32)
+    y = read_idx(os.path.join(root, "t10k-labels-idx1-ubyte.gz"))[:320].astype(np.int64)
+    src_lib, dst_lib = (torch, mytorch) if trained_in == "torch" else (mytorch, torch)
+    src = lenet5(src_lib)
+    opt = src_lib.optim.SGD(src.parameters(), lr=0.05, momentum=0.9)
+    for i in range(0, 320, 32):  # ten training steps
+        opt.zero_grad()
+        src_lib.nn.functional.cross_entropy(src(src_lib.tensor(x[i:i + 32])), src_lib.tensor(y[i:i + 32])).backward()
+        opt.step()
+    path = str(tmp_path / "lenet.pt")
+    (src_lib.save)(src.state_dict(), path)
+    dst = lenet5(dst_lib)
+    dst.load_state_dict(dst_lib.load(path) if dst_lib is mytorch else dst_lib.load(path, weights_only=True))
+    src.eval(), dst.eval()
+    with src_lib.no_grad(), dst_lib.no_grad():
+        a = src(src_lib.tensor(x)).numpy()
+        b = dst(dst_lib.tensor(x)).numpy()
+    np.testing.assert_allclose(a, b, atol=1e-4, rtol=0)
+    assert (a.argmax(1) == b.argmax(1)).all()
