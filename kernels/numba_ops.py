@@ -218,49 +218,39 @@ def _spread_wide(dy_plane, g, Wp):
             g[oh * Wp + ow] = dy_plane[oh, ow]
 
 
-@_jit
-def _direct_backward_input(dy, w, dxp, DH, DW, G):
-    N, C, Hp, Wp = dxp.shape
+@_jit_reassoc
+def _direct_backward(dy, xp, w, dxp, dw, need_dx, need_dw, DH, DW, G):
+    """dxp = the input gradient on the padded grid (if need_dx); dw += this slice of the batch's
+    weight gradient (if need_dw). One pass: each dy plane is spread onto the wide grid once and
+    serves both the multiply-add into dx and the dot product for dw."""
+    N, C, Hp, Wp = xp.shape
     F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
     Fg, L = F // G, (OH - 1) * Wp + OW
     g = np.zeros(L, dy.dtype)
-    dxp[...] = 0
+    if need_dx:
+        dxp[...] = 0
     for n in range(N):
         for f in range(F):
             _spread_wide(dy[n, f], g, Wp)
             c0 = (f // Fg) * Cg
             for c in range(Cg):
-                plane = dxp[n, c0 + c].reshape(-1)
+                x_plane = xp[n, c0 + c].reshape(-1)
+                dx_plane = dxp[n, c0 + c].reshape(-1)
                 for kh in range(KH):
                     for kw in range(KW):
-                        shifted = plane[kh * DH * Wp + kw * DW:]
-                        wv = w[f, c, kh, kw]
-                        for i in range(L):
-                            shifted[i] += wv * g[i]
-
-
-@_jit_reassoc
-def _direct_backward_weight(dy, xp, dw, DH, DW, G):
-    """dw += this slice of the batch's contribution (a dot product per tap on the wide grid)."""
-    N, C, Hp, Wp = xp.shape
-    F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
-    Cg, KH, KW = dw.shape[1], dw.shape[2], dw.shape[3]
-    Fg, L = F // G, (OH - 1) * Wp + OW
-    g = np.zeros(L, dy.dtype)
-    for n in range(N):
-        for f in range(F):
-            _spread_wide(dy[n, f], g, Wp)
-            c0 = (f // Fg) * Cg
-            for c in range(Cg):
-                plane = xp[n, c0 + c].reshape(-1)
-                for kh in range(KH):
-                    for kw in range(KW):
-                        shifted = plane[kh * DH * Wp + kw * DW:]
-                        total = 0.0
-                        for i in range(L):
-                            total += g[i] * shifted[i]
-                        dw[f, c, kh, kw] += total
+                        shift = kh * DH * Wp + kw * DW
+                        if need_dx:
+                            shifted = dx_plane[shift:]
+                            wv = w[f, c, kh, kw]
+                            for i in range(L):
+                                shifted[i] += wv * g[i]
+                        if need_dw:
+                            shifted = x_plane[shift:]
+                            total = 0.0
+                            for i in range(L):
+                                total += g[i] * shifted[i]
+                            dw[f, c, kh, kw] += total
 
 
 def _uses_direct(g, weight):
@@ -321,12 +311,12 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         dxp = (dx if not (g.PH or g.PW) else np.empty(padded, x.dtype)) if needs[0] else None
 
         def direct(p):
-            if needs[0]:
-                _direct_backward_input(grad_out[p], weight, dxp[p], g.DH, g.DW, g.G)
-            if needs[1]:
-                dw = np.zeros_like(weight)  # one per thread, summed below: threads never share an output
-                _direct_backward_weight(grad_out[p], xp[p], dw, g.DH, g.DW, g.G)
-                return dw
+            # dw: one per thread, summed below (threads never share an output)
+            dw = np.zeros_like(weight)
+            # NOTE: without needs[0] the kernel never writes dxp; xp only stands in for its shape.
+            _direct_backward(grad_out[p], xp[p], weight, dxp[p] if needs[0] else xp[p], dw,
+                             needs[0], needs[1], g.DH, g.DW, g.G)
+            return dw if needs[1] else None
         dws = run_parallel(direct, _parts(g.N, _conv_work(g, weight), CONV_MIN_MACS_PER_THREAD))
         if needs[0] and dxp is not dx:
             dx[...] = dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]
