@@ -252,11 +252,12 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, a):
-        self.mask = a > 0
-        return np.where(self.mask, a, a.dtype.type(0))
+        # One pass; the backward derives its mask from the output (out > 0 exactly where a > 0).
+        self.out = np.maximum(a, a.dtype.type(0))
+        return self.out
 
     def backward(self, g):
-        return g * self.mask
+        return np.where(self.out > 0, g, g.dtype.type(0))
 
 
 class Clamp(Function):
