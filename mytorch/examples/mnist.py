@@ -1,8 +1,8 @@
 """MNIST classification with mytorch (Part II) or PyTorch (Part I): the same model and training
 code, switched only by which module is imported.
 
-    python -m mytorch.examples.mnist                                  # LeNet-5, mytorch, 10 epochs
-    python -m mytorch.examples.mnist --framework torch --model cnn --optimizer adadelta --epochs 3
+    python -m mytorch.examples.mnist                                  # LeNet-5, mytorch, Adadelta, 10 epochs
+    python -m mytorch.examples.mnist --framework torch --model cnn --epochs 3
     python -m mytorch.examples.mnist --out runs/lenet --resume        # continue an interrupted run
     python -m mytorch.examples.mnist --out runs/lenet --eval-only     # score the saved checkpoint
 
@@ -179,7 +179,8 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--test-batch-size", type=int, default=1000)
-    p.add_argument("--optimizer", choices=["sgd", "adam", "adadelta"], default="sgd")
+    p.add_argument("--optimizer", choices=["sgd", "adam", "adadelta"], default="adadelta",
+                   help="default: adadelta with StepLR(gamma) per epoch, the PyTorch example's recipe")
     p.add_argument("--lr", type=float, help="default: sgd 0.01 (momentum 0.9), adam 1e-3, adadelta 1.0")
     p.add_argument("--gamma", type=float, default=0.7, help="StepLR factor per epoch (adadelta only, as torch's example)")
     p.add_argument("--kernels", choices=["auto", "numpy", "numba", "reference"], default="auto")
@@ -269,10 +270,17 @@ def main(argv=None):
             write_metrics(args.out, rows)
     if args.out and predictions is not None:
         write_figures(args.out, rows, step_losses, predictions, x_test, y_test)
-    final = rows[-1]
+    final = dict(rows[-1], peak_memory_mib=_peak_memory_mib())
     print(f"test accuracy {100 * final['test_accuracy']:.2f}% after {final['epoch']} epochs "
-          f"({args.framework}, {args.model})")
+          f"({args.framework}, {args.model}); peak memory {final['peak_memory_mib']:.0f} MiB")
     return final
+
+
+def _peak_memory_mib():
+    """The process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
 
 
 if __name__ == "__main__":
