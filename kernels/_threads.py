@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads"]
+__all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads", "matmul"]
 
 
 class _Config:
@@ -93,3 +93,31 @@ def single_threaded_blas():
         yield
     finally:
         blas_threads(previous)
+
+
+# Below this many multiply-adds a GEMM is not worth splitting (thread hand-off ~50-100 us).
+MATMUL_MIN_MACS = 2 ** 22
+
+
+def matmul(a, b):
+    """a @ b for 2-D operands, with the rows of the result split over the kernel threads and each
+    part a single-threaded GEMM. OpenBLAS's own workers then never start, so they never spin
+    against the numba kernels that run next. Other shapes, and small products, go to np.matmul."""
+    if a.ndim != 2 or b.ndim != 2 or _config.threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MATMUL_MIN_MACS:
+        return np.matmul(a, b)
+    M, N = a.shape[0], b.shape[1]
+    out = np.empty((M, N), np.result_type(a, b))
+    parts = _config.threads
+    if M >= parts * 8:
+        step = -(-M // parts)
+        slices = [(slice(i, min(i + step, M)), slice(None)) for i in range(0, M, step)]
+    else:  # few rows (a batch of 64 against a wide weight): split the columns instead
+        step = -(-N // parts)
+        slices = [(slice(None), slice(j, min(j + step, N))) for j in range(0, N, step)]
+
+    def part(rc):
+        rows, cols = rc
+        np.matmul(a[rows], b[:, cols], out=out[rows, cols])
+    with single_threaded_blas():
+        run_parallel(part, slices)
+    return out

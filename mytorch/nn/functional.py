@@ -299,8 +299,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         return input * 0.0
     from mytorch.random import rng
-    keep = rng().random(input.shape) >= p
-    scale = np.asarray(keep / (1.0 - p), dtype=input._data.dtype)
+    dtype = input._data.dtype if input._data.dtype.kind == "f" else np.float32
+    keep = rng().random(input.shape, dtype=np.float32) >= np.float32(p)
+    scale = np.multiply(keep, dtype.type(1.0 / (1.0 - p)), dtype=dtype)
     return input * Tensor._make(scale)
 
 
