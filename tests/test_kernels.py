@@ -231,3 +231,18 @@ def test_im2col_memory_stays_flat_past_the_budget():
 def test_unknown_implementation_lists_the_choices():
     with pytest.raises(ValueError, match="choose one of"):
         kernels.load("cuda")
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((512, 300), (300, 64)), ((16, 4096), (4096, 96))])
+def test_threaded_matmul_splits_rows_or_columns_exactly(shape_a, shape_b):
+    from kernels import _threads
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    assert shape_a[0] * shape_a[1] * shape_b[1] >= _threads.MATMUL_MIN_MACS  # takes the split path
+    before = _threads.get_num_threads()
+    try:
+        _threads.set_num_threads(2)
+        np.testing.assert_allclose(_threads.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(_threads.matmul(a.T.copy().T, b[:, ::-1]), a @ b[:, ::-1], rtol=1e-12, atol=1e-12)
+    finally:
+        _threads.set_num_threads(before)
