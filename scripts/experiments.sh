@@ -10,6 +10,7 @@ run() {  # name, then the program's arguments
     tail -1 "runs/$name.log"
 }
 mkdir -p runs
+if [ "${1:-}" != "--speed-only" ]; then
 for seed in 1 2 3; do
     for fw in mytorch torch; do
         run "lenet-$fw-s$seed" --framework "$fw" --model lenet --epochs 10 --seed "$seed"
@@ -20,3 +21,12 @@ done
 for kernels in numpy numba reference; do
     run "lenet-mytorch-$kernels" --framework mytorch --model lenet --epochs 1 --kernels "$kernels"
 done
+fi
+# Speed of the current code: two epochs each (SPEED=1 bash scripts/experiments.sh --speed-only).
+if [ "${SPEED:-0}" = 1 ]; then
+    for model in mlp lenet cnn; do
+        for fw in mytorch torch; do
+            run "speed-$model-$fw" --framework "$fw" --model "$model" --epochs 2
+        done
+    done
+fi

@@ -233,7 +233,7 @@ def test_unknown_implementation_lists_the_choices():
         kernels.load("cuda")
 
 
-@pytest.mark.parametrize("shape_a, shape_b", [((512, 300), (300, 64)), ((16, 4096), (4096, 96))])
+@pytest.mark.parametrize("shape_a, shape_b", [((1024, 600), (600, 64)), ((16, 8192), (8192, 300))])
 def test_threaded_matmul_splits_rows_or_columns_exactly(shape_a, shape_b):
     from kernels import _threads
     rng = np.random.default_rng(0)
