@@ -1,7 +1,7 @@
 """Conv2d and pooling throughput through mytorch's public API, side by side with torch.
 
     python -m benchmarks.profile_conv                      # shapes A-E + pooling, 2 threads
-    python -m benchmarks.profile_conv --threads 1,2 --json results.json
+    python -m benchmarks.profile_conv --threads 1,2 --json results.json --png results.png
     python -m benchmarks.profile_conv --shape 16,3,64,64,32,3,1,1 --impls numpy,numba
 
 Every implementation runs the same step (forward, or forward + backward for dx, dW, db) on the
@@ -123,6 +123,42 @@ def measure(runners, repeats, settle, burst):
     return out
 
 
+def extra_peak_mib(fn):
+    """Peak memory one call allocates beyond what is live before it (tracemalloc sees NumPy's
+    allocations; torch's own allocator is invisible to it, so torch reports none)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return (tracemalloc.get_traced_memory()[1] - base) / 2 ** 20
+    finally:
+        tracemalloc.stop()
+
+
+def numpy_phases(x, w, b, stride, padding, dy, repeats):
+    """The numpy implementation's conv step split into its phases, median ms each."""
+    from kernels import im2col as npk
+    from kernels._common import conv_geometry
+    g = conv_geometry(x.shape, w.shape, stride, padding, 1, 1)
+    w2 = w.reshape(g.F, -1)
+    cols = npk.im2col(x, (g.KH, g.KW), stride, padding)
+    out = w2 @ cols
+    dy2 = np.ascontiguousarray(dy.transpose(1, 0, 2, 3)).reshape(g.F, -1)
+    dcols = w2.T @ dy2
+    phases = {
+        "im2col": lambda: npk.im2col(x, (g.KH, g.KW), stride, padding),
+        "GEMM forward": lambda: w2 @ cols,
+        "bias + NCHW reshape": lambda: out.reshape(g.F, g.N, g.OH, g.OW).transpose(1, 0, 2, 3) + b.reshape(1, -1, 1, 1),
+        "dy to (F, N*OH*OW)": lambda: np.ascontiguousarray(dy.transpose(1, 0, 2, 3)),
+        "GEMM dW": lambda: cols @ dy2.T,
+        "GEMM dx columns": lambda: w2.T @ dy2,
+        "col2im": lambda: npk.col2im(dcols, x.shape, (g.KH, g.KW), stride, padding),
+        "db": lambda: dy.sum(axis=(0, 2, 3)),
+    }
+    return {name: float(np.median([_timed(fn) for _ in range(repeats)]) * 1e3) for name, fn in phases.items()}
+
+
 def gemm_gflops(repeats=7):
     """float32 GEMM throughput NumPy reaches here (a 1024 x 1152 by 1152 x 8192 product)."""
     a = np.random.default_rng(0).standard_normal((1024, 1152)).astype(np.float32)
@@ -161,8 +197,14 @@ def profile(shapes, pools, impls, threads, passes, repeats, settle, burst, progr
                 names = [i for i in impls if i != "reference" or name in REFERENCE_OK]
                 runners = {i: _runner(i, lambda lib: _conv_step(lib, x, w, b, S, P, dy, backward)) for i in names}
                 _agree({i: r() for i, r in runners.items()}, tol=2e-4)
-                rows += _rows(name, "conv2d", backward, n_threads, measure(runners, repeats, settle, burst),
-                              flops_fwd * (3 if backward else 1), peak)
+                new = _rows(name, "conv2d", backward, n_threads, measure(runners, repeats, settle, burst),
+                            flops_fwd * (3 if backward else 1), peak)
+                for row in new:
+                    if row["impl"] != "torch":
+                        row["extra_peak_mib"] = extra_peak_mib(runners[row["impl"]])
+                if backward and "numpy" in names:
+                    new[names.index("numpy")]["numpy_phases_ms"] = numpy_phases(x, w, b, S, P, dy, repeats)
+                rows += new
                 progress(rows[-1])
         for name, shape in pools.items():
             x = rng.standard_normal(shape).astype(np.float32)
@@ -199,13 +241,18 @@ def geomean(values):
 
 def print_table(rows):
     head = f"{'shape':5} {'op':11} {'pass':7} {'thr':>3} {'impl':9} {'median ms':>10} {'min ms':>8} {'IQR':>6} " \
-           f"{'GFLOP/s':>8} {'%GEMM':>6} {'x torch':>8}"
+           f"{'GFLOP/s':>8} {'%GEMM':>6} {'x torch':>8} {'+MiB':>6}"
     print(head)
     print("-" * len(head))
     for r in rows:
         print(f"{r['shape']:5} {r['op']:11} {r['passes']:7} {r['threads']:>3} {r['impl']:9} {r['median_ms']:>10.2f} "
               f"{r['min_ms']:>8.2f} {r['iqr_ms']:>6.2f} {r.get('gflops', float('nan')):>8.1f} "
-              f"{r.get('pct_gemm', float('nan')):>6.1f} {r.get('ratio_to_torch', float('nan')):>8.2f}")
+              f"{r.get('pct_gemm', float('nan')):>6.1f} {r.get('ratio_to_torch', float('nan')):>8.2f} "
+              f"{r.get('extra_peak_mib', float('nan')):>6.1f}")
+    for r in rows:
+        if "numpy_phases_ms" in r:
+            phases = ", ".join(f"{k} {v:.2f}" for k, v in r["numpy_phases_ms"].items())
+            print(f"  numpy phases, {r['shape']} fwd+bwd, {r['threads']} thread(s), ms: {phases}")
     summary = {}
     for r in rows:
         if "ratio_to_torch" in r:
@@ -232,6 +279,7 @@ def main(argv=None):
                         help="back-to-back calls per implementation and round; the first is not timed")
     parser.add_argument("--settle", type=float, default=0.0, help="ms to sleep before each burst")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument("--png", help="also write a bar chart of the ratios to torch to this PNG file")
     args = parser.parse_args(argv)
 
     shapes = {} if args.shapes == "none" else {s: CONV_SHAPES[s] for s in args.shapes.split(",")}
@@ -262,6 +310,38 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+    if args.png:
+        bar_chart(rows, args.png)
+
+
+def bar_chart(rows, path):
+    """Median time relative to torch's, one group of bars per shape and pass (log scale)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no chart written", file=sys.stderr)
+        return
+    keys = sorted({(r["shape"], r["op"], r["passes"], r["threads"]) for r in rows if "ratio_to_torch" in r})
+    impls = [i for i in ("reference", "numpy", "numba") if any(r["impl"] == i for r in rows)]
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(keys) * len(impls)), 4))
+    width = 0.8 / max(len(impls), 1)
+    for j, impl in enumerate(impls):
+        values = []
+        for key in keys:
+            match = [r for r in rows if (r["shape"], r["op"], r["passes"], r["threads"]) == key and r["impl"] == impl]
+            values.append(match[0].get("ratio_to_torch", np.nan) if match else np.nan)
+        ax.bar(np.arange(len(keys)) + j * width, values, width, label=impl)
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(keys)) + width * (len(impls) - 1) / 2)
+    ax.set_xticklabels([f"{s} {op.replace('2d', '')}\n{p} {t}t" for s, op, p, t in keys], fontsize=7)
+    ax.set_ylabel("time / torch's time")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
