@@ -4,26 +4,13 @@ tensors and functional ops only (no nn.Module yet), on the repository's own copy
     python -m mytorch.examples.demo [--train 12000] [--epochs 1] [--kernels auto]
 """
 import argparse
-import os
 import time
 
 import numpy as np
 
 import mytorch
 import mytorch.nn.functional as F
-from mytorch.vision.idx import find, read_idx
-
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "mnist")
-
-
-def load(root, train):
-    prefix = "train" if train else "t10k"
-    files = [find(root, f"{prefix}-images-idx3-ubyte"), find(root, f"{prefix}-labels-idx1-ubyte")]
-    if None in files:
-        raise FileNotFoundError(f"MNIST {prefix} files not found in {root} or {os.path.join(root, 'MNIST', 'raw')}")
-    images, labels = (read_idx(f) for f in files)
-    x = (images.astype(np.float32) / 255.0 - 0.1307) / 0.3081  # torchvision's MNIST normalisation
-    return x[:, None], labels.astype(np.int64)
+from mytorch.examples.mnist import DATA, load_split
 
 
 def uniform(shape, fan_in):
@@ -45,8 +32,8 @@ def main(argv=None):
     mytorch.manual_seed(args.seed)
     mytorch.backends.set_kernels(args.kernels)
 
-    x_train, y_train = load(args.data, train=True)
-    x_test, y_test = load(args.data, train=False)
+    x_train, y_train = load_split(args.data, train=True)
+    x_test, y_test = load_split(args.data, train=False)
     x_train, y_train = x_train[:args.train], y_train[:args.train]
     params = {
         "conv1.w": uniform((6, 1, 5, 5), 25), "conv1.b": uniform((6,), 25),
