@@ -86,21 +86,12 @@ class _Pickler(pickle._Pickler):
             strides = tuple(s // array.itemsize for s in array.strides)
             requires_grad = bool(obj.requires_grad and obj.grad_fn is None)
             return (_REBUILD_TENSOR, (storage, 0, tuple(array.shape), strides, requires_grad,
-                                      _EmptyOrderedDict()))
+                                      collections.OrderedDict()))  # torch's empty backward-hooks argument
         if type(obj) is collections.OrderedDict:
             return (_ORDERED_DICT, (), None, None, iter(obj.items()))
         return NotImplemented
 
 
-class _EmptyOrderedDict:
-    """Pickles as ``collections.OrderedDict()`` (torch's empty backward-hooks argument)."""
-
-
-def _reduce_empty(self):
-    return (_ORDERED_DICT, ())
-
-
-_EmptyOrderedDict.__reduce__ = _reduce_empty
 _Pickler.dispatch[_Global] = lambda self, obj: self.save_global(obj)
 
 
