@@ -268,3 +268,12 @@ def test_fused_log_softmax_matches_the_composite_graph():
         grads.append((out.detach().numpy(), t.grad.numpy()))
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_norm_updates_running_stats_under_no_grad_too():
+    bn = nn.BatchNorm1d(2)
+    x = mytorch.tensor([[1.0, 2.0], [3.0, 6.0]])
+    with mytorch.no_grad():
+        bn(x)
+    np.testing.assert_allclose(bn.running_mean.numpy(), [0.2, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(bn.running_var.numpy(), [0.9 + 0.1 * 2.0, 0.9 + 0.1 * 8.0], rtol=1e-6)

@@ -336,7 +336,7 @@ class BatchNorm(Function):
     """Training-mode batch norm as one primitive: one pass for the statistics, one for the
     output, and the closed-form backward (two reductions) instead of a ~15-node graph."""
 
-    def forward(self, x, *affine, axes, eps):
+    def forward(self, x, *affine, axes, eps, stats):
         self.axes = axes
         shape = [1] * x.ndim
         shape[1] = x.shape[1]
@@ -346,7 +346,7 @@ class BatchNorm(Function):
         var = (centred * centred).mean(axis=axes, keepdims=True)
         self.invstd = 1.0 / np.sqrt(var + eps)
         self.xhat = centred * self.invstd
-        self.stats = (mean.reshape(-1), var.reshape(-1))
+        stats.extend((mean.reshape(-1), var.reshape(-1)))  # for the running statistics, even under no_grad
         self.weight = affine[0].reshape(shape) if affine else None
         out = self.xhat
         if affine:
@@ -386,9 +386,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if weight is not None and bias is None:
             from mytorch.creation import zeros
             affine = (weight, zeros(C, dtype=weight.dtype))
-        fn_out = BatchNorm.apply(input, *affine, axes=axes, eps=eps)
+        stats = []
+        fn_out = BatchNorm.apply(input, *affine, axes=axes, eps=eps, stats=stats)
         if running_mean is not None and momentum is not None:
-            mean, var = fn_out.grad_fn.stats if fn_out.grad_fn is not None else _batch_stats(input._data, axes)
+            mean, var = stats
             m = momentum
             running_mean._data[...] = (1 - m) * running_mean._data + m * mean
             running_var._data[...] = (1 - m) * running_var._data + m * var * (n / (n - 1))
@@ -401,11 +402,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
-
-
-def _batch_stats(x, axes):
-    mean = x.mean(axis=axes)
-    return mean, x.var(axis=axes)
 
 
 # ---------------------------------------------------------------------------- losses
