@@ -105,8 +105,14 @@ def matmul(a, b):
     """a @ b for 2-D operands, with the rows of the result split over the kernel threads and each
     part a single-threaded GEMM. OpenBLAS's own workers then never start, so they never spin
     against the numba kernels that run next. Other shapes, and small products, go to np.matmul."""
-    if a.ndim != 2 or b.ndim != 2 or _config.threads == 1 or a.shape[0] * a.shape[1] * b.shape[1] < MATMUL_MIN_MACS:
+    if a.ndim != 2 or b.ndim != 2 or _config.threads == 1:
         return np.matmul(a, b)
+    if a.shape[0] * a.shape[1] * b.shape[1] < MATMUL_MIN_MACS:
+        # Small products run on one BLAS thread too: a 2-thread OpenBLAS call leaves its worker
+        # spinning, and the conv kernel that follows in the backward pass loses a core to it
+        # (LeNet's conv2 backward: 1.7 ms alone, 2.9 ms inside a training step).
+        with single_threaded_blas():
+            return np.matmul(a, b)
     M, N = a.shape[0], b.shape[1]
     out = np.empty((M, N), np.result_type(a, b))
     parts = _config.threads
