@@ -10,10 +10,7 @@ __all__ = ["set_num_threads", "get_num_threads"]
 
 def set_num_threads(n):
     """Sets the threads used by BLAS calls and by the convolution/pooling kernels."""
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
-    _kernel_threads.set_num_threads(n)
+    _kernel_threads.set_num_threads(n)  # validates n before anything changes
     _kernel_threads.blas_threads(n)
 
 

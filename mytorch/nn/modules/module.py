@@ -302,9 +302,6 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
 
 class _IncompatibleKeys(tuple):
     def __new__(cls, missing_keys, unexpected_keys):
