@@ -34,6 +34,11 @@ def conv_geometry(x_shape, w_shape, stride, padding, dilation, groups):
     PH, PW = pair(padding, "padding")
     DH, DW = pair(dilation, "dilation")
     G = int(groups)
+    # NOTE: the jitted kernels index without bounds checks, so shapes are checked here, where every
+    # implementation passes.
+    if G < 1 or F % G or Cg * G != C:
+        raise ValueError(f"weight of shape {tuple(w_shape)} with groups={G} does not fit input with {C} channels: "
+                         f"expected weight (F, C/groups, KH, KW) with F divisible by groups")
     OH, OW = conv_out(H, KH, SH, PH, DH), conv_out(W, KW, SW, PW, DW)
     return ConvGeometry(N, C, H, W, F, G, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
 

@@ -4,12 +4,16 @@ Parallelism comes from kernels/_threads.py: the batch is split into one slice pe
 thread runs the serial nogil routines below and a single-threaded GEMM on its own slice, so no
 thread pool spins against another (see that module for the measurements).
 
-- im2col/col2im fills that read and write whole output rows through slice views (LLVM vectorizes
-  those; a signed offset index such as ``row[ow + d]`` stopped it and halved the speed), then one
-  NumPy GEMM, as in the numpy implementation.
-- A direct stride-1 convolution where K = C/G*KH*KW is too small to feed a GEMM well (LeNet's
-  layers): every tap is one long contiguous multiply-add over a padded-width ("wide") plane,
-  bias fused, and dW accumulated per thread, then reduced, so threads never share an output.
+- Three routes for a convolution, picked by shape (thresholds measured, see each constant):
+  - a direct stride-1 convolution where K = C/G*KH*KW is too small to feed a GEMM well (LeNet's
+    first layer): every tap is one long contiguous multiply-add over a padded-width ("wide")
+    plane, bias fused, and dW accumulated per thread, then reduced, so threads never share an output;
+  - Winograd F(2x2, 3x3) for 3x3 stride-1 layers with many channels (kernels/_winograd.py):
+    2.25x fewer multiply-adds, in 16 GEMMs;
+  - otherwise im2col -> one NumPy GEMM -> col2im. At stride 1 the columns are taken on the same
+    wide grid, so every copy and every col2im add runs over long contiguous rows; strided layers
+    use jitted fills that read and write whole output rows (LLVM vectorizes those; a signed
+    offset index such as ``row[ow + d]`` stopped it and halved the speed).
 - Pooling with the argmax taken in the window loop.
 
 Every routine also runs as plain Python under NUMBA_DISABLE_JIT=1 (the tests compare the two).
@@ -19,7 +23,9 @@ import threading
 
 import numpy as np
 from numba import njit
+from numpy.lib.stride_tricks import as_strided
 
+from kernels import _winograd as wino
 from kernels._common import budget, conv_geometry, pad, pair, patches, pool_geometry
 from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
@@ -121,15 +127,16 @@ def _parts(N, work=None, min_work=1):
     return [slice(i, min(i + step, N)) for i in range(0, N, step)]
 
 
-# Column blocks of about this size stay in the core's L2 cache between the fill and the GEMM that
-# reads them (measured on C: 17.4 ms per-sample blocks vs 20.6 ms one big buffer, single thread).
-CACHE_BLOCK_BYTES = 2 * 2 ** 20
+# Column blocks of about this size: big enough that the GEMM over a block runs near its best, small
+# enough to stay mostly in cache between the fill and the GEMM (measured fwd+bwd on one thread with
+# the wide-grid fill: E 58 ms at 2 MiB, 51 ms at 8 MiB, 58 ms at 16 MiB; B 3.7 -> 3.5 ms).
+CACHE_BLOCK_BYTES = 8 * 2 ** 20
 
 
-def _blocks(part, bytes_per_sample):
-    """Consecutive sample blocks of ``part`` whose column buffer is about CACHE_BLOCK_BYTES (at least
-    one sample; never more than the memory budget allows)."""
-    limit = min(CACHE_BLOCK_BYTES, budget.bytes // get_num_threads())
+def _blocks(part, bytes_per_sample, limit=None):
+    """Consecutive sample blocks of ``part`` whose scratch buffers take about ``limit`` bytes
+    (CACHE_BLOCK_BYTES by default; at least one sample; never more than the memory budget allows)."""
+    limit = min(limit or CACHE_BLOCK_BYTES, budget.bytes // get_num_threads())
     step = max(1, limit // max(bytes_per_sample, 1))
     return [slice(i, min(i + step, part.stop)) for i in range(part.start, part.stop, step)]
 
@@ -258,6 +265,138 @@ def _uses_direct(g, weight):
     return g.SH == g.SW == 1 and weight.shape[1] * g.KH * g.KW <= DIRECT_MAX_K
 
 
+# ---------------------------------------------------------------------------- Winograd F(2x2, 3x3)
+# 3x3 stride-1 convolutions with at least this many input and output channels go through the
+# Winograd transforms of kernels/_winograd.py. Measured fwd+bwd, one thread: C (64 -> 64) 79 ms
+# against 86 ms for the wide-grid im2col, D (128 -> 128) 141 against 204; but E (32 -> 64) 65
+# against 51: with 32 channels the 16 GEMMs are too thin to pay for the transforms.
+WINOGRAD_MIN_CHANNELS = 64
+# Blocks of the transformed tiles (E ran 65 ms at 2 MiB, 77 at 8 MiB; C and D did not care).
+WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
+
+
+def _uses_winograd(g):
+    # Padding up to 2 keeps dx a Winograd correlation too (it pads dY by 2 - P).
+    return (g.G == 1 and g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1
+            and g.PH <= 2 and g.PW <= 2 and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS)
+
+
+def _winograd(x, u, bias, y, PH, PW):
+    """y = the 3x3 stride-1 convolution of x (padding PH, PW) with the transformed filters u
+    (16, F, C), plus bias: per cache-sized block of samples, input transform -> 16 GEMMs ->
+    output transform, each thread on its own slice of the batch."""
+    N, C = x.shape[:2]
+    F, OH, OW = y.shape[1:]
+    TH, TW, per_image = wino.tiles(OH, OW)
+
+    def run(p):
+        for block in _blocks(p, 16 * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+            T = (block.stop - block.start) * per_image
+            V = _tile_buffer("wino_v", C, T, x.dtype)
+            M = _tile_buffer("wino_m", F, T, x.dtype)
+            wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+            np.matmul(u, _matrices(V, C, T), out=_matrices(M, F, T))
+            wino.output_transform(M, T, bias, y[block], TH, TW)
+    with single_threaded_blas():
+        run_parallel(run, _parts(N, N * F * C * 16 * per_image, CONV_MIN_MACS_PER_THREAD))
+
+
+def _winograd_weight_grad(grad_out, x, PH, PW):
+    """dW (F, C, 3, 3) of a 3x3 stride-1 convolution: per block, the input and the output gradient
+    transformed, 16 GEMMs summed over the tiles, and one filter-gradient transform at the end."""
+    N, C = x.shape[:2]
+    F, OH, OW = grad_out.shape[1:]
+    TH, TW, per_image = wino.tiles(OH, OW)
+
+    def run(p):
+        m = np.zeros((16, F, C), x.dtype)
+        for block in _blocks(p, 16 * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+            T = (block.stop - block.start) * per_image
+            V = _tile_buffer("wino_v", C, T, x.dtype)
+            D = _tile_buffer("wino_m", F, T, x.dtype)
+            wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+            wino.grad_transform(grad_out[block], D, T, TH, TW)
+            m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
+        return m
+    with single_threaded_blas():
+        ms = run_parallel(run, _parts(N, N * F * C * 16 * per_image, CONV_MIN_MACS_PER_THREAD))
+    return wino.filter_gradient(sum(ms[1:], ms[0]))
+
+
+# Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the 16 rows' strides off
+# multiples of 4 KiB).
+_TILE_ROW_GAP = 16
+
+
+def _tile_buffer(role, channels, T, dtype):
+    return _workspace.get(role, (16, channels * T + _TILE_ROW_GAP), dtype)
+
+
+def _matrices(buf, channels, T):
+    """The (16, channels, T) view of a tile buffer that the GEMMs take."""
+    return buf[:, :channels * T].reshape(16, channels, T)
+
+
+# ---------------------------------------------------------------------------- wide-row im2col
+# For stride 1 the direct convolution's "wide" grid (above) also makes im2col cheap: on the padded
+# input's flat plane, tap (kh, kw) reads one contiguous run of Lw = (OH-1)*Wp + OW elements, so a
+# column row is N runs of Lw (not N*OH runs of OW: LeNet's second layer copies 10-element rows
+# otherwise). The GEMM then also computes the Wp - OW wasted columns per output row, and the output
+# gradient enters the GEMMs spread onto the same grid with zeros there.
+
+# Measured fwd+bwd against the row-by-row fill, one thread: B 3.5 vs 3.9 ms, E 51 vs 57 ms, C 86 vs
+# 100 ms: the cheaper fill and col2im (B: 0.27 vs 0.49 ms and 0.24 vs 0.90 ms) outweigh the GEMM over
+# the wasted columns (B: 0.58 vs 0.46 ms). Strided layers keep the row-by-row fill.
+def _uses_wide(g):
+    return g.SH == g.SW == 1
+
+
+def _padded(x, role, PH, PW):
+    """x (a block of samples) with PH, PW zeros on each side, in a reused scratch buffer: padding the
+    whole batch at once would grow memory with N past the budget."""
+    if not (PH or PW):
+        return x
+    n, C, H, W = x.shape
+    xp = _workspace.get(role, (n, C, H + 2 * PH, W + 2 * PW), x.dtype)
+    xp[:, :, :PH] = 0
+    xp[:, :, PH + H:] = 0
+    xp[:, :, PH:PH + H, :PW] = 0
+    xp[:, :, PH:PH + H, PW + W:] = 0
+    xp[:, :, PH:PH + H, PW:PW + W] = x
+    return xp
+
+
+def _wide_patches(xp, g, Lw):
+    """A read-only (C, KH, KW, N, Lw) view of the padded input xp: the wide-grid im2col."""
+    N, C, Hp, Wp = xp.shape
+    sN, sC, sH, sW = xp.strides
+    return as_strided(xp, shape=(C, g.KH, g.KW, N, Lw),
+                      strides=(sC, sH * g.DH, sW * g.DW, sN, sW), writeable=False)
+
+
+def _wide_grid(buf, n, OH, OW, Wp):
+    """The (rows, n, OH, OW) view of the valid positions of a (rows, n*Lw) wide-grid buffer."""
+    Lw, s = buf.shape[1] // n, buf.itemsize
+    return as_strided(buf, shape=(buf.shape[0], n, OH, OW), strides=(buf.strides[0], Lw * s, Wp * s, s))
+
+
+@_jit
+def _col2im_wide(dcols, dxp, KH, KW, DH, DW):
+    """dxp = 0, then every wide-grid column row added back onto the padded planes it was read from."""
+    N, C, Hp, Wp = dxp.shape
+    Lw = dcols.shape[1] // N
+    dxp[...] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = dxp[n, c].reshape(-1)
+            for kh in range(KH):
+                for kw in range(KW):
+                    src = dcols[(c * KH + kh) * KW + kw, n * Lw:(n + 1) * Lw]
+                    dst = plane[kh * DH * Wp + kw * DW:]
+                    for i in range(Lw):
+                        dst[i] += src[i]
+
+
 # ---------------------------------------------------------------------------- conv2d
 def _conv_work(g, weight):
     return g.N * g.F * weight.shape[1] * g.KH * g.KW * g.OH * g.OW
@@ -268,6 +407,9 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
     y = np.empty((g.N, g.F, g.OH, g.OW), x.dtype)
     b = np.zeros(g.F, x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
+    if _uses_winograd(g):
+        _winograd(x, wino.filter_transform(weight), b, y, g.PH, g.PW)
+        return y
     if _uses_direct(g, weight):
         xp = pad(x, g.PH, g.PW)
 
@@ -279,11 +421,23 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
     w = weight.reshape(g.G, g.F // g.G, K)
     rows, L = g.C * g.KH * g.KW, g.OH * g.OW
     bias4 = b.reshape(1, -1, 1, 1)
+    wide = _uses_wide(g)
+    if wide:
+        Wp = g.W + 2 * g.PW
+        L = (g.OH - 1) * Wp + g.OW
 
     def gemm(p):
         for block in _blocks(p, rows * L * x.itemsize):
             n = block.stop - block.start
             cols = _workspace.get("cols", (rows, n * L), x.dtype)
+            if wide:
+                xp = _padded(x[block], "xp", g.PH, g.PW)
+                np.copyto(cols.reshape(g.C, g.KH, g.KW, n, L), _wide_patches(xp, g, L))
+                out = _workspace.get("out", (g.G, g.F // g.G, n * L), x.dtype)
+                np.matmul(w, cols.reshape(g.G, K, -1), out=out)
+                valid = _wide_grid(out.reshape(g.F, -1), n, g.OH, g.OW, Wp)
+                np.add(valid.transpose(1, 0, 2, 3), bias4, out=y[block])
+                continue
             _fill_block(x[block], cols, g)
             if n == 1:  # one sample: the GEMM writes its NCHW output in place
                 np.matmul(w, cols.reshape(g.G, K, L), out=y[block.start].reshape(g.G, -1, L))
@@ -306,6 +460,13 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     dx = np.empty_like(x) if needs[0] else None
     if not (needs[0] or needs[1]):
         return None, None, db
+    if _uses_winograd(g):
+        if needs[0]:
+            # dx is the full correlation of dY with the flipped, transposed filters
+            flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+            _winograd(grad_out, wino.filter_transform(flipped), np.zeros(g.C, x.dtype), dx, 2 - g.PH, 2 - g.PW)
+        dw = _winograd_weight_grad(grad_out, x, g.PH, g.PW) if needs[1] else None
+        return dx, dw, db
     if _uses_direct(g, weight):
         xp = pad(x, g.PH, g.PW)
         padded = (g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW)
@@ -325,22 +486,43 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     Fg, K = g.F // g.G, weight.shape[1] * g.KH * g.KW
     w_t = weight.reshape(g.G, Fg, K).transpose(0, 2, 1)
     rows, L = g.C * g.KH * g.KW, g.OH * g.OW
+    wide = _uses_wide(g)
+    if wide:
+        Wp = g.W + 2 * g.PW
+        L = (g.OH - 1) * Wp + g.OW
 
     def gemm(p):
         dw = np.zeros((g.G, K, Fg), x.dtype) if needs[1] else None
         for block in _blocks(p, rows * L * x.itemsize):
             n = block.stop - block.start
-            dy = grad_out[block].reshape(n, g.G, Fg, L)
-            dy = dy[0] if n == 1 else np.ascontiguousarray(dy.transpose(1, 2, 0, 3)).reshape(g.G, Fg, n * L)
+            if wide:
+                dy = _workspace.get("dy", (g.F, n * L), x.dtype)
+                dy[...] = 0
+                np.copyto(_wide_grid(dy, n, g.OH, g.OW, Wp), grad_out[block].transpose(1, 0, 2, 3))
+                dy = dy.reshape(g.G, Fg, -1)
+            else:
+                dy = grad_out[block].reshape(n, g.G, Fg, L)
+                dy = dy[0] if n == 1 else np.ascontiguousarray(dy.transpose(1, 2, 0, 3)).reshape(g.G, Fg, n * L)
             if needs[1]:
                 cols = _workspace.get("cols", (rows, n * L), x.dtype)
-                _fill_block(x[block], cols, g)
+                if wide:
+                    xp = _padded(x[block], "xp", g.PH, g.PW)
+                    np.copyto(cols.reshape(g.C, g.KH, g.KW, n, L), _wide_patches(xp, g, L))
+                else:
+                    _fill_block(x[block], cols, g)
                 # cols @ dy^T beats dy @ cols^T: the long axis stays the contiguous one.
                 dw += np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
             if needs[0]:
                 dcols = _workspace.get("dcols", (g.G, K, n * L), x.dtype)
                 np.matmul(w_t, dy, out=dcols)
-                _col2im_add(dcols.reshape(rows, -1), dx[block], *_fill_args(g))
+                if wide and not (g.PH or g.PW):
+                    _col2im_wide(dcols.reshape(rows, -1), dx[block], g.KH, g.KW, g.DH, g.DW)
+                elif wide:
+                    dxp = _workspace.get("dxp", (n, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), x.dtype)
+                    _col2im_wide(dcols.reshape(rows, -1), dxp, g.KH, g.KW, g.DH, g.DW)
+                    dx[block] = dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]
+                else:
+                    _col2im_add(dcols.reshape(rows, -1), dx[block], *_fill_args(g))
         return dw
     with single_threaded_blas():
         dws = run_parallel(gemm, _parts(g.N, _conv_work(g, weight), CONV_MIN_MACS_PER_THREAD))

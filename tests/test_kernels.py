@@ -4,6 +4,7 @@ Tolerances: float64 results must agree to 1e-10 relative to the output's scale (
 implementations differ only in summation order, ~1e-16 per term); float32 to 2e-5 of the scale
 (a K-term float32 dot product has rounding error ~sqrt(K) * 6e-8; K <= 200 here).
 """
+import contextlib
 import os
 import subprocess
 import sys
@@ -57,18 +58,68 @@ def _args(case):
 @settings(max_examples=40, deadline=None)
 @given(case=conv_cases())
 def test_conv2d_forward_and_backward_match_reference(case):
+    _check_conv_against_reference(case, FAST)
+
+
+def _check_conv_against_reference(case, impls):
     x, w, b = _conv_inputs(case)
     tol = TOL[case["dtype"]]
     y_ref = REF.conv2d_forward(x, w, b, *_args(case))
     dy = np.random.default_rng(1).standard_normal(y_ref.shape).astype(case["dtype"])
     grads_ref = REF.conv2d_backward(dy, x, w, *_args(case))
-    for impl in FAST:
+    for impl in impls:
         y = impl.conv2d_forward(x, w, b, *_args(case))
         assert y.dtype == x.dtype and scaled_error(y, y_ref) <= tol, impl.__name__
         floors = (np.abs(dy).max() * np.abs(w).max(), np.abs(dy).max() * np.abs(x).max(), np.abs(dy).max())
         for name, got, want, floor in zip("dx dw db".split(), impl.conv2d_backward(dy, x, w, *_args(case)),
                                           grads_ref, floors):
             assert got.dtype == x.dtype and scaled_error(got, want, floor) <= tol, (impl.__name__, name)
+
+
+@contextlib.contextmanager
+def numba_route(route):
+    """Sends every numba conv down one route, whatever its shape would pick: the small shapes drawn
+    here would otherwise all take the direct convolution."""
+    nb = kernels.load("numba")
+    saved = nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS
+    nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS = {"direct": (10 ** 9, 10 ** 9), "gemm": (0, 10 ** 9),
+                                                 "winograd": (0, 1)}[route]
+    try:
+        yield nb
+    finally:
+        nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS = saved
+
+
+@pytest.mark.parametrize("route", ["direct", "gemm"])
+@settings(max_examples=30, deadline=None)
+@given(case=conv_cases())
+def test_numba_conv_routes_match_reference(route, case):
+    """The direct convolution (stride 1) and the im2col GEMM (the wide-grid fill at stride 1, the
+    row-by-row fill otherwise) on every drawn shape."""
+    with numba_route(route) as nb:
+        _check_conv_against_reference(case, [nb])
+
+
+@st.composite
+def winograd_cases(draw):
+    """3x3, stride 1, no dilation or groups: the shapes Winograd F(2x2, 3x3) serves, odd and even
+    sizes (a partial last tile) and padding 0-2 (dx pads dY by 2 - P)."""
+    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    H, W = draw(st.integers(max(1, 3 - 2 * PH), 11)), draw(st.integers(max(1, 3 - 2 * PW), 11))
+    return dict(shape=(draw(st.integers(1, 3)), draw(st.integers(1, 5)), H, W),
+                weight=(draw(st.integers(1, 5)), None, 3, 3), stride=(1, 1), padding=(PH, PW), dilation=(1, 1),
+                groups=1, dtype=draw(st.sampled_from([np.float32, np.float64])), bias=draw(st.booleans()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=winograd_cases())
+def test_winograd_matches_reference(case):
+    """Winograd's transforms use only 1 and 1/2: float32 stays within the same 2e-5 of the scale
+    (measured ~2e-7), float64 within 1e-10 (measured ~5e-16)."""
+    case["weight"] = (case["weight"][0], case["shape"][1], 3, 3)
+    with numba_route("winograd") as nb:
+        assert nb._uses_winograd(nb.conv_geometry(case["shape"], case["weight"], 1, case["padding"], 1, 1))
+        _check_conv_against_reference(case, [nb])
 
 
 @settings(max_examples=25, deadline=None)
@@ -186,8 +237,13 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         out = [nb.conv2d_forward(x, w, b, 1, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 6, 6)), x, w, 1, 1, 1, 1),
                nb.conv2d_forward(x, w, b, 2, 1, 1, 1), *nb.conv2d_backward(np.ones((2, 4, 3, 3)), x, w, 2, 1, 1, 1),
                nb.conv2d_forward(x, w_big, None, 1, 3, 1, 1), *nb.conv2d_backward(np.ones((2, 2, 5, 4)), x, w_big, 1, 3, 1, 1)[:2],
+               nb.conv2d_forward(x, w_big, None, 2, 3, 1, 1), *nb.conv2d_backward(np.ones((2, 2, 3, 2)), x, w_big, 2, 3, 1, 1)[:2],
                *nb.max_pool2d_forward(x, 2, 1, 1), nb.avg_pool2d_forward(x, 3, 2, 1),
                nb.avg_pool2d_backward(np.ones((2, 3, 3, 3)), x.shape, 3, 2, 1)]
+        nb.WINOGRAD_MIN_CHANNELS = 1
+        w3 = rng.standard_normal((4, 3, 3, 3))
+        out += [nb.conv2d_forward(x, w3, b, 1, 1), *nb.conv2d_backward(rng.standard_normal((2, 4, 6, 5)), x, w3, 1, 1),
+                nb.conv2d_forward(x, w3, None, 1, 0), *nb.conv2d_backward(rng.standard_normal((2, 4, 4, 3)), x, w3, 1, 0)]
         np.savez(__import__("sys").argv[1], *out)
     """)
     results = []
@@ -199,7 +255,8 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         with np.load(path) as f:
             results.append([f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))])
         os.remove(path)
-    # The script runs the direct routine (stride 1, K = 3*3*2) and im2col (stride 2; K = 3*8*8).
+    # The script runs the direct routine (stride 1, K = 3*3*2), im2col (K = 3*8*8; the wide-grid fill at
+    # stride 1, row by row at stride 2) and Winograd (its channel threshold lowered).
     assert 3 * 3 * 2 <= kernels.load("numba").DIRECT_MAX_K < 3 * 8 * 8
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
@@ -226,6 +283,16 @@ def test_im2col_memory_stays_flat_past_the_budget():
         assert peaks[64] < 64 * cols_per_sample / 4
     finally:
         kernels.set_memory_budget(previous)
+
+
+@pytest.mark.parametrize("impl", [REF] + FAST, ids=lambda m: m.__name__)
+def test_weight_that_does_not_fit_the_groups_is_refused(impl):
+    """The jitted loops index without bounds checks: a bad shape must stop before them."""
+    x = np.ones((1, 6, 5, 5))
+    with pytest.raises(ValueError, match=r"weight of shape \(4, 2, 3, 3\) with groups=3 .* 6 channels"):
+        impl.conv2d_forward(x, np.ones((4, 2, 3, 3)), None, 1, 0, 1, 3)
+    with pytest.raises(ValueError, match="groups=1 does not fit input with 6 channels"):
+        impl.conv2d_backward(np.ones((1, 4, 3, 3)), x, np.ones((4, 5, 3, 3)))
 
 
 def test_unknown_implementation_lists_the_choices():
