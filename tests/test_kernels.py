@@ -81,21 +81,26 @@ def numba_route(route):
     """Sends every numba conv down one route, whatever its shape would pick: the small shapes drawn
     here would otherwise all take the direct convolution."""
     nb = kernels.load("numba")
-    saved = nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS
-    nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS = {"direct": (10 ** 9, 10 ** 9), "gemm": (0, 10 ** 9),
-                                                 "winograd": (0, 1)}[route]
+    names = "DIRECT_MAX_K", "WINOGRAD_MIN_CHANNELS", "WIDE_FORWARD_MAX_WASTE"
+    saved = [getattr(nb, name) for name in names]
+    routes = {"direct": (10 ** 9, 10 ** 9, 0.2), "gemm": (0, 10 ** 9, -1.0), "gemm_wide": (0, 10 ** 9, 10.0),
+              "winograd": (0, 1, 0.2)}
+    for name, value in zip(names, routes[route]):
+        setattr(nb, name, value)
     try:
         yield nb
     finally:
-        nb.DIRECT_MAX_K, nb.WINOGRAD_MIN_CHANNELS = saved
+        for name, value in zip(names, saved):
+            setattr(nb, name, value)
 
 
-@pytest.mark.parametrize("route", ["direct", "gemm"])
+@pytest.mark.parametrize("route", ["direct", "gemm", "gemm_wide"])
 @settings(max_examples=30, deadline=None)
 @given(case=conv_cases())
 def test_numba_conv_routes_match_reference(route, case):
-    """The direct convolution (stride 1) and the im2col GEMM (the wide-grid fill at stride 1, the
-    row-by-row fill otherwise) on every drawn shape."""
+    """The direct convolution (stride 1) and the im2col GEMM on every drawn shape: its forward with
+    the row-by-row fill ("gemm") or the wide grid at stride 1 ("gemm_wide"); its backward takes the
+    wide grid at stride 1 either way."""
     with numba_route(route) as nb:
         _check_conv_against_reference(case, [nb])
 
