@@ -30,20 +30,23 @@ from kernels._common import budget, conv_geometry, pad, pair, patches, pool_geom
 from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
-           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "DIRECT_MAX_K"]
+           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
 
-# Direct convolution when K = C/G*KH*KW is at most this. Measured fwd+bwd against the im2col GEMM,
-# 1 / 2 threads, ms: K=25 (LeNet's first layer) 1.4 vs 3.8 / 1.2 vs 3.5; K=54 (3x3 on 14x14) 3.0 vs
-# 2.7 / 2.0 vs 2.6; K=75 (5x5 on 28x28) 9.3 vs 11.8 / 5.5 vs 7.9; K=100 (5x5 on 14x14) 3.0 vs 2.5 /
-# 1.8 vs 2.0; K=150 (LeNet's second layer) 4.5 vs 3.5 / 2.5 vs 2.6; K=144 (3x3) 12.5 vs 6.1 / 7.0 vs 4.0.
-DIRECT_MAX_K = 100
+# Direct convolution when K = C/G*KH*KW is at most this: DIRECT_MAX_K for rows of 5 taps, which
+# the direct routines handle best, DIRECT_MAX_K_OTHER otherwise. Measured fwd+bwd against the
+# im2col GEMM, 1 / 2 threads, ms: 5x5: K=25 (LeNet's first layer) 1.3 vs 4.0 / 1.4 vs 4.0; K=75 (28x28)
+# 7.4 vs 12.3 / 4.8 vs 8.5; K=100 (14x14) 2.3 vs 2.5 / 1.5 vs 2.1; K=150 (LeNet's second layer) 3.3 vs
+# 3.7 / 2.0 vs 2.6. 3x3: K=9 (the MNIST CNN's first layer) 2.8 vs 5.6 / 2.0 vs 4.6; K=54 (14x14) 2.7
+# vs 2.9 / 1.8 vs 2.6; K=144 (12x12) 10.5 vs 6.5 / 6.2 vs 4.2.
+DIRECT_MAX_K = 160
+DIRECT_MAX_K_OTHER = 64
 
 _jit = njit(cache=True, nogil=True)
 # Reassociation lets LLVM vectorize the dW dot products; the result differs from the reference
 # only in summation order.
 _jit_reassoc = njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
 # Helpers called once per kernel row inside the direct convolution's loops: inlined into the caller
-# (as separate functions they cost LeNet's second layer 2.5 instead of 1.5 ms).
+# (as separate functions, calls cost LeNet's second layer forward 1.6 instead of 0.7 ms).
 _jit_inline = njit(cache=True, nogil=True, inline="always")
 
 
@@ -199,85 +202,149 @@ _workspace = _Workspace()
 # Each kernel row (c, kh) is then one long contiguous loop over (OH-1)*Wp + OW elements, which LLVM
 # vectorizes; the Wp - OW wasted columns per row are the price.
 
-@_jit_inline
-def _row_taps(dst, src, w, step, n):
-    """dst[i] += sum_k w[k] * src[i + k*step] for i < n: the KW taps of one kernel row (w, 1-D).
-    Three and five contiguous taps go in one pass, loading and storing each dst element once."""
-    KW = w.shape[0]
-    # NOTE: written out per width: LLVM vectorized neither a tuple of weights looped over nor a
-    # runtime step (LeNet's first layer forward 1.8 ms that way, 0.35 ms this way).
-    if KW == 5 and step == 1:
-        w0, w1, w2, w3, w4 = w[0], w[1], w[2], w[3], w[4]
-        for i in range(n):
-            dst[i] += w0 * src[i] + w1 * src[i + 1] + w2 * src[i + 2] + w3 * src[i + 3] + w4 * src[i + 4]
-    elif KW == 3 and step == 1:
-        w0, w1, w2 = w[0], w[1], w[2]
-        for i in range(n):
-            dst[i] += w0 * src[i] + w1 * src[i + 1] + w2 * src[i + 2]
-    else:
-        for k in range(KW):
-            s, wk = src[k * step:], w[k]
-            for i in range(n):
-                dst[i] += wk * s[i]
-
+# The routines work on blocks of four filters (forward, dW) or four input channels (dx): the four
+# share every load of the row they read (LeNet's second layer forward: 1.7 ms one filter at a
+# time, 0.7 ms four at a time). A group's last one to three go one at a time (forward, dx) or
+# padded to four with a zero gradient row and scratch outputs (dW). The helpers below are the innermost loops over one kernel row, for any
+# width and written out for widths 5 and 3 with a contiguous row (dilation 1), which LLVM
+# vectorizes with each accumulator element loaded and stored once per row, not once per tap.
+# NOTE: the width is chosen at the call site, not inside one helper, and every call spells out its
+# arguments: an inlined helper with the branch inside, or arguments bound to names shared by the
+# branches, ran 2.3x slower (LLVM no longer vectorized the loop).
 
 @_jit_inline
-def _row_dots(g, src, out, step, n, zero):
-    """out[k] += sum_i g[i] * src[i + k*step] for i < n: the KW weight-gradient taps of one kernel
-    row; three or five contiguous taps share one pass over g. ``zero`` is 0 in the arrays' dtype: a
-    float32 dot product summed in float64 ran at half the speed."""
-    KW = out.shape[0]
-    if KW == 5 and step == 1:
-        t0 = t1 = t2 = t3 = t4 = zero
-        for i in range(n):
-            gi = g[i]
-            t0 += gi * src[i]
-            t1 += gi * src[i + 1]
-            t2 += gi * src[i + 2]
-            t3 += gi * src[i + 3]
-            t4 += gi * src[i + 4]
-        out[0] += t0
-        out[1] += t1
-        out[2] += t2
-        out[3] += t3
-        out[4] += t4
-    elif KW == 3 and step == 1:
-        t0 = t1 = t2 = zero
-        for i in range(n):
-            gi = g[i]
-            t0 += gi * src[i]
-            t1 += gi * src[i + 1]
-            t2 += gi * src[i + 2]
-        out[0] += t0
-        out[1] += t1
-        out[2] += t2
-    else:
-        for k in range(KW):
-            s = src[k * step:]
-            t = zero
-            for i in range(n):
-                t += g[i] * s[i]
-            out[k] += t
+def _taps4_5(d0, d1, d2, d3, src, w0, w1, w2, w3, step, n):
+    """dj[i] += sum_k wj[k] * src[i + k] for i < n, k < 5, j < 4."""
+    a0, a1, a2, a3, a4 = w0[0], w0[1], w0[2], w0[3], w0[4]
+    b0, b1, b2, b3, b4 = w1[0], w1[1], w1[2], w1[3], w1[4]
+    c0, c1, c2, c3, c4 = w2[0], w2[1], w2[2], w2[3], w2[4]
+    e0, e1, e2, e3, e4 = w3[0], w3[1], w3[2], w3[3], w3[4]
+    for i in range(n):
+        x0, x1, x2, x3, x4 = src[i], src[i + 1], src[i + 2], src[i + 3], src[i + 4]
+        d0[i] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+        d1[i] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+        d2[i] += c0 * x0 + c1 * x1 + c2 * x2 + c3 * x3 + c4 * x4
+        d3[i] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3 + e4 * x4
 
 
-@_jit
-def _direct_forward(xp, w, b, y, DH, DW, G):
-    N, C, Hp, Wp = xp.shape
-    F, OH, OW = y.shape[1], y.shape[2], y.shape[3]
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Fg, L = F // G, (OH - 1) * Wp + OW
-    acc = np.empty(L, y.dtype)
-    for n in range(N):
-        for f in range(F):
-            c0 = (f // Fg) * Cg
-            acc[:] = b[f]
-            for c in range(Cg):
-                plane = xp[n, c0 + c].reshape(-1)
-                for kh in range(KH):
-                    _row_taps(acc, plane[kh * DH * Wp:], w[f, c, kh], DW, L)
-            for oh in range(OH):
-                for ow in range(OW):
-                    y[n, f, oh, ow] = acc[oh * Wp + ow]
+@_jit_inline
+def _taps4_3(d0, d1, d2, d3, src, w0, w1, w2, w3, step, n):
+    """dj[i] += sum_k wj[k] * src[i + k] for i < n, k < 3, j < 4."""
+    a0, a1, a2 = w0[0], w0[1], w0[2]
+    b0, b1, b2 = w1[0], w1[1], w1[2]
+    c0, c1, c2 = w2[0], w2[1], w2[2]
+    e0, e1, e2 = w3[0], w3[1], w3[2]
+    for i in range(n):
+        x0, x1, x2 = src[i], src[i + 1], src[i + 2]
+        d0[i] += a0 * x0 + a1 * x1 + a2 * x2
+        d1[i] += b0 * x0 + b1 * x1 + b2 * x2
+        d2[i] += c0 * x0 + c1 * x1 + c2 * x2
+        d3[i] += e0 * x0 + e1 * x1 + e2 * x2
+
+
+@_jit_inline
+def _taps4(d0, d1, d2, d3, src, w0, w1, w2, w3, step, n):
+    """dj[i] += sum_k wj[k] * src[i + k*step] for i < n, any width, j < 4."""
+    for k in range(w0.shape[0]):
+        s, a, b, c, e = src[k * step:], w0[k], w1[k], w2[k], w3[k]
+        for i in range(n):
+            x = s[i]
+            d0[i] += a * x
+            d1[i] += b * x
+            d2[i] += c * x
+            d3[i] += e * x
+
+
+@_jit_inline
+def _dots4_5(g0, g1, g2, g3, src, o0, o1, o2, o3, step, n, zero):
+    """oj[k] += sum_i gj[i] * src[i + k] for i < n, k < 5, j < 4 (``zero``: 0 in the arrays' dtype;
+    float32 dot products summed in float64 ran at half the speed)."""
+    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = zero
+    c0 = c1 = c2 = c3 = c4 = e0 = e1 = e2 = e3 = e4 = zero
+    for i in range(n):
+        x0, x1, x2, x3, x4 = src[i], src[i + 1], src[i + 2], src[i + 3], src[i + 4]
+        h = g0[i]
+        a0, a1, a2, a3, a4 = a0 + h * x0, a1 + h * x1, a2 + h * x2, a3 + h * x3, a4 + h * x4
+        h = g1[i]
+        b0, b1, b2, b3, b4 = b0 + h * x0, b1 + h * x1, b2 + h * x2, b3 + h * x3, b4 + h * x4
+        h = g2[i]
+        c0, c1, c2, c3, c4 = c0 + h * x0, c1 + h * x1, c2 + h * x2, c3 + h * x3, c4 + h * x4
+        h = g3[i]
+        e0, e1, e2, e3, e4 = e0 + h * x0, e1 + h * x1, e2 + h * x2, e3 + h * x3, e4 + h * x4
+    o0[0] += a0; o0[1] += a1; o0[2] += a2; o0[3] += a3; o0[4] += a4  # noqa: E702
+    o1[0] += b0; o1[1] += b1; o1[2] += b2; o1[3] += b3; o1[4] += b4  # noqa: E702
+    o2[0] += c0; o2[1] += c1; o2[2] += c2; o2[3] += c3; o2[4] += c4  # noqa: E702
+    o3[0] += e0; o3[1] += e1; o3[2] += e2; o3[3] += e3; o3[4] += e4  # noqa: E702
+
+
+@_jit_inline
+def _dots4_3(g0, g1, g2, g3, src, o0, o1, o2, o3, step, n, zero):
+    """oj[k] += sum_i gj[i] * src[i + k] for i < n, k < 3, j < 4."""
+    a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = e0 = e1 = e2 = zero
+    for i in range(n):
+        x0, x1, x2 = src[i], src[i + 1], src[i + 2]
+        h = g0[i]
+        a0, a1, a2 = a0 + h * x0, a1 + h * x1, a2 + h * x2
+        h = g1[i]
+        b0, b1, b2 = b0 + h * x0, b1 + h * x1, b2 + h * x2
+        h = g2[i]
+        c0, c1, c2 = c0 + h * x0, c1 + h * x1, c2 + h * x2
+        h = g3[i]
+        e0, e1, e2 = e0 + h * x0, e1 + h * x1, e2 + h * x2
+    o0[0] += a0; o0[1] += a1; o0[2] += a2  # noqa: E702
+    o1[0] += b0; o1[1] += b1; o1[2] += b2  # noqa: E702
+    o2[0] += c0; o2[1] += c1; o2[2] += c2  # noqa: E702
+    o3[0] += e0; o3[1] += e1; o3[2] += e2  # noqa: E702
+
+
+@_jit_inline
+def _dots4(g0, g1, g2, g3, src, o0, o1, o2, o3, step, n, zero):
+    """oj[k] += sum_i gj[i] * src[i + k*step] for i < n, any width, j < 4."""
+    for k in range(o0.shape[0]):
+        s = src[k * step:]
+        a = b = c = e = zero
+        for i in range(n):
+            x = s[i]
+            a += g0[i] * x
+            b += g1[i] * x
+            c += g2[i] * x
+            e += g3[i] * x
+        o0[k] += a
+        o1[k] += b
+        o2[k] += c
+        o3[k] += e
+
+
+@_jit_inline
+def _taps1_5(d, src, w, step, n):
+    """d[i] += sum_k w[k] * src[i + k] for i < n, k < 5."""
+    a0, a1, a2, a3, a4 = w[0], w[1], w[2], w[3], w[4]
+    for i in range(n):
+        d[i] += a0 * src[i] + a1 * src[i + 1] + a2 * src[i + 2] + a3 * src[i + 3] + a4 * src[i + 4]
+
+
+@_jit_inline
+def _taps1_3(d, src, w, step, n):
+    """d[i] += sum_k w[k] * src[i + k] for i < n, k < 3."""
+    a0, a1, a2 = w[0], w[1], w[2]
+    for i in range(n):
+        d[i] += a0 * src[i] + a1 * src[i + 1] + a2 * src[i + 2]
+
+
+@_jit_inline
+def _taps1(d, src, w, step, n):
+    """d[i] += sum_k w[k] * src[i + k*step] for i < n, any width."""
+    for k in range(w.shape[0]):
+        s, a = src[k * step:], w[k]
+        for i in range(n):
+            d[i] += a * s[i]
+
+
+@_jit_inline
+def _copy_row(src, dst):
+    # NOTE: not dst[:] = src, which numba compiles with an overlap check and a temporary copy.
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
 
 
 @_jit
@@ -285,43 +352,142 @@ def _spread_wide(dy_plane, g, Wp):
     """dy (OH, OW) laid out on the wide grid (the gaps were zeroed once and stay zero)."""
     OH, OW = dy_plane.shape
     for oh in range(OH):
-        for ow in range(OW):
-            g[oh * Wp + ow] = dy_plane[oh, ow]
+        _copy_row(dy_plane[oh], g[oh * Wp:oh * Wp + OW])
 
 
-@_jit_reassoc
-def _direct_backward(dy, xp, w, dxp, dw, need_dx, need_dw, DH, DW, G):
-    """dxp = the input gradient on the padded grid (if need_dx); dw += this slice of the batch's
-    weight gradient (if need_dw). One pass: each dy plane is spread onto the wide grid once and
-    serves both the input gradient and the weight gradient.
+def _make_direct(width):
+    """The direct forward and backward routines for kernel rows of ``width`` taps read contiguously
+    (5 or 3: those loops are written out), or of any width (0). ``width`` is a constant of each copy,
+    so numba compiles (and caches) one copy per width with the other branches folded away.
+    NOTE: not one function with a width argument: with the branch taken at run time, LLVM no longer
+    vectorized the written-out loops (LeNet's second layer forward 1.1 instead of 0.7 ms)."""
 
-    The input gradient of kernel row (c, kh) is dx[kh*DH*Wp + j] += sum_kw w[kw] * g[j - kw*DW]: the
-    forward's row taps with the weights reversed, read from g with P = (KW-1)*DW zeros on each side."""
-    N, C, Hp, Wp = xp.shape
-    F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Fg, L = F // G, (OH - 1) * Wp + OW
-    P = (KW - 1) * DW
-    padded_g = np.zeros(L + 2 * P, dy.dtype)
-    zero = padded_g[0]
-    g = padded_g[P:P + L]
-    if need_dx:
-        dxp[...] = 0
-    for n in range(N):
-        for f in range(F):
-            _spread_wide(dy[n, f], g, Wp)
-            c0 = (f // Fg) * Cg
-            for c in range(Cg):
-                for kh in range(KH):
-                    shift = kh * DH * Wp
-                    if need_dx:
-                        _row_taps(dxp[n, c0 + c].reshape(-1)[shift:], padded_g, w[f, c, kh, ::-1], DW, L + P)
-                    if need_dw:
-                        _row_dots(g, xp[n, c0 + c].reshape(-1)[shift:], dw[f, c, kh], DW, L, zero)
+    @_jit
+    def forward(xp, w, b, y, DH, DW, G):
+        N, C, Hp, Wp = xp.shape
+        F, OH, OW = y.shape[1], y.shape[2], y.shape[3]
+        Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
+        Fg, L = F // G, (OH - 1) * Wp + OW
+        acc = np.empty((4, L), y.dtype)
+        for n in range(N):
+            f0 = 0
+            while f0 < F:
+                m, c0 = min(4, Fg - f0 % Fg), (f0 // Fg) * Cg  # the block stays inside its group
+                for j in range(m):
+                    acc[j, :] = b[f0 + j]
+                for c in range(Cg):
+                    plane = xp[n, c0 + c].reshape(-1)
+                    for kh in range(KH):
+                        src = plane[kh * DH * Wp:]
+                        if m == 4:
+                            if width == 5:
+                                _taps4_5(acc[0], acc[1], acc[2], acc[3], src,
+                                         w[f0, c, kh], w[f0 + 1, c, kh], w[f0 + 2, c, kh], w[f0 + 3, c, kh], DW, L)
+                            elif width == 3:
+                                _taps4_3(acc[0], acc[1], acc[2], acc[3], src,
+                                         w[f0, c, kh], w[f0 + 1, c, kh], w[f0 + 2, c, kh], w[f0 + 3, c, kh], DW, L)
+                            else:
+                                _taps4(acc[0], acc[1], acc[2], acc[3], src,
+                                       w[f0, c, kh], w[f0 + 1, c, kh], w[f0 + 2, c, kh], w[f0 + 3, c, kh], DW, L)
+                        else:
+                            for j in range(m):
+                                if width == 5:
+                                    _taps1_5(acc[j], src, w[f0 + j, c, kh], DW, L)
+                                elif width == 3:
+                                    _taps1_3(acc[j], src, w[f0 + j, c, kh], DW, L)
+                                else:
+                                    _taps1(acc[j], src, w[f0 + j, c, kh], DW, L)
+                for j in range(m):
+                    for oh in range(OH):
+                        _copy_row(acc[j, oh * Wp:oh * Wp + OW], y[n, f0 + j, oh])
+                f0 += m
+
+    @_jit_reassoc
+    def backward(dy, xp, w, dxp, dw, need_dx, need_dw, DH, DW, G):
+        """dxp = the input gradient on the padded grid (if need_dx); dw += this slice of the batch's
+        weight gradient (if need_dw). Each sample's dy planes are spread onto the wide grid once and
+        serve both.
+
+        The input gradient of kernel row (c, kh) is dx[kh*DH*Wp + j] += sum_kw w[kw] * g[j - kw*DW]: the
+        forward's row taps with the weights reversed, read from g with P = (KW-1)*DW zeros on each side."""
+        N, C, Hp, Wp = xp.shape
+        F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
+        Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
+        Fg, L = F // G, (OH - 1) * Wp + OW
+        P = (KW - 1) * DW
+        g = np.zeros((F + 1, L + 2 * P), dy.dtype)  # row F stays zero: it pads short filter blocks
+        zero = g[F, 0]
+        flipped = np.ascontiguousarray(w[:, :, :, ::-1])
+        scratch_w = np.zeros((4, KH, KW), dw.dtype)  # the outputs of a block's padding rows
+        if need_dx:
+            dxp[...] = 0
+        for n in range(N):
+            for f in range(F):
+                _spread_wide(dy[n, f], g[f, P:P + L], Wp)
+            if need_dx:
+                c0 = 0
+                while c0 < C:
+                    m, cl, f_first = min(4, Cg - c0 % Cg), c0 % Cg, (c0 // Cg) * Fg
+                    for f in range(f_first, f_first + Fg):
+                        wf = flipped[f]
+                        for kh in range(KH):
+                            shift = kh * DH * Wp
+                            if m == 4:
+                                d0, d1 = dxp[n, c0].reshape(-1)[shift:], dxp[n, c0 + 1].reshape(-1)[shift:]
+                                d2, d3 = dxp[n, c0 + 2].reshape(-1)[shift:], dxp[n, c0 + 3].reshape(-1)[shift:]
+                                if width == 5:
+                                    _taps4_5(d0, d1, d2, d3, g[f], wf[cl, kh], wf[cl + 1, kh], wf[cl + 2, kh],
+                                             wf[cl + 3, kh], DW, L + P)
+                                elif width == 3:
+                                    _taps4_3(d0, d1, d2, d3, g[f], wf[cl, kh], wf[cl + 1, kh], wf[cl + 2, kh],
+                                             wf[cl + 3, kh], DW, L + P)
+                                else:
+                                    _taps4(d0, d1, d2, d3, g[f], wf[cl, kh], wf[cl + 1, kh], wf[cl + 2, kh],
+                                           wf[cl + 3, kh], DW, L + P)
+                            else:
+                                for j in range(m):
+                                    d = dxp[n, c0 + j].reshape(-1)[shift:]
+                                    if width == 5:
+                                        _taps1_5(d, g[f], wf[cl + j, kh], DW, L + P)
+                                    elif width == 3:
+                                        _taps1_3(d, g[f], wf[cl + j, kh], DW, L + P)
+                                    else:
+                                        _taps1(d, g[f], wf[cl + j, kh], DW, L + P)
+                    c0 += m
+            if need_dw:
+                f0 = 0
+                while f0 < F:
+                    m, c_first = min(4, Fg - f0 % Fg), (f0 // Fg) * Cg
+                    r = [f0 + j if j < m else F for j in range(4)]  # g's zero row pads the block
+                    for c in range(Cg):
+                        plane = xp[n, c_first + c].reshape(-1)
+                        o = [dw[f0 + j, c] if j < m else scratch_w[j] for j in range(4)]
+                        for kh in range(KH):
+                            if width == 5:
+                                _dots4_5(g[r[0], P:P + L], g[r[1], P:P + L], g[r[2], P:P + L], g[r[3], P:P + L],
+                                         plane[kh * DH * Wp:], o[0][kh], o[1][kh], o[2][kh], o[3][kh], DW, L, zero)
+                            elif width == 3:
+                                _dots4_3(g[r[0], P:P + L], g[r[1], P:P + L], g[r[2], P:P + L], g[r[3], P:P + L],
+                                         plane[kh * DH * Wp:], o[0][kh], o[1][kh], o[2][kh], o[3][kh], DW, L, zero)
+                            else:
+                                _dots4(g[r[0], P:P + L], g[r[1], P:P + L], g[r[2], P:P + L], g[r[3], P:P + L],
+                                       plane[kh * DH * Wp:], o[0][kh], o[1][kh], o[2][kh], o[3][kh], DW, L, zero)
+                    f0 += m
+
+    return forward, backward
+
+
+_DIRECT = {width: _make_direct(width) for width in (5, 3, 0)}
 
 
 def _uses_direct(g, weight):
-    return g.SH == g.SW == 1 and weight.shape[1] * g.KH * g.KW <= DIRECT_MAX_K
+    limit = DIRECT_MAX_K if g.KW == 5 else DIRECT_MAX_K_OTHER
+    return g.SH == g.SW == 1 and weight.shape[1] * g.KH * g.KW <= limit
+
+
+def _direct_routines(g):
+    """(forward, backward) of the direct convolution for this geometry's kernel rows."""
+    return _DIRECT[g.KW if g.KW in (3, 5) and g.DW == 1 else 0]
 
 
 # ---------------------------------------------------------------------------- Winograd F(2x2, 3x3)
@@ -481,7 +647,7 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
         xp = pad(x, g.PH, g.PW)
 
         def direct(p):
-            _direct_forward(xp[p], weight, b, y[p], g.DH, g.DW, g.G)
+            _direct_routines(g)[0](xp[p], weight, b, y[p], g.DH, g.DW, g.G)
         run_parallel(direct, _parts(g.N, _conv_work(g, weight), CONV_MIN_MACS_PER_THREAD))
         return y
     K = weight.shape[1] * g.KH * g.KW
@@ -543,8 +709,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
             # dw: one per thread, summed below (threads never share an output)
             dw = np.zeros_like(weight)
             # NOTE: without needs[0] the kernel never writes dxp; xp only stands in for its shape.
-            _direct_backward(grad_out[p], xp[p], weight, dxp[p] if needs[0] else xp[p], dw,
-                             needs[0], needs[1], g.DH, g.DW, g.G)
+            _direct_routines(g)[1](grad_out[p], xp[p], weight, dxp[p] if needs[0] else xp[p], dw,
+                                   needs[0], needs[1], g.DH, g.DW, g.G)
             return dw if needs[1] else None
         dws = run_parallel(direct, _parts(g.N, _conv_work(g, weight), CONV_MIN_MACS_PER_THREAD))
         if needs[0] and dxp is not dx:

@@ -28,9 +28,11 @@ TOL = {np.float64: 1e-10, np.float32: 2e-5}
 @st.composite
 def conv_cases(draw):
     G = draw(st.sampled_from([1, 1, 2, 3]))
-    C = G * draw(st.integers(1, 3))
-    F = G * draw(st.integers(1, 3))
-    KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    # up to 5 channels and filters per group and 5x5 kernels: the direct routines' blocks of four
+    # and their written-out rows of 3 and 5 taps
+    C = G * draw(st.integers(1, 5))
+    F = G * draw(st.integers(1, 5))
+    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
     DH, DW = draw(st.integers(1, 2)), draw(st.integers(1, 2))
@@ -81,10 +83,10 @@ def numba_route(route):
     """Sends every numba conv down one route, whatever its shape would pick: the small shapes drawn
     here would otherwise all take the direct convolution."""
     nb = kernels.load("numba")
-    names = "DIRECT_MAX_K", "WINOGRAD_MIN_CHANNELS", "WIDE_FORWARD_MAX_WASTE"
+    names = "DIRECT_MAX_K", "DIRECT_MAX_K_OTHER", "WINOGRAD_MIN_CHANNELS", "WIDE_FORWARD_MAX_WASTE"
     saved = [getattr(nb, name) for name in names]
-    routes = {"direct": (10 ** 9, 10 ** 9, 0.2), "gemm": (0, 10 ** 9, -1.0), "gemm_wide": (0, 10 ** 9, 10.0),
-              "winograd": (0, 1, 0.2)}
+    routes = {"direct": (10 ** 9, 10 ** 9, 10 ** 9, 0.2), "gemm": (0, 0, 10 ** 9, -1.0),
+              "gemm_wide": (0, 0, 10 ** 9, 10.0), "winograd": (0, 0, 1, 0.2)}
     for name, value in zip(names, routes[route]):
         setattr(nb, name, value)
     try:
@@ -103,6 +105,20 @@ def test_numba_conv_routes_match_reference(route, case):
     wide grid at stride 1 either way."""
     with numba_route(route) as nb:
         _check_conv_against_reference(case, [nb])
+
+
+@pytest.mark.parametrize("KH, KW", [(5, 5), (3, 3), (2, 5), (4, 2)])
+@pytest.mark.parametrize("channels, filters, groups", [(4, 8, 1), (5, 6, 1), (10, 12, 2), (3, 3, 3)])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_direct_route_blocks_and_row_widths(KH, KW, channels, filters, groups, dilation):
+    """Every branch of the direct routines: rows of 5 and 3 taps written out (dilation 1) or any
+    width, blocks of four filters or channels and the remainders, groups; the hypothesis draws
+    above reach these combinations too rarely."""
+    case = dict(shape=(2, channels, 9, 8), weight=(filters, channels // groups, KH, KW), stride=(1, 1),
+                padding=(1, 2), dilation=(dilation, dilation), groups=groups, bias=True)
+    for dtype in (np.float64, np.float32):
+        with numba_route("direct") as nb:
+            _check_conv_against_reference(dict(case, dtype=dtype), [nb])
 
 
 @st.composite
@@ -245,6 +261,9 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
                nb.conv2d_forward(x, w_big, None, 2, 3, 1, 1), *nb.conv2d_backward(np.ones((2, 2, 3, 2)), x, w_big, 2, 3, 1, 1)[:2],
                *nb.max_pool2d_forward(x, 2, 1, 1), nb.avg_pool2d_forward(x, 3, 2, 1),
                nb.avg_pool2d_backward(np.ones((2, 3, 3, 3)), x.shape, 3, 2, 1)]
+        w5, w3 = rng.standard_normal((5, 3, 5, 5)), rng.standard_normal((6, 1, 3, 3))
+        out += [nb.conv2d_forward(x, w5, b[:1].repeat(5), 1, 2), *nb.conv2d_backward(np.ones((2, 5, 6, 5)), x, w5, 1, 2),
+                nb.conv2d_forward(x, w3, None, 1, 1, 1, 3), *nb.conv2d_backward(np.ones((2, 6, 6, 5)), x, w3, 1, 1, 1, 3)]
         nb.WINOGRAD_MIN_CHANNELS = 1
         w3 = rng.standard_normal((4, 3, 3, 3))
         out += [nb.conv2d_forward(x, w3, b, 1, 1), *nb.conv2d_backward(rng.standard_normal((2, 4, 6, 5)), x, w3, 1, 1),
@@ -260,9 +279,11 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         with np.load(path) as f:
             results.append([f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))])
         os.remove(path)
-    # The script runs the direct routine (stride 1, K = 3*3*2), im2col (K = 3*8*8; the wide-grid fill at
-    # stride 1, row by row at stride 2) and Winograd (its channel threshold lowered).
-    assert 3 * 3 * 2 <= kernels.load("numba").DIRECT_MAX_K < 3 * 8 * 8
+    # The script runs the direct routines (stride 1; rows of 2, 5 and 3 taps, K = 3*3*2, 3*5*5, 1*3*3),
+    # im2col (K = 3*8*8; the wide-grid fill at stride 1, row by row at stride 2) and Winograd (its
+    # channel threshold lowered).
+    nb = kernels.load("numba")
+    assert 3 * 3 * 2 <= nb.DIRECT_MAX_K_OTHER < 3 * 8 * 8 and 3 * 5 * 5 <= nb.DIRECT_MAX_K
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
