@@ -194,6 +194,18 @@ def _pool_input(case, seed=0):
 @settings(max_examples=60, deadline=None)
 @given(case=pool_cases())
 def test_pooling_matches_reference_including_ties_nan_and_inf(case):
+    _check_pooling(case)
+
+
+@pytest.mark.parametrize("style", ["random", "ties", "nan", "-inf"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("H, W", [(8, 6), (7, 9)])
+def test_two_by_two_pooling_matches_reference(style, dtype, H, W):
+    """The numba implementation's own loop for 2x2 windows at stride 2 (odd sizes drop a row or column)."""
+    _check_pooling(dict(shape=(2, 3, H, W), args=(2, 2, 0), dtype=dtype, style=style))
+
+
+def _check_pooling(case):
     x = _pool_input(case)
     y_ref, idx_ref = REF.max_pool2d_forward(x, *case["args"])
     dy = np.random.default_rng(3).standard_normal(y_ref.shape).astype(x.dtype)
