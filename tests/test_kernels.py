@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 
 import numpy as np
@@ -351,3 +352,23 @@ def test_threaded_matmul_splits_rows_or_columns_exactly(shape_a, shape_b):
         np.testing.assert_allclose(_threads.matmul(a.T.copy().T, b[:, ::-1]), a @ b[:, ::-1], rtol=1e-12, atol=1e-12)
     finally:
         _threads.set_num_threads(before)
+
+
+def test_run_parallel_keeps_order_and_waits_for_every_part_when_one_fails():
+    from kernels import _threads
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(3)
+    try:
+        assert _threads.run_parallel(lambda p: p * p, [1, 2, 3, 4]) == [1, 4, 9, 16]
+        finished = []
+
+        def part(p):
+            if p == 0:
+                raise ValueError("first part failed")
+            time.sleep(0.05)
+            finished.append(p)
+        with pytest.raises(ValueError, match="first part failed"):
+            _threads.run_parallel(part, [0, 1, 2])
+        assert sorted(finished) == [1, 2]  # the caller never returns while a part still writes
+    finally:
+        _threads.set_num_threads(previous)
