@@ -372,3 +372,13 @@ def test_run_parallel_keeps_order_and_waits_for_every_part_when_one_fails():
         assert sorted(finished) == [1, 2]  # the caller never returns while a part still writes
     finally:
         _threads.set_num_threads(previous)
+
+
+def test_im2col_where_a_dilated_tap_never_lands_inside_the_input():
+    """Regression: a 1x5 kernel, dilation 2, padding 2, on a 5-wide input has one output column that
+    two taps see only padding on; the numba fill zeroed past the end of that row."""
+    x = np.arange(10, dtype=np.float32).reshape(2, 1, 1, 5)
+    args = ((1, 5), 1, (0, 2), (1, 2))
+    want = REF.im2col(x, *args)
+    for impl in FAST:
+        np.testing.assert_array_equal(impl.im2col(x, *args), want)
