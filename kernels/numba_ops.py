@@ -198,18 +198,18 @@ _workspace = _Workspace()
 
 
 # ---------------------------------------------------------------------------- direct convolution
-# Stride-1 convolution on the padded input, one output plane at a time, computed on a "wide" grid
-# whose rows are as long as the padded input's (Wp): output (oh, ow) sits at flat position
-# oh*Wp + ow, and tap (kh, kw) reads the input plane's flat position shifted by kh*DH*Wp + kw*DW.
-# Each kernel row (c, kh) is then one long contiguous loop over (OH-1)*Wp + OW elements, which LLVM
-# vectorizes; the Wp - OW wasted columns per row are the price.
-
+# Stride-1 convolution on the padded input, computed on a "wide" grid whose rows are as long as the
+# padded input's (Wp): output (oh, ow) sits at flat position oh*Wp + ow, and tap (kh, kw) reads the
+# input plane's flat position shifted by kh*DH*Wp + kw*DW. Each kernel row (c, kh) is then one long
+# contiguous loop over (OH-1)*Wp + OW elements, which LLVM vectorizes; the Wp - OW wasted columns
+# per row are the price.
+#
 # The routines work on blocks of four filters (forward, dW) or four input channels (dx): the four
-# share every load of the row they read (LeNet's second layer forward: 1.7 ms one filter at a
-# time, 0.7 ms four at a time). A group's last one to three go one at a time (forward, dx) or
-# padded to four with a zero gradient row and scratch outputs (dW). The helpers below are the innermost loops over one kernel row, for any
-# width and written out for widths 5 and 3 with a contiguous row (dilation 1), which LLVM
-# vectorizes with each accumulator element loaded and stored once per row, not once per tap.
+# share every load of the row they read (LeNet's second layer forward: 1.7 ms one filter at a time,
+# 0.7 ms four at a time). A group's last one to three go one at a time (forward, dx) or padded to
+# four with a zero gradient row and scratch outputs (dW). The helpers below are the innermost loops
+# over one kernel row: for any width, and written out for rows of 5 and 3 contiguous taps
+# (dilation 1), where each accumulator element is loaded and stored once per row, not once per tap.
 # NOTE: the width is chosen at the call site, not inside one helper, and every call spells out its
 # arguments: an inlined helper with the branch inside, or arguments bound to names shared by the
 # branches, ran 2.3x slower (LLVM no longer vectorized the loop).
@@ -373,7 +373,7 @@ def _make_direct(width):
     def forward(xp, w, b, y, DH, DW, G):
         N, C, Hp, Wp = xp.shape
         F, OH, OW = y.shape[1], y.shape[2], y.shape[3]
-        Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
+        Cg, KH = w.shape[1], w.shape[2]
         Fg, L = F // G, (OH - 1) * Wp + OW
         acc = np.empty((4, L), y.dtype)
         for n in range(N):
