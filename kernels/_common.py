@@ -52,12 +52,20 @@ def pool_geometry(x_shape, kernel_size, stride, padding):
     return PoolGeometry(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
 
 
-def pad(x, PH, PW, value=0.0):
-    """x (N, C, H, W) with PH rows and PW columns of ``value`` on each side (no copy when 0)."""
+def pad(x, PH, PW, value=0.0, out=None):
+    """x (N, C, H, W) with PH rows and PW columns of ``value`` on each side (no copy when 0), in
+    ``out`` when given (an array of the padded shape, e.g. a reused scratch buffer)."""
     if PH == 0 and PW == 0:
         return x
-    out = np.full(x.shape[:2] + (x.shape[2] + 2 * PH, x.shape[3] + 2 * PW), value, x.dtype)
-    out[:, :, PH:PH + x.shape[2], PW:PW + x.shape[3]] = x
+    N, C, H, W = x.shape
+    if out is None:
+        out = np.full((N, C, H + 2 * PH, W + 2 * PW), value, x.dtype)
+    else:  # only the border needs the value; the interior is overwritten below
+        out[:, :, :PH] = value
+        out[:, :, PH + H:] = value
+        out[:, :, PH:PH + H, :PW] = value
+        out[:, :, PH:PH + H, PW + W:] = value
+    out[:, :, PH:PH + H, PW:PW + W] = x
     return out
 
 

@@ -6,8 +6,9 @@ thread pool spins against another (see that module for the measurements).
 
 - Three routes for a convolution, picked by shape (thresholds measured, see each constant):
   - a direct stride-1 convolution where K = C/G*KH*KW is too small to feed a GEMM well (LeNet's
-    first layer): every tap is one long contiguous multiply-add over a padded-width ("wide")
-    plane, bias fused, and dW accumulated per thread, then reduced, so threads never share an output;
+    layers, the MNIST CNN's first): each kernel row is one long contiguous loop over a
+    padded-width ("wide") plane, four filters or channels at a time, bias fused, and dW
+    accumulated per thread, then reduced, so threads never share an output;
   - Winograd F(2x2, 3x3) for 3x3 stride-1 layers with many channels (kernels/_winograd.py):
     2.25x fewer multiply-adds, in 16 GEMMs;
   - otherwise im2col -> one NumPy GEMM -> col2im. At stride 1 the columns are taken on the same
@@ -613,27 +614,17 @@ def _uses_wide(g, forward=False):
     return not forward or wide_columns <= (1 + WIDE_FORWARD_MAX_WASTE) * g.OH * g.OW
 
 
-def _padded(x, role, PH, PW):
-    """x (a block of samples) with PH, PW zeros on each side, in a reused scratch buffer: padding the
-    whole batch at once would grow memory with N past the budget."""
-    if not (PH or PW):
-        return x
+def _fill_wide_block(x, cols, g, Lw):
+    """The wide-grid im2col of one block of samples into cols (C*KH*KW, n*Lw). The block is padded
+    into a reused scratch buffer: padding the whole batch at once would grow memory with N past the
+    budget."""
     n, C, H, W = x.shape
-    xp = _workspace.get(role, (n, C, H + 2 * PH, W + 2 * PW), x.dtype)
-    xp[:, :, :PH] = 0
-    xp[:, :, PH + H:] = 0
-    xp[:, :, PH:PH + H, :PW] = 0
-    xp[:, :, PH:PH + H, PW + W:] = 0
-    xp[:, :, PH:PH + H, PW:PW + W] = x
-    return xp
-
-
-def _wide_patches(xp, g, Lw):
-    """A read-only (C, KH, KW, N, Lw) view of the padded input xp: the wide-grid im2col."""
-    N, C, Hp, Wp = xp.shape
+    xp = pad(x, g.PH, g.PW, out=_workspace.get("xp", (n, C, H + 2 * g.PH, W + 2 * g.PW), x.dtype)
+             if g.PH or g.PW else None)
     sN, sC, sH, sW = xp.strides
-    return as_strided(xp, shape=(C, g.KH, g.KW, N, Lw),
-                      strides=(sC, sH * g.DH, sW * g.DW, sN, sW), writeable=False)
+    patches_wide = as_strided(xp, shape=(C, g.KH, g.KW, n, Lw),
+                              strides=(sC, sH * g.DH, sW * g.DW, sN, sW), writeable=False)
+    np.copyto(cols.reshape(C, g.KH, g.KW, n, Lw), patches_wide)
 
 
 def _wide_grid(buf, n, OH, OW, Wp):
@@ -693,8 +684,7 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups
             n = block.stop - block.start
             cols = _workspace.get("cols", (rows, n * L), x.dtype)
             if wide:
-                xp = _padded(x[block], "xp", g.PH, g.PW)
-                np.copyto(cols.reshape(g.C, g.KH, g.KW, n, L), _wide_patches(xp, g, L))
+                _fill_wide_block(x[block], cols, g, L)
                 out = _workspace.get("out", (g.G, g.F // g.G, n * L), x.dtype)
                 np.matmul(w, cols.reshape(g.G, K, -1), out=out)
                 valid = _wide_grid(out.reshape(g.F, -1), n, g.OH, g.OW, Wp)
@@ -768,8 +758,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
             if needs[1]:
                 cols = _workspace.get("cols", (rows, n * L), x.dtype)
                 if wide:
-                    xp = _padded(x[block], "xp", g.PH, g.PW)
-                    np.copyto(cols.reshape(g.C, g.KH, g.KW, n, L), _wide_patches(xp, g, L))
+                    _fill_wide_block(x[block], cols, g, L)
                 else:
                     _fill_block(x[block], cols, g)
                 # cols @ dy^T beats dy @ cols^T: the long axis stays the contiguous one.
