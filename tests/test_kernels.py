@@ -382,3 +382,23 @@ def test_im2col_where_a_dilated_tap_never_lands_inside_the_input():
     want = REF.im2col(x, *args)
     for impl in FAST:
         np.testing.assert_array_equal(impl.im2col(x, *args), want)
+
+
+def test_winograd_tile_transforms_are_the_matrices_they_write_out():
+    """The hand-written loops of kernels/_winograd.py against B^T d B, A^T m A and A g A^T with the
+    module's own matrices, on one tile (padding tile included in the layout)."""
+    from kernels import _winograd as wino
+    rng = np.random.default_rng(4)
+    d = rng.standard_normal((1, 1, 4, 4))
+    TH, TW, T = wino.tiles(2, 2)
+    V = np.empty((16, T))
+    wino.input_transform(d, V, T, 0, 0, TH, TW)
+    np.testing.assert_allclose(V[:, 0].reshape(4, 4), wino.BT @ d[0, 0] @ wino.BT.T, rtol=1e-14, atol=1e-14)
+    m = rng.standard_normal((16, T))
+    y = np.empty((1, 1, 2, 2))
+    wino.output_transform(m, T, np.zeros(1), y, TH, TW)
+    np.testing.assert_allclose(y[0, 0], wino.AT @ m[:, 0].reshape(4, 4) @ wino.AT.T, rtol=1e-14, atol=1e-14)
+    g = rng.standard_normal((1, 1, 2, 2))
+    D = np.empty((16, T))
+    wino.grad_transform(g, D, T, TH, TW)
+    np.testing.assert_allclose(D[:, 0].reshape(4, 4), wino.AT.T @ g[0, 0] @ wino.AT, rtol=1e-14, atol=1e-14)
