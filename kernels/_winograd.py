@@ -1,182 +1,281 @@
-"""Winograd's minimal filtering F(2x2, 3x3): the jitted tile transforms behind the numba
+"""Winograd's minimal filtering F(4x4, 3x3): the jitted tile transforms behind the numba
 implementation's 3x3 stride-1 convolutions.
 
-A 3x3 convolution computes each 2x2 block ("tile") of outputs from a 4x4 block of the padded
-input. Winograd's algorithm does it with 16 products instead of 36:
+A 3x3 convolution computes each 4x4 block ("tile") of outputs from a 6x6 block of the padded
+input. Winograd's algorithm does it with 36 products instead of 144:
 
-    Y = A^T [ U . V ] A,   U = G w G^T (the 3x3 filter, 4x4 after the transform),
-                           V = B^T d B (the 4x4 input tile d),
+    Y = A^T [ U . V ] A,   U = G w G^T (the 3x3 filter, 6x6 after the transform),
+                           V = B^T d B (the 6x6 input tile d),
 
-and summed over input channels the 16 elementwise products become 16 GEMMs of (F x C) @ (C x T),
-T being the number of tiles: 2.25x fewer multiply-adds than im2col's one GEMM, from a 4x (not 9x)
-expansion of the input. The transforms use only 1 and 1/2, so float32 loses no more than a few
-ulps over the direct sum (the agreement tests bound it).
+and summed over input channels the 36 elementwise products become 36 GEMMs of (F x C) @ (C x T),
+T being the number of tiles: 4x fewer multiply-adds than im2col's one GEMM, from a 2.25x (not 9x)
+expansion of the input. The price is precision: the transforms' interpolation points 0, +-1, +-2,
++-1/2 carry factors up to 8 (A) and 5 (B), so float32 rounding grows to about 4x that of a direct
+sum (measured 2e-6 of the output's scale for 64 channels against 6e-7; the agreement tests bound it
+at 2e-5). Points 0, +-1 alone (F(2x2, 3x3), 2.25x fewer products) were this module's first version;
+the larger tiles made shapes C, D and E 1.3-1.9x faster end to end (docs/PERFORMANCE.md).
 
 The gradients reuse the same matrices:
 - dx is the forward transform applied to dY with the filters flipped and transposed, padded by
   2 - P on each side (a full correlation), so it needs no kernel of its own;
 - dW, by the adjoint of the forward identity, is  G^T [ sum over tiles (A dY_tile A^T) . V ] G,
-  where dY_tile is a 2x2 block of the output gradient: 16 GEMMs (F x T) @ (T x C) and a 4x4 -> 3x3
+  where dY_tile is a 4x4 block of the output gradient: 36 GEMMs (F x T) @ (T x C) and a 6x6 -> 3x3
   transform of an (F, C) array per position.
 
-Layouts: V and the transformed gradient are (16, channels * T) buffers, channel c's T tiles at
-columns c*T to (c + 1)*T, so each of the 16 positions is a (channels, T) matrix with the tile index
-contiguous for the GEMMs; TH, TW = ceil(OH/2), ceil(OW/2). The buffers' rows are longer than
-channels * T by a few elements: 16 streams whose strides are multiples of 4 KiB land in the same
-L1 cache set (measured: the gradient transform of shape C 33 ms, 4.4 ms with the gap).
+Layouts: V and the transformed gradient are (36, channels * T) buffers, channel c's T tiles at
+columns c*T to (c + 1)*T, so each of the 36 positions is a (channels, T) matrix with the tile index
+contiguous for the GEMMs. Per image, tile (th, tw) is column th*S + tw with S = TW + 1: each row of
+tiles carries one padding tile, so a transform's neighbour "one tile to the right" is always the
+next column and every stage is one flat loop over a plane's tiles. TH, TW = ceil(OH/4), ceil(OW/4).
+The buffers' rows are longer than channels * T by a few elements: streams whose strides are
+multiples of 4 KiB land in the same L1 cache set (measured on F(2x2, 3x3): the gradient transform of
+shape C 33 ms, 4.4 ms with the gap).
+
+Every stage reads and writes few arrays in one loop: LLVM vectorizes those; a loop over all 36
+(measured on F(2x2, 3x3) with 32) it did not.
 """
 import numpy as np
 from numba import njit
 
-__all__ = ["BT", "G", "AT", "filter_transform", "filter_gradient", "input_transform", "output_transform",
+__all__ = ["BT", "G", "AT", "P", "filter_transform", "filter_gradient", "input_transform", "output_transform",
            "grad_transform", "tiles"]
 
 _jit = njit(cache=True, nogil=True)
+_inline = njit(cache=True, nogil=True, inline="always")
 
-# The transforms of Lavin & Gray (2016), interpolation points 0, 1, -1 and infinity.
-BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
-G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float64)
-AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
+# The transforms of Lavin & Gray (2016) for F(4x4, 3x3), interpolation points 0, 1, -1, 2, -2, infinity.
+BT = np.array([[4, 0, -5, 0, 1, 0],
+               [0, -4, -4, 1, 1, 0],
+               [0, 4, -4, -1, 1, 0],
+               [0, -2, -1, 2, 1, 0],
+               [0, 2, -1, -2, 1, 0],
+               [0, 4, 0, -5, 0, 1]], np.float64)
+G = np.array([[1 / 4, 0, 0],
+              [-1 / 6, -1 / 6, -1 / 6],
+              [-1 / 6, 1 / 6, -1 / 6],
+              [1 / 24, 1 / 12, 1 / 6],
+              [1 / 24, -1 / 12, 1 / 6],
+              [0, 0, 1]], np.float64)
+AT = np.array([[1, 1, 1, 1, 1, 0],
+               [0, 1, -1, 2, -2, 0],
+               [0, 1, 1, 4, 4, 0],
+               [0, 1, -1, 8, -8, 1]], np.float64)
+P = 36  # transformed values per tile
 
 
 def tiles(OH, OW):
-    """(TH, TW), the tiles per image, and T, the tile columns per image in the transformed layouts
-    (each row of tiles carries one padding tile: see input_transform)."""
-    TH, TW = (OH + 1) // 2, (OW + 1) // 2
+    """(TH, TW), the tiles per image, and the tile columns per image in the transformed layouts,
+    TH * (TW + 1) (each row of tiles carries one padding tile)."""
+    TH, TW = (OH + 3) // 4, (OW + 3) // 4
     return TH, TW, TH * (TW + 1)
 
 
 def filter_transform(w):
-    """U (16, F, C) from w (F, C, 3, 3), computed in float64 and returned in w's dtype."""
+    """U (36, F, C) from w (F, C, 3, 3): G w G^T at every (f, c), computed in float64, returned in w's dtype."""
     F, C = w.shape[:2]
-    u = np.einsum("ik,fckl,jl->ijfc", G, w.astype(np.float64), G)
-    return np.ascontiguousarray(u.reshape(16, F, C), dtype=w.dtype)
+    u = np.empty((P, F, C), w.dtype)
+    _filter_transform(np.ascontiguousarray(w), u)
+    return u
 
 
 def filter_gradient(m):
-    """dW (F, C, 3, 3) from the summed products m (16, F, C): G^T m G at every (f, c)."""
+    """dW (F, C, 3, 3) from the summed products m (36, F, C): G^T m G at every (f, c)."""
     F, C = m.shape[1:]
-    dw = np.einsum("ik,ijfc,jl->fckl", G, m.reshape(4, 4, F, C).astype(np.float64), G)
-    return np.ascontiguousarray(dw, dtype=m.dtype)
+    dw = np.empty((F, C, 3, 3), m.dtype)
+    _filter_gradient(np.ascontiguousarray(m), dw)
+    return dw
+
+
+# NOTE: loops, not einsum or tensordot: those took 0.3-1.6 ms for 64 x 64 filters, 2-3 times a step.
+@_jit
+def _filter_transform(w, u):
+    F, C = w.shape[:2]
+    t = np.empty((6, 3))
+    for f in range(F):
+        for c in range(C):
+            for i in range(6):
+                for kw in range(3):
+                    t[i, kw] = G[i, 0] * w[f, c, 0, kw] + G[i, 1] * w[f, c, 1, kw] + G[i, 2] * w[f, c, 2, kw]
+            for i in range(6):
+                for j in range(6):
+                    u[6 * i + j, f, c] = t[i, 0] * G[j, 0] + t[i, 1] * G[j, 1] + t[i, 2] * G[j, 2]
 
 
 @_jit
-def _parity_planes(plane, Q, PH, PW, S):
-    """Q[2*rp + cp, a*S + b] = the zero-padded plane's pixel (2a + rp, 2b + cp): the padded plane split
-    by row and column parity, so every tile's 16 inputs sit at fixed offsets from its flat tile index.
-    Entries outside the input were zeroed when Q was made and are never written."""
-    H, W = plane.shape
-    row = np.zeros(2 * S, plane.dtype)
-    for ih in range(H):
-        r = ih + PH
-        row[PW:PW + W] = plane[ih]
-        even, odd = Q[2 * (r % 2)], Q[2 * (r % 2) + 1]
-        o = (r // 2) * S
-        for b in range(S):
-            even[o + b] = row[2 * b]
-            odd[o + b] = row[2 * b + 1]
+def _filter_gradient(m, dw):
+    F, C = m.shape[1:]
+    t = np.empty((3, 6))
+    for f in range(F):
+        for c in range(C):
+            for k in range(3):
+                for j in range(6):
+                    acc = 0.0
+                    for i in range(6):
+                        acc += G[i, k] * m[6 * i + j, f, c]
+                    t[k, j] = acc
+            for k in range(3):
+                for l in range(3):
+                    acc = 0.0
+                    for j in range(6):
+                        acc += t[k, j] * G[j, l]
+                    dw[f, c, k, l] = acc
+
+
+@_inline
+def _bt6(d0, d1, d2, d3, d4, d5, v0, v1, v2, v3, v4, v5, q):
+    """(v0..v5)[q] = B^T (d0..d5): one 6-point input transform."""
+    a, b = d4 - 4 * d2, 4 * d1 - d3
+    c, e = d4 - d2, 2 * (d1 - d3)
+    v0[q] = 4 * d0 - 5 * d2 + d4
+    v1[q] = a - b
+    v2[q] = a + b
+    v3[q] = c - e
+    v4[q] = c + e
+    v5[q] = 4 * d1 - 5 * d3 + d5
 
 
 @_jit
 def input_transform(x, V, T, PH, PW, TH, TW):
-    """V[4*i + j, c*T + n*TH*S + th*S + tw] = (B^T d B)[i, j], d the 4x4 tile of the zero-padded input at
-    (2*th, 2*tw); S = TW + 1: each row of tiles carries one padding tile (tw = TW), so the column
-    transform runs over a whole plane's tiles in one loop. Each stage is a loop over few arrays:
-    fused into one loop over 32 arrays, LLVM no longer vectorized it (2x slower on shape C)."""
+    """V[6*i + j, c*T + n*TH*S + th*S + tw] = (B^T d B)[i, j], d the 6x6 tile of the zero-padded input at
+    (4*th, 4*tw), S = TW + 1. The padded plane is first split into 16 phase planes by row and column
+    remainder mod 4, Q[4*rp + cp, a*S + b] = pixel (4a + rp, 4b + cp), so that tile input (k, l) is
+    phase plane (k % 4, l % 4) at the tile's own flat index plus (k // 4)*S + l // 4; then B^T runs
+    along the rows (R) and along the columns (V)."""
     N, C, H, W = x.shape
     S = TW + 1
     L = TH * S
-    Q = np.zeros((4, (TH + 1) * S + 1), x.dtype)
-    R = np.zeros((8, L + 1), x.dtype)  # the row transform of even and odd columns, i = 0..3
+    Q = np.zeros((16, (TH + 1) * S + 1), x.dtype)  # entries outside the input stay zero
+    R = np.empty((24, L + 1), x.dtype)  # R[4*i + cp]: B^T along the rows, column phase cp
+    row = np.zeros(4 * S, x.dtype)
     for n in range(N):
         for c in range(C):
-            _parity_planes(x[n, c], Q, PH, PW, S)
-            # B^T along the rows: (d0 - d2, d1 + d2, d2 - d1, d1 - d3), rows 2*th + (0, 1, 2, 3)
-            for cp in range(2):
-                top, bottom = Q[cp], Q[2 + cp]  # even and odd padded rows, this column parity
-                r0, r1, r2, r3 = R[cp], R[2 + cp], R[4 + cp], R[6 + cp]
+            plane = x[n, c]
+            for ih in range(H):
+                r = ih + PH
+                src = plane[ih]
+                for iw in range(W):  # NOTE: a loop; the slice assignment cost 50 ns a row
+                    row[PW + iw] = src[iw]
+                o = (r // 4) * S
+                q0, q1, q2, q3 = Q[4 * (r % 4)], Q[4 * (r % 4) + 1], Q[4 * (r % 4) + 2], Q[4 * (r % 4) + 3]
+                for b in range(S):
+                    q0[o + b] = row[4 * b]
+                    q1[o + b] = row[4 * b + 1]
+                    q2[o + b] = row[4 * b + 2]
+                    q3[o + b] = row[4 * b + 3]
+            for cp in range(4):
+                d0, d1, d2, d3 = Q[cp], Q[4 + cp], Q[8 + cp], Q[12 + cp]
+                d4, d5 = Q[cp, S:], Q[4 + cp, S:]
+                for q in range(L + 1):
+                    _bt6(d0[q], d1[q], d2[q], d3[q], d4[q], d5[q],
+                         R[cp], R[4 + cp], R[8 + cp], R[12 + cp], R[16 + cp], R[20 + cp], q)
+            o = c * T + n * L
+            for i in range(6):
+                e0, e1, e2, e3 = R[4 * i], R[4 * i + 1], R[4 * i + 2], R[4 * i + 3]
+                e4, e5 = R[4 * i, 1:], R[4 * i + 1, 1:]
+                # NOTE: 1-D row slices: a 2-D slice of V would be non-contiguous and stop LLVM vectorizing.
+                v0, v1, v2 = V[6 * i, o:o + L], V[6 * i + 1, o:o + L], V[6 * i + 2, o:o + L]
+                v3, v4, v5 = V[6 * i + 3, o:o + L], V[6 * i + 4, o:o + L], V[6 * i + 5, o:o + L]
                 for q in range(L):
-                    d0, d1, d2, d3 = top[q], bottom[q], top[q + S], bottom[q + S]
-                    r0[q] = d0 - d2
-                    r1[q] = d1 + d2
-                    r2[q] = d2 - d1
-                    r3[q] = d1 - d3
-            # and along the columns
-            for i in range(4):
-                even, odd = R[2 * i], R[2 * i + 1]
-                o = c * T + n * L
-                v0, v1 = V[4 * i, o:o + L], V[4 * i + 1, o:o + L]
-                v2, v3 = V[4 * i + 2, o:o + L], V[4 * i + 3, o:o + L]
-                for q in range(L):
-                    v0[q] = even[q] - even[q + 1]
-                    v1[q] = odd[q] + even[q + 1]
-                    v2[q] = even[q + 1] - odd[q]
-                    v3[q] = odd[q] - odd[q + 1]
+                    _bt6(e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], v0, v1, v2, v3, v4, v5, q)
+
+
+@_inline
+def _at6(m0, m1, m2, m3, m4, m5, s0, s1, s2, s3, q, bias):
+    """(s0..s3)[q] = A^T (m0..m5) + bias: one 6-point output transform."""
+    a, b = m1 + m2, m3 + m4
+    c, e = m1 - m2, m3 - m4
+    s0[q] = m0 + a + b + bias
+    s1[q] = c + 2 * e + bias
+    s2[q] = a + 4 * b + bias
+    s3[q] = c + 8 * e + m5 + bias
 
 
 @_jit
 def output_transform(M, T, bias, y, TH, TW):
-    """y[n, f, 2*th + a, 2*tw + b] = (A^T m A)[a, b] + bias[f], m the 16 values of tile (n, th, tw) of
-    M[:, f*T:(f + 1)*T], laid out as in input_transform; padding tiles and the odd last row or column are dropped."""
+    """y[n, f, 4*th + a, 4*tw + b] = (A^T m A)[a, b] + bias[f], m the 36 values of tile (n, th, tw) of
+    M[:, f*T:(f + 1)*T], laid out as in input_transform; padding tiles and the rows and columns past
+    the output's edge are dropped."""
     N, F, OH, OW = y.shape
     S = TW + 1
     L = TH * S
-    out = np.empty((4, L), y.dtype)
+    s = np.empty((24, L), y.dtype)  # s[4*i + b]: A^T along the columns
+    out = np.empty((16, L), y.dtype)  # out[4*a + b]
+    zero = y.dtype.type(0)
     for n in range(N):
         for f in range(F):
-            m = M[:, f * T + n * L:f * T + (n + 1) * L]
+            o = f * T + n * L
+            for i in range(6):
+                m0, m1, m2 = M[6 * i, o:o + L], M[6 * i + 1, o:o + L], M[6 * i + 2, o:o + L]
+                m3, m4, m5 = M[6 * i + 3, o:o + L], M[6 * i + 4, o:o + L], M[6 * i + 5, o:o + L]
+                for q in range(L):
+                    _at6(m0[q], m1[q], m2[q], m3[q], m4[q], m5[q], s[4 * i], s[4 * i + 1], s[4 * i + 2],
+                         s[4 * i + 3], q, zero)
             bf = bias[f]
-            for q in range(L):
-                # A^T along the columns: s_i = (m_i0 + m_i1 + m_i2, m_i1 - m_i2 - m_i3)
-                s00, s01 = m[0, q] + m[1, q] + m[2, q], m[1, q] - m[2, q] - m[3, q]
-                s10, s11 = m[4, q] + m[5, q] + m[6, q], m[5, q] - m[6, q] - m[7, q]
-                s20, s21 = m[8, q] + m[9, q] + m[10, q], m[9, q] - m[10, q] - m[11, q]
-                s30, s31 = m[12, q] + m[13, q] + m[14, q], m[13, q] - m[14, q] - m[15, q]
-                # and along the rows
-                out[0, q] = s00 + s10 + s20 + bf
-                out[1, q] = s01 + s11 + s21 + bf
-                out[2, q] = s10 - s20 - s30 + bf
-                out[3, q] = s11 - s21 - s31 + bf
+            for b in range(4):
+                t0, t1, t2, t3, t4, t5 = s[b], s[4 + b], s[8 + b], s[12 + b], s[16 + b], s[20 + b]
+                for q in range(L):
+                    _at6(t0[q], t1[q], t2[q], t3[q], t4[q], t5[q], out[b], out[4 + b], out[8 + b],
+                         out[12 + b], q, bf)
+            full = OW // 4
             for oh in range(OH):
-                a, th = oh % 2, oh // 2
-                even, odd = out[2 * a, th * S:], out[2 * a + 1, th * S:]
-                row = y[n, f, oh]
-                for tw in range(OW // 2):
-                    row[2 * tw] = even[tw]
-                    row[2 * tw + 1] = odd[tw]
-                if OW % 2:
-                    row[OW - 1] = even[TW - 1]
+                a, o = oh % 4, (oh // 4) * S
+                o0, o1, o2, o3 = out[4 * a, o:], out[4 * a + 1, o:], out[4 * a + 2, o:], out[4 * a + 3, o:]
+                dst = y[n, f, oh]
+                for tw in range(full):
+                    dst[4 * tw] = o0[tw]
+                    dst[4 * tw + 1] = o1[tw]
+                    dst[4 * tw + 2] = o2[tw]
+                    dst[4 * tw + 3] = o3[tw]
+                for b in range(OW - 4 * full):
+                    dst[4 * full + b] = out[4 * a + b, o + full]
+
+
+@_inline
+def _a6(g0, g1, g2, g3, p0, p1, p2, p3, p4, p5, q):
+    """(p0..p5)[q] = A (g0..g3), A = AT's transpose: the adjoint of one output transform."""
+    a, b = g0 + g2, g1 + g3
+    c, e = g0 + 4 * g2, 2 * g1 + 8 * g3
+    p0[q] = g0
+    p1[q] = a + b
+    p2[q] = a - b
+    p3[q] = c + e
+    p4[q] = c - e
+    p5[q] = g3
 
 
 @_jit
 def grad_transform(dy, D, T, TH, TW):
-    """D[4*i + j, f*T + n*TH*S + th*S + tw] = (A g A^T)[i, j], g the 2x2 tile of dy at (2*th, 2*tw), in
-    the layout of input_transform; zero on padding tiles and past an odd-sized edge, so those add
-    nothing to the weight gradient."""
+    """D[6*k + l, f*T + n*TH*S + th*S + tw] = (A g A^T)[k, l], g the 4x4 tile of dy at (4*th, 4*tw), in
+    the layout of input_transform; zero on padding tiles and past the edge, so those add nothing to
+    the weight gradient."""
     N, F, OH, OW = dy.shape
     S = TW + 1
     L = TH * S
-    Z = np.zeros((4, L), dy.dtype)  # dy split by row and column parity
+    Z = np.zeros((16, L), dy.dtype)  # Z[4*(oh % 4) + ow % 4, (oh // 4)*S + ow // 4]; the rest stays zero
+    p = np.empty((24, L), dy.dtype)  # p[4*k + b]: A along the rows
+    full = OW // 4
     for n in range(N):
         for f in range(F):
             plane = dy[n, f]
             for oh in range(OH):
-                even, odd = Z[2 * (oh % 2)], Z[2 * (oh % 2) + 1]
-                o = (oh // 2) * S
-                for tw in range(OW // 2):
-                    even[o + tw] = plane[oh, 2 * tw]
-                    odd[o + tw] = plane[oh, 2 * tw + 1]
-                if OW % 2:
-                    even[o + TW - 1] = plane[oh, OW - 1]
-            g00, g01, g10, g11 = Z[0], Z[1], Z[2], Z[3]
-            d = D[:, f * T + n * L:f * T + (n + 1) * L]
-            for q in range(L):
-                # A along the rows: p = (g0, g0 + g1, g0 - g1, -g1), then along the columns
-                p00, p01 = g00[q], g01[q]
-                p10, p11 = g00[q] + g10[q], g01[q] + g11[q]
-                p20, p21 = g00[q] - g10[q], g01[q] - g11[q]
-                p30, p31 = -g10[q], -g11[q]
-                d[0, q], d[1, q], d[2, q], d[3, q] = p00, p00 + p01, p00 - p01, -p01
-                d[4, q], d[5, q], d[6, q], d[7, q] = p10, p10 + p11, p10 - p11, -p11
-                d[8, q], d[9, q], d[10, q], d[11, q] = p20, p20 + p21, p20 - p21, -p21
-                d[12, q], d[13, q], d[14, q], d[15, q] = p30, p30 + p31, p30 - p31, -p31
+                a, o = oh % 4, (oh // 4) * S
+                z0, z1, z2, z3 = Z[4 * a, o:], Z[4 * a + 1, o:], Z[4 * a + 2, o:], Z[4 * a + 3, o:]
+                src = plane[oh]
+                for tw in range(full):
+                    z0[tw] = src[4 * tw]
+                    z1[tw] = src[4 * tw + 1]
+                    z2[tw] = src[4 * tw + 2]
+                    z3[tw] = src[4 * tw + 3]
+                for b in range(OW - 4 * full):
+                    Z[4 * a + b, o + full] = src[4 * full + b]
+            for b in range(4):
+                g0, g1, g2, g3 = Z[b], Z[4 + b], Z[8 + b], Z[12 + b]
+                for q in range(L):
+                    _a6(g0[q], g1[q], g2[q], g3[q], p[b], p[4 + b], p[8 + b], p[12 + b], p[16 + b], p[20 + b], q)
+            o = f * T + n * L
+            for k in range(6):
+                h0, h1, h2, h3 = p[4 * k], p[4 * k + 1], p[4 * k + 2], p[4 * k + 3]
+                d0, d1, d2 = D[6 * k, o:o + L], D[6 * k + 1, o:o + L], D[6 * k + 2, o:o + L]
+                d3, d4, d5 = D[6 * k + 3, o:o + L], D[6 * k + 4, o:o + L], D[6 * k + 5, o:o + L]
+                for q in range(L):
+                    _a6(h0[q], h1[q], h2[q], h3[q], d0, d1, d2, d3, d4, d5, q)

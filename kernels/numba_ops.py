@@ -9,8 +9,8 @@ thread pool spins against another (see that module for the measurements).
     layers, the MNIST CNN's first): each kernel row is one long contiguous loop over a
     padded-width ("wide") plane, four filters or channels at a time, bias fused, and dW
     accumulated per thread, then reduced, so threads never share an output;
-  - Winograd F(2x2, 3x3) for 3x3 stride-1 layers with many channels (kernels/_winograd.py):
-    2.25x fewer multiply-adds, in 16 GEMMs;
+  - Winograd F(4x4, 3x3) for 3x3 stride-1 layers with enough channels and pixels
+    (kernels/_winograd.py): 4x fewer multiply-adds, in 36 GEMMs;
   - otherwise im2col -> one NumPy GEMM -> col2im. At stride 1 the columns are taken on the same
     wide grid, so every copy and every col2im add runs over long contiguous rows; strided layers
     use jitted fills that read and write whole output rows (LLVM vectorizes those; a signed
@@ -520,32 +520,35 @@ def _direct_routines(g):
     return _DIRECT[g.KW if g.KW in (3, 5) and g.DW == 1 else 0]
 
 
-# ---------------------------------------------------------------------------- Winograd F(2x2, 3x3)
-# 3x3 stride-1 convolutions with at least this many input and output channels go through the
-# Winograd transforms of kernels/_winograd.py. Measured fwd+bwd, one thread: C (64 -> 64) 79 ms
-# against 86 ms for the wide-grid im2col, D (128 -> 128) 141 against 204; but E (32 -> 64) 65
-# against 51: with 32 channels the 16 GEMMs are too thin to pay for the transforms.
-WINOGRAD_MIN_CHANNELS = 64
-# Blocks of the transformed tiles (E ran 65 ms at 2 MiB, 77 at 8 MiB; C and D did not care).
+# ---------------------------------------------------------------------------- Winograd F(4x4, 3x3)
+# 3x3 stride-1 convolutions with at least this many input and output channels, and outputs at
+# least this many pixels high and wide, go through the Winograd transforms of kernels/_winograd.py.
+# Measured fwd+bwd, one thread, Winograd / the im2col or direct route: C 0.44, D 0.41, E 0.75;
+# (64, 16 -> 32, 26x26) 0.89, (64, 16 -> 64, 26x26) 1.02; small planes lose, where the tiles'
+# padding and the per-plane work weigh more: (64, 32 -> 64, 12x12) 1.03, (16, 64 -> 64, 8x8) 1.21.
+WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_SIZE = 16
+# Blocks of the transformed tiles (measured 0.5-16 MiB: flat from 0.5 to 4 MiB on C, D and E).
 WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
 
 
 def _uses_winograd(g):
     # Padding up to 2 keeps dx a Winograd correlation too (it pads dY by 2 - P).
     return (g.G == 1 and g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1
-            and g.PH <= 2 and g.PW <= 2 and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS)
+            and g.PH <= 2 and g.PW <= 2 and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS
+            and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE)
 
 
 def _winograd(x, u, bias, y, PH, PW):
     """y = the 3x3 stride-1 convolution of x (padding PH, PW) with the transformed filters u
-    (16, F, C), plus bias: per cache-sized block of samples, input transform -> 16 GEMMs ->
+    (36, F, C), plus bias: per cache-sized block of samples, input transform -> 36 GEMMs ->
     output transform, each thread on its own slice of the batch."""
     N, C = x.shape[:2]
     F, OH, OW = y.shape[1:]
     TH, TW, per_image = wino.tiles(OH, OW)
 
     def run(p):
-        for block in _blocks(p, 16 * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+        for block in _blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
             M = _tile_buffer("wino_m", F, T, x.dtype)
@@ -553,19 +556,19 @@ def _winograd(x, u, bias, y, PH, PW):
             np.matmul(u, _matrices(V, C, T), out=_matrices(M, F, T))
             wino.output_transform(M, T, bias, y[block], TH, TW)
     with single_threaded_blas():
-        run_parallel(run, _parts(N, N * F * C * 16 * per_image, CONV_MIN_MACS_PER_THREAD))
+        run_parallel(run, _parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
 
 
 def _winograd_weight_grad(grad_out, x, PH, PW):
     """dW (F, C, 3, 3) of a 3x3 stride-1 convolution: per block, the input and the output gradient
-    transformed, 16 GEMMs summed over the tiles, and one filter-gradient transform at the end."""
+    transformed, 36 GEMMs summed over the tiles, and one filter-gradient transform at the end."""
     N, C = x.shape[:2]
     F, OH, OW = grad_out.shape[1:]
     TH, TW, per_image = wino.tiles(OH, OW)
 
     def run(p):
-        m = np.zeros((16, F, C), x.dtype)
-        for block in _blocks(p, 16 * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+        m = np.zeros((wino.P, F, C), x.dtype)
+        for block in _blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
             D = _tile_buffer("wino_m", F, T, x.dtype)
@@ -574,22 +577,22 @@ def _winograd_weight_grad(grad_out, x, PH, PW):
             m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
         return m
     with single_threaded_blas():
-        ms = run_parallel(run, _parts(N, N * F * C * 16 * per_image, CONV_MIN_MACS_PER_THREAD))
+        ms = run_parallel(run, _parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
     return wino.filter_gradient(sum(ms[1:], ms[0]))
 
 
-# Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the 16 rows' strides off
+# Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the rows' strides off
 # multiples of 4 KiB).
 _TILE_ROW_GAP = 16
 
 
 def _tile_buffer(role, channels, T, dtype):
-    return _workspace.get(role, (16, channels * T + _TILE_ROW_GAP), dtype)
+    return _workspace.get(role, (wino.P, channels * T + _TILE_ROW_GAP), dtype)
 
 
 def _matrices(buf, channels, T):
-    """The (16, channels, T) view of a tile buffer that the GEMMs take."""
-    return buf[:, :channels * T].reshape(16, channels, T)
+    """The (36, channels, T) view of a tile buffer that the GEMMs take."""
+    return buf[:, :channels * T].reshape(wino.P, channels, T)
 
 
 # ---------------------------------------------------------------------------- wide-row im2col

@@ -54,9 +54,9 @@ def test_conv2d_matches_torch(impl, name, xs, ws, kw):
 @requires_torch
 @pytest.mark.parametrize("padding", [0, 1, 2])
 def test_winograd_sized_conv_matches_torch(impl, padding):
-    """64 -> 64 channels, 3x3, stride 1: the numba implementation's Winograd route (odd sizes leave a
-    partial last tile)."""
-    xs, ws = (2, 64, 7, 6), (64, 64, 3, 3)
+    """64 -> 64 channels, 3x3, stride 1, outputs of 17-21 pixels: the numba implementation's Winograd
+    route (sizes that are not multiples of 4 leave a partial last tile)."""
+    xs, ws = (2, 64, 19, 18), (64, 64, 3, 3)
     check_against_torch(_conv(dict(padding=padding)), [draw(xs, 0), draw(ws, 1), draw(ws[:1], 2)], tol=1e-5)
     check_against_torch(_conv(dict(padding=padding), bias=False), [draw(xs, 0), draw(ws, 1)], tol=1e-12,
                         dtype="float64")
