@@ -5,15 +5,15 @@ Why not numba's prange plus OpenBLAS's own threads: after every GEMM, OpenBLAS's
 for a while, and a parallel numba kernel that follows competes with them for the two cores
 (measured: im2col of shape C 7.7 ms alone, 15.6 ms right after a GEMM); numba's OpenMP workers
 spin in turn and slow the next GEMM (11 -> 20 ms). Splitting the batch over our own threads,
-with BLAS pinned to one thread during the call, leaves nothing spinning. The calling thread
-works on a slice too (see run_parallel).
+with BLAS pinned to one thread during the call, leaves nothing spinning for long. The calling
+thread works on a slice too (see run_parallel), and the hand-offs watch a counter for about
+0.2 ms before blocking (kernels/_spin.py): a blocked thread took 60-250 us to wake up here.
 """
 import contextlib
 import ctypes
 import glob
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -22,21 +22,85 @@ __all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threade
 
 class _Config:
     threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-    pool = None
+    pool = None  # the worker threads, threads - 1 of them, made on first use
+    lock = threading.Lock()  # guards pool
+    busy = threading.Lock()  # held while a run_parallel call owns the workers
     blas = None  # (setter, getter) of NumPy's OpenBLAS, False where there is none
-    lock = threading.Lock()
 
 
 _config = _Config()
+
+
+def _spinner():
+    """kernels._spin.wait_while_equal, or None where numba is missing or its JIT is off."""
+    try:
+        from kernels import _spin
+    except ImportError:
+        return None
+    return _spin.wait_while_equal if _spin.AVAILABLE else None
+
+
+class _Worker:
+    """One pool thread. ``counts[0]`` counts the jobs handed to it, ``counts[1]`` the jobs it has
+    finished; each side watches the other's counter (spinning first, then blocking on ``cond``)."""
+
+    def __init__(self, spin, name):
+        self.counts = np.zeros(2, np.int64)
+        self.address = self.counts.ctypes.data
+        self.spin = spin
+        self.cond = threading.Condition()
+        self.job = None
+        self.outcome = None
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.thread.start()
+
+    def _wait(self, index, old):
+        """Returns once counts[index] != old."""
+        if self.spin is None or not self.spin(self.address + 8 * index, old):
+            with self.cond:
+                while self.counts[index] == old:
+                    self.cond.wait()
+
+    def _loop(self):
+        done = 0
+        while True:
+            self._wait(0, done)
+            done += 1
+            fn, parts = self.job
+            if fn is None:
+                return
+            try:
+                self.outcome = (True, [fn(p) for p in parts])
+            except BaseException as error:  # handed to the caller, which re-raises it
+                self.outcome = (False, error)
+            with self.cond:
+                self.counts[1] = done
+                self.cond.notify_all()
+
+    def submit(self, fn, parts):
+        self.job = (fn, parts)
+        with self.cond:
+            self.counts[0] += 1
+            self.cond.notify_all()
+
+    def result(self):
+        """Waits for the job submitted last; (ok, results or the exception)."""
+        self._wait(1, self.counts[0] - 1)
+        return self.outcome
+
+    def stop(self):
+        self.submit(None, None)
+        self.thread.join()
 
 
 def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise ValueError(f"number of threads must be a positive integer, got {n}")
-    with _config.lock:
+    with _config.lock, _config.busy:
         if n != _config.threads and _config.pool is not None:
-            _config.pool.shutdown(wait=True)
+            for worker in _config.pool:
+                worker.stop()
             _config.pool = None
         _config.threads = n
 
@@ -45,23 +109,41 @@ def get_num_threads():
     return _config.threads
 
 
-def run_parallel(fn, parts):
-    """[fn(p) for p in parts], spread over the kernel threads (in order). The calling thread runs the
-    first part itself, so only the others wait for a pool thread to wake up: a LeNet training step
-    (batch 64, 2 threads) took 9.4-9.7 ms with every part handed to the pool, 7.4 ms this way."""
-    if len(parts) <= 1 or _config.threads == 1:
-        return [fn(p) for p in parts]
+def _workers():
     with _config.lock:
         if _config.pool is None:
-            _config.pool = ThreadPoolExecutor(_config.threads - 1, thread_name_prefix="mytorch-kernels")
-        pool = _config.pool
-    rest = [pool.submit(fn, p) for p in parts[1:]]
+            spin = _spinner()
+            _config.pool = [_Worker(spin, f"mytorch-kernels-{i}") for i in range(_config.threads - 1)]
+        return _config.pool
+
+
+def run_parallel(fn, parts):
+    """[fn(p) for p in parts], spread over the kernel threads (in order). The calling thread runs the
+    first part itself, so only the others wait for a pool thread: a LeNet training step (batch 64,
+    2 threads) took 9.4-9.7 ms with every part handed to the pool, 7.4 ms this way. A call made
+    while another thread's call holds the workers runs its parts itself."""
+    if len(parts) <= 1 or _config.threads == 1 or not _config.busy.acquire(blocking=False):
+        return [fn(p) for p in parts]
     try:
-        first = fn(parts[0])
+        workers = _workers()
+        # worker i takes parts 1 + i, 1 + i + len(workers), ...
+        jobs = [(worker, parts[1 + i::len(workers)]) for i, worker in enumerate(workers) if parts[1 + i::len(workers)]]
+        for worker, mine in jobs:
+            worker.submit(fn, mine)
+        try:
+            first = fn(parts[0])
+        finally:
+            # NOTE: wait for the other parts even when the first fails: they write into the caller's arrays.
+            outcomes = [worker.result() for worker, _ in jobs]
     finally:
-        # NOTE: wait for the other parts even when the first fails: they write into the caller's arrays.
-        wait(rest)
-    return [first] + [f.result() for f in rest]
+        _config.busy.release()
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    results = [first] + [None] * (len(parts) - 1)
+    for i, (_, values) in enumerate(outcomes):
+        results[1 + i::len(workers)] = values
+    return results
 
 
 def _openblas():
