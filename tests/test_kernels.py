@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import tracemalloc
 
@@ -373,6 +374,55 @@ def test_run_parallel_keeps_order_and_waits_for_every_part_when_one_fails():
         assert sorted(finished) == [1, 2]  # the caller never returns while a part still writes
     finally:
         _threads.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("spin", [True, False], ids=["spin", "block"])
+def test_run_parallel_from_two_threads_at_once(spin, monkeypatch):
+    """A call made while another thread's call holds the workers runs its parts itself: both get
+    their own results, in order; with the hand-off's spin and without it (the workers then always
+    block, as under NUMBA_DISABLE_JIT=1)."""
+    from kernels import _threads
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(1)  # a new pool below, made with or without the spin
+    if not spin:
+        monkeypatch.setattr(_threads, "_spinner", lambda: None)
+    _threads.set_num_threads(2)
+    results, errors = {}, []
+
+    def caller(k):
+        try:
+            for _ in range(200):
+                got = _threads.run_parallel(lambda p: (k, p, np.sqrt(np.full(1000, p)).sum()), list(range(5)))
+                assert [g[:2] for g in got] == [(k, p) for p in range(5)]
+            results[k] = True
+        except BaseException as error:  # re-raised below, in the test's thread
+            errors.append(error)
+    try:
+        threads = [threading.Thread(target=caller, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors and results == {0: True, 1: True}
+        assert _threads.run_parallel(lambda p: p + 1, [0, 1, 2]) == [1, 2, 3]
+    finally:
+        _threads.set_num_threads(1)  # drops this test's pool
+        _threads.set_num_threads(previous)
+
+
+def test_spin_wait_sees_a_change_and_gives_up_without_one():
+    """The pool's hand-off: kernels._spin watches an int64 without the GIL, returns True once another
+    thread changes it, False after its rounds run out."""
+    from kernels import _spin
+    if not _spin.AVAILABLE:
+        pytest.skip("the spin needs numba's JIT")
+    counter = np.zeros(1, np.int64)
+    assert _spin.wait_while_equal(counter.ctypes.data, 0, rounds=100) is False
+    setter = threading.Timer(0.01, counter.__setitem__, (0, 7))
+    setter.start()
+    assert _spin.wait_while_equal(counter.ctypes.data, 0, rounds=10 ** 9) is True  # ends when it changes
+    setter.join()
+    assert counter[0] == 7
 
 
 def test_im2col_where_a_dilated_tap_never_lands_inside_the_input():
