@@ -3,18 +3,24 @@
     python -m benchmarks.profile_conv                      # shapes A-E + pooling, 2 threads
     python -m benchmarks.profile_conv --threads 1,2 --json results.json --png results.png
     python -m benchmarks.profile_conv --shape 16,3,64,64,32,3,1,1 --impls numpy,numba
+    python -m benchmarks.profile_conv --impls numba,torch --threads 1,2   # the kernels targets
 
 Every implementation runs the same step (forward, or forward + backward for dx, dW, db) on the
 same arrays, interleaved round by round so machine noise hits all of them alike. Within a round
 each implementation runs a short burst and the first call of the burst is not timed: torch's
 OpenMP workers and OpenBLAS's workers keep spinning for a while after a call, and that first call
 pays for whatever ran before it (``--settle`` adds a pause before each burst instead). Medians are
-the headline; min and the interquartile range show the noise. Nothing here asserts a time:
+the headline; min and the interquartile range show the noise. The numpy and reference
+implementations call multi-threaded GEMMs, after which OpenBLAS's workers spin for up to ~0.1 s,
+longer than a burst: on 2 threads whatever runs in the same rounds loses a core to them (numba's B
+3.4 ms there, 1.5 ms beside torch alone). The numba-to-torch ratios therefore come from a run of
+those two alone (last command above). Nothing here asserts a time:
 numerical agreement with the reference (or torch) is checked once per shape before timing, and a mismatch aborts.
 """
 import argparse
 import json
 import platform
+import random
 import sys
 import time
 
@@ -98,16 +104,20 @@ def _agree(results, tol):
 
 
 def measure(runners, repeats, settle, burst):
-    """Interleaved timings. Each round runs every implementation (in a rotating order) as a burst of
+    """Interleaved timings. Each round runs every implementation (in a shuffled order) as a burst of
     ``burst`` back-to-back calls and keeps the times of all but the first: the first call of a burst
     pays for waking its thread pool and for the previous implementation's spinning workers, which a
-    training loop calling the same op over and over does not see."""
+    training loop calling the same op over and over does not see. The order is shuffled, not rotated:
+    rotation keeps every implementation behind the same neighbour, and OpenBLAS's workers spin for
+    up to ~0.1 s after the numpy implementation's GEMMs (numba's B on 2 threads: 1.5 ms alone, 3.4
+    ms when always timed right after numpy)."""
     times = {name: [] for name in runners}
     names = list(runners)
+    order = random.Random(0)
     for fn in runners.values():  # warm-up: numba compiles or loads its cache, BLAS spins up
         fn()
     for r in range(repeats):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in order.sample(names, len(names)):
             if settle:
                 time.sleep(settle)
             for i in range(burst):
