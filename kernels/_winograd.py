@@ -15,12 +15,15 @@ sum (measured 2e-6 of the output's scale for 64 channels against 6e-7; the agree
 at 2e-5). Points 0, +-1 alone (F(2x2, 3x3), 2.25x fewer products) were this module's first version;
 the larger tiles made shapes C, D and E 1.3-1.9x faster end to end (docs/PERFORMANCE.md).
 
-The gradients reuse the same matrices:
-- dx is the forward transform applied to dY with the filters flipped and transposed, padded by
-  2 - P on each side (a full correlation), so it needs no kernel of its own;
-- dW, by the adjoint of the forward identity, is  G^T [ sum over tiles (A dY_tile A^T) . V ] G,
-  where dY_tile is a 4x4 block of the output gradient: 36 GEMMs (F x T) @ (T x C) and a 6x6 -> 3x3
-  transform of an (F, C) array per position.
+The gradients reuse the same matrices and share one transform of the output gradient,
+D = A dY_tile A^T (dY_tile a 4x4 block of it), by the adjoint of the forward identity:
+- dx: dV = U^T D at each of the 36 positions ((C x F) @ (F x T) GEMMs), then B dV B^T added back
+  onto the input tiles it came from (input_transform_adjoint, the transpose of input_transform).
+  An earlier version ran the forward transform over dY padded by 2 - P with the filters flipped
+  (a full correlation); it transformed F planes of 7x7 tiles where this transforms C planes of 6x6
+  (shape E's backward 17 -> 12.5 ms on 2 threads);
+- dW = G^T [ sum over tiles D . V ] G: 36 GEMMs (F x T) @ (T x C) and a 6x6 -> 3x3 transform of
+  an (F, C) array per position.
 
 Layouts: V and the transformed gradient are (36, channels * T) buffers, channel c's T tiles at
 columns c*T to (c + 1)*T, so each of the 36 positions is a (channels, T) matrix with the tile index
@@ -37,8 +40,8 @@ Every stage reads and writes few arrays in one loop: LLVM vectorizes those; a lo
 import numpy as np
 from numba import njit
 
-__all__ = ["BT", "G", "AT", "P", "filter_transform", "filter_gradient", "input_transform", "output_transform",
-           "grad_transform", "tiles"]
+__all__ = ["BT", "G", "AT", "P", "filter_transform", "filter_gradient", "input_transform", "input_transform_adjoint",
+           "output_transform", "grad_transform", "tiles"]
 
 _jit = njit(cache=True, nogil=True)
 _inline = njit(cache=True, nogil=True, inline="always")
@@ -177,6 +180,78 @@ def input_transform(x, V, T, PH, PW, TH, TW):
                 v3, v4, v5 = V[6 * i + 3, o:o + L], V[6 * i + 4, o:o + L], V[6 * i + 5, o:o + L]
                 for q in range(L):
                     _bt6(e0[q], e1[q], e2[q], e3[q], e4[q], e5[q], v0, v1, v2, v3, v4, v5, q)
+
+
+@_inline
+def _b6(v0, v1, v2, v3, v4, v5, e0, e1, e2, e3, e4, e5, q):
+    """(e0..e5)[q] = B (v0..v5), B = BT's transpose: the adjoint of one input transform."""
+    a, b = v1 + v2, v3 + v4
+    c, d = v2 - v1, v3 - v4
+    e0[q] = 4 * v0
+    e1[q] = 4 * (c + v5) - 2 * d
+    e2[q] = -5 * v0 - 4 * a - b
+    e3[q] = 2 * d - c - 5 * v5
+    e4[q] = v0 + a + b
+    e5[q] = v5
+
+
+@_jit
+def input_transform_adjoint(dV, T, dx, PH, PW, TH, TW):
+    """dx[n, c] = the sum over tiles of B dv B^T, dv the 36 values of tile (n, th, tw) of
+    dV[:, c*T:(c + 1)*T] (input_transform's layout), each added to the zero-padded plane at
+    (4*th, 4*tw) and the padding cropped off: the transpose of input_transform. Its stages undo
+    input_transform's in reverse order: B along the columns (into R), B along the rows (into the
+    phase planes Q), then the phase planes interleaved back into rows."""
+    N, C, H, W = dx.shape
+    S = TW + 1
+    L = TH * S
+    # NOTE: entries of these scratch rows that no loop writes stay zero: they stand for the tiles
+    # before the first and after the last, so the shifted adds below need no bounds tests.
+    E = np.zeros((4, L + 1), dx.dtype)  # B along the columns, outputs 0, 1, 4, 5 of one row i
+    R = np.zeros((24, L + 1), dx.dtype)  # R[4*i + cp]: column phase cp
+    Fk = np.zeros((6, (TH + 2) * S + 1), dx.dtype)  # B along the rows, output k at S + t
+    Q = np.empty((16, (TH + 1) * S + 1), dx.dtype)
+    row = np.empty(4 * S, dx.dtype)
+    for n in range(N):
+        for c in range(C):
+            o = c * T + n * L
+            for i in range(6):
+                v0, v1, v2 = dV[6 * i, o:o + L], dV[6 * i + 1, o:o + L], dV[6 * i + 2, o:o + L]
+                v3, v4, v5 = dV[6 * i + 3, o:o + L], dV[6 * i + 4, o:o + L], dV[6 * i + 5, o:o + L]
+                e0, e1, e4, e5 = E[0], E[1], E[2], E[3]
+                r0, r1, r2, r3 = R[4 * i], R[4 * i + 1], R[4 * i + 2], R[4 * i + 3]
+                for q in range(L):
+                    _b6(v0[q], v1[q], v2[q], v3[q], v4[q], v5[q], e0, e1, r2, r3, e4, e5, q)
+                # outputs 4 and 5 belong to the next tile's phases 0 and 1
+                r0[0], r1[0] = e0[0], e1[0]
+                for q in range(L):
+                    r0[q + 1] = e0[q + 1] + e4[q]
+                    r1[q + 1] = e1[q + 1] + e5[q]
+            for cp in range(4):
+                f0, f1, f2, f3, f4, f5 = Fk[0, S:], Fk[1, S:], Fk[2, S:], Fk[3, S:], Fk[4, S:], Fk[5, S:]
+                for t in range(L + 1):
+                    _b6(R[cp, t], R[4 + cp, t], R[8 + cp, t], R[12 + cp, t], R[16 + cp, t], R[20 + cp, t],
+                        f0, f1, f2, f3, f4, f5, t)
+                # outputs 4 and 5 belong to the next tile row's row phases 0 and 1
+                q0, q1, q2, q3 = Q[cp], Q[4 + cp], Q[8 + cp], Q[12 + cp]
+                g0, g1, g2, g3, g4, g5 = Fk[0, S:], Fk[1, S:], Fk[2, S:], Fk[3, S:], Fk[4], Fk[5]
+                for t in range((TH + 1) * S + 1):
+                    q0[t] = g0[t] + g4[t]
+                    q1[t] = g1[t] + g5[t]
+                    q2[t] = g2[t]
+                    q3[t] = g3[t]
+            for ih in range(H):
+                r = ih + PH
+                o = (r // 4) * S
+                p0, p1, p2, p3 = Q[4 * (r % 4), o:], Q[4 * (r % 4) + 1, o:], Q[4 * (r % 4) + 2, o:], Q[4 * (r % 4) + 3, o:]
+                for b in range(S):
+                    row[4 * b] = p0[b]
+                    row[4 * b + 1] = p1[b]
+                    row[4 * b + 2] = p2[b]
+                    row[4 * b + 3] = p3[b]
+                dst = dx[n, c, ih]
+                for iw in range(W):
+                    dst[iw] = row[PW + iw]
 
 
 @_inline

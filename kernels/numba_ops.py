@@ -533,9 +533,8 @@ WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
 
 
 def _uses_winograd(g):
-    # Padding up to 2 keeps dx a Winograd correlation too (it pads dY by 2 - P).
     return (g.G == 1 and g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1
-            and g.PH <= 2 and g.PW <= 2 and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS
+            and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS
             and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE)
 
 
@@ -559,26 +558,33 @@ def _winograd(x, u, bias, y, PH, PW):
         run_parallel(run, _parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
 
 
-def _winograd_weight_grad(grad_out, x, PH, PW):
-    """dW (F, C, 3, 3) of a 3x3 stride-1 convolution: per block, the input and the output gradient
-    transformed, 36 GEMMs summed over the tiles, and one filter-gradient transform at the end."""
+def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
+    """The gradients of a 3x3 stride-1 convolution from one transform of dY per block of samples,
+    D = A dY A^T: dx (written into ``dx`` if needs[0]) as the transpose of the input transform
+    applied to U^T D (36 GEMMs (C x F) @ (F x T)), and dW (returned if needs[1]) as G^T [sum over
+    the tiles of D . V] G, V the input's transform (36 GEMMs (F x T) @ (T x C))."""
     N, C = x.shape[:2]
     F, OH, OW = grad_out.shape[1:]
     TH, TW, per_image = wino.tiles(OH, OW)
+    u_t = wino.filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C, F)
 
     def run(p):
-        m = np.zeros((wino.P, F, C), x.dtype)
+        m = np.zeros((wino.P, F, C), x.dtype) if needs[1] else None
         for block in _blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
             D = _tile_buffer("wino_m", F, T, x.dtype)
-            wino.input_transform(x[block], V, T, PH, PW, TH, TW)
             wino.grad_transform(grad_out[block], D, T, TH, TW)
-            m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
+            if needs[1]:
+                wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+                m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
+            if needs[0]:  # V's buffer now takes dV = U^T D
+                np.matmul(u_t, _matrices(D, F, T), out=_matrices(V, C, T))
+                wino.input_transform_adjoint(V, T, dx[block], PH, PW, TH, TW)
         return m
     with single_threaded_blas():
         ms = run_parallel(run, _parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
-    return wino.filter_gradient(sum(ms[1:], ms[0]))
+    return wino.filter_gradient(sum(ms[1:], ms[0])) if needs[1] else None
 
 
 # Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the rows' strides off
@@ -716,12 +722,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if not (needs[0] or needs[1]):
         return None, None, db
     if _uses_winograd(g):
-        if needs[0]:
-            # dx is the full correlation of dY with the flipped, transposed filters
-            flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-            _winograd(grad_out, wino.filter_transform(flipped), np.zeros(g.C, x.dtype), dx, 2 - g.PH, 2 - g.PW)
-        dw = _winograd_weight_grad(grad_out, x, g.PH, g.PW) if needs[1] else None
-        return dx, dw, db
+        return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs), db
     if _uses_direct(g, weight):
         xp = pad(x, g.PH, g.PW)
         padded = (g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW)

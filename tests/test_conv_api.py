@@ -52,7 +52,7 @@ def test_conv2d_matches_torch(impl, name, xs, ws, kw):
 
 
 @requires_torch
-@pytest.mark.parametrize("padding", [0, 1, 2])
+@pytest.mark.parametrize("padding", [0, 1, 2, 3])
 def test_winograd_sized_conv_matches_torch(impl, padding):
     """64 -> 64 channels, 3x3, stride 1, outputs of 17-21 pixels: the numba implementation's Winograd
     route (sizes that are not multiples of 4 leave a partial last tile)."""

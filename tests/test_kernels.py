@@ -126,8 +126,8 @@ def test_direct_route_blocks_and_row_widths(KH, KW, channels, filters, groups, d
 @st.composite
 def winograd_cases(draw):
     """3x3, stride 1, no dilation or groups: the shapes Winograd F(4x4, 3x3) serves, outputs whose
-    sides are or are not multiples of 4 (a partial last tile) and padding 0-2 (dx pads dY by 2 - P)."""
-    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    sides are or are not multiples of 4 (a partial last tile) and padding 0-3 (3: tiles of padding only)."""
+    PH, PW = draw(st.integers(0, 3)), draw(st.integers(0, 3))
     H, W = draw(st.integers(max(1, 3 - 2 * PH), 11)), draw(st.integers(max(1, 3 - 2 * PW), 11))
     return dict(shape=(draw(st.integers(1, 3)), draw(st.integers(1, 5)), H, W),
                 weight=(draw(st.integers(1, 5)), None, 3, 3), stride=(1, 1), padding=(PH, PW), dilation=(1, 1),
@@ -437,8 +437,8 @@ def test_im2col_where_a_dilated_tap_never_lands_inside_the_input():
 
 def test_winograd_tile_transforms_are_the_matrices_they_write_out():
     """The hand-written loops of kernels/_winograd.py against B^T d B, A^T m A and A g A^T with the
-    module's own matrices, on one tile (padding tile included in the layout), and the filter
-    transforms against G w G^T and G^T m G."""
+    module's own matrices, on one tile (padding tile included in the layout), the input transform's
+    adjoint against the transform, and the filter transforms against G w G^T and G^T m G."""
     from kernels import _winograd as wino
     rng = np.random.default_rng(4)
     d = rng.standard_normal((1, 1, 6, 6))
@@ -454,6 +454,17 @@ def test_winograd_tile_transforms_are_the_matrices_they_write_out():
     D = np.empty((wino.P, T))
     wino.grad_transform(g, D, T, TH, TW)
     np.testing.assert_allclose(D[:, 0].reshape(6, 6), wino.AT.T @ g[0, 0] @ wino.AT, rtol=1e-14, atol=1e-13)
+    # input_transform_adjoint is input_transform's transpose: <V(x), dV> == <x, V^T(dV)>, here on
+    # three images with padding and a partial last tile
+    x = rng.standard_normal((3, 2, 7, 10))
+    TH, TW, per_image = wino.tiles(7, 10)
+    T = 3 * per_image
+    V = np.empty((wino.P, 2 * T))
+    wino.input_transform(x, V, T, 1, 1, TH, TW)
+    dV = rng.standard_normal(V.shape)
+    dx = np.empty_like(x)
+    wino.input_transform_adjoint(dV, T, dx, 1, 1, TH, TW)
+    assert np.isclose(np.vdot(V, dV), np.vdot(x, dx), rtol=1e-13)
     w = rng.standard_normal((2, 3, 3, 3))
     np.testing.assert_allclose(wino.filter_transform(w)[:, 1, 2].reshape(6, 6), wino.G @ w[1, 2] @ wino.G.T,
                                rtol=1e-14, atol=1e-14)
