@@ -22,7 +22,7 @@ __all__ = ["AVAILABLE", "SPIN_ROUNDS", "wait_while_equal"]
 
 # Rounds of (atomic load, pause) before giving up: 4000 took 0.15-0.25 ms here (`pause` is about
 # 140 cycles on this CPU).
-SPIN_ROUNDS = 20000
+SPIN_ROUNDS = 1200
 
 # Under NUMBA_DISABLE_JIT=1 the intrinsics below cannot run: callers block at once instead.
 AVAILABLE = not config.DISABLE_JIT
@@ -40,13 +40,11 @@ def _load_acquire(typingctx, address):
 
 
 @intrinsic
-def _pause(typingctx):
-    """x86's spin-loop hint (a no-op elsewhere: the loop then only spins faster)."""
+def _yield_cpu(typingctx):
+    """libc's sched_yield(): lets another thread that is ready to run on this CPU go first."""
     def codegen(context, builder, signature, args):
-        if _X86:
-            pause = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
-                                                   "llvm.x86.sse2.pause")
-            builder.call(pause, [])
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+        builder.call(fn, [])
         return context.get_dummy_value()
     return types.none(), codegen
 
@@ -56,7 +54,7 @@ def _wait_while_equal(address, value, rounds):
     for _ in range(rounds):
         if _load_acquire(address) != value:
             return True
-        _pause()
+        _yield_cpu()
     return False
 
 
