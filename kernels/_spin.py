@@ -5,14 +5,14 @@ A thread blocked on a lock on this VM takes 60-250 us to run again once woken (t
 CPU has to be woken too), and a training step hands work to the pool thread and back several
 times. Watching a counter for a while before blocking avoids that cost when the next hand-off
 comes soon, which it does inside a training step. The watch is a numba loop of atomic loads and
-``pause`` instructions, so it holds no GIL and leaves the core's other hyperthread its share; it
-gives up after SPIN_ROUNDS rounds (about 0.2 ms, measured below) and the caller then blocks.
+sched_yield() calls, so it holds no GIL, and a thread that is ready to run on the same CPU gets it
+at once (with x86's ``pause`` instead, two threads stacked on one CPU ran a 2-thread conv at half
+the 1-thread speed: see kernels/_threads.py); it gives up after SPIN_ROUNDS rounds (about 0.2 ms)
+and the caller then blocks.
 
 numba is imported here, not in kernels/_threads.py: the numpy implementation uses the threads
 too and must work where numba is missing.
 """
-import platform
-
 from llvmlite import ir
 from numba import config, njit, types
 from numba.core import cgutils
@@ -20,13 +20,11 @@ from numba.extending import intrinsic
 
 __all__ = ["AVAILABLE", "SPIN_ROUNDS", "wait_while_equal"]
 
-# Rounds of (atomic load, pause) before giving up: 4000 took 0.15-0.25 ms here (`pause` is about
-# 140 cycles on this CPU).
+# Rounds of (atomic load, sched_yield) before giving up: 1200 took 0.2 ms here (0.17 us a round).
 SPIN_ROUNDS = 1200
 
 # Under NUMBA_DISABLE_JIT=1 the intrinsics below cannot run: callers block at once instead.
 AVAILABLE = not config.DISABLE_JIT
-_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
 @intrinsic
