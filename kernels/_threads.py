@@ -42,11 +42,10 @@ def _spinner():
 
 class _Worker:
     """One pool thread. ``counts[0]`` counts the jobs handed to it, ``counts[1]`` the jobs it has
-    finished; each side watches the other's counter (spinning first, then blocking on ``cond``).
-    ``counts[2]`` is the CPU it is pinned to (-1: none)."""
+    finished; each side watches the other's counter (spinning first, then blocking on ``cond``)."""
 
-    def __init__(self, spin, name, cpu=-1):
-        self.counts = np.array([0, 0, cpu], np.int64)
+    def __init__(self, spin, name):
+        self.counts = np.zeros(2, np.int64)
         self.address = self.counts.ctypes.data
         self.spin = spin
         self.cond = threading.Condition()
@@ -63,8 +62,6 @@ class _Worker:
                     self.cond.wait()
 
     def _loop(self):
-        if self.counts[2] >= 0:
-            os.sched_setaffinity(0, {int(self.counts[2])})
         done = 0
         while True:
             self._wait(0, done)
@@ -96,42 +93,6 @@ class _Worker:
         self.thread.join()
 
 
-def _libc_getcpu():
-    try:
-        return ctypes.CDLL(None, use_errno=True).sched_getcpu
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_getcpu = _libc_getcpu() if hasattr(os, "sched_setaffinity") else None
-
-
-def _current_cpu():
-    return _getcpu() if _getcpu is not None else -1
-
-
-def _leave_workers_cpus(workers):
-    """Moves the calling thread off the CPUs the workers are pinned to, if it is on one.
-
-    Linux on this VM stacks a woken thread onto the waker's CPU when the other CPU has idled (an
-    idle virtual CPU counts as unavailable), and leaves the two there for ~60 ms, its busy
-    load-balance interval: after any pause (data loading, evaluation, a benchmark's other
-    framework) a 2-thread conv ran at 1-thread speed or worse (shape B 2.4-2.8 ms against 1.4,
-    seen call by call with sched_getcpu; the worker even followed the caller from CPU to CPU). So
-    each worker is pinned to a CPU of its own, and the caller, when it finds itself on one of
-    those, narrows its affinity to the others for a moment, which makes the kernel move it at
-    once; its own affinity is restored right away."""
-    here = _current_cpu()
-    taken = {int(w.counts[2]) for w in workers}
-    if here < 0 or here not in taken:
-        return
-    allowed = os.sched_getaffinity(0)
-    elsewhere = allowed - taken
-    if elsewhere:
-        os.sched_setaffinity(0, elsewhere)
-        os.sched_setaffinity(0, allowed)
-
-
 def set_num_threads(n):
     n = int(n)
     if n < 1:
@@ -152,11 +113,7 @@ def _workers():
     with _config.lock:
         if _config.pool is None:
             spin = _spinner()
-            # worker i on the i-th CPU from the end, the caller kept off them (_leave_workers_cpus)
-            cpus = sorted(os.sched_getaffinity(0)) if _getcpu is not None else []
-            pin = len(cpus) >= _config.threads
-            _config.pool = [_Worker(spin, f"mytorch-kernels-{i}", cpus[-1 - i] if pin else -1)
-                            for i in range(_config.threads - 1)]
+            _config.pool = [_Worker(spin, f"mytorch-kernels-{i}") for i in range(_config.threads - 1)]
         return _config.pool
 
 
@@ -169,7 +126,6 @@ def run_parallel(fn, parts):
         return [fn(p) for p in parts]
     try:
         workers = _workers()
-        _leave_workers_cpus(workers)
         # worker i takes parts 1 + i, 1 + i + len(workers), ...
         jobs = [(worker, parts[1 + i::len(workers)]) for i, worker in enumerate(workers) if parts[1 + i::len(workers)]]
         for worker, mine in jobs:
