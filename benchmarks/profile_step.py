@@ -38,7 +38,9 @@ def layer_times(lib, name, x, repeats):
     model = build_model(lib, name)
     rows, h = [], lib.from_numpy(x)
     for i, layer in enumerate(model):
-        inp = h.detach().requires_grad_(i > 0)  # the first layer's input needs no gradient, as in training
+        # the first layer's input needs no gradient, as in training, unless the layer has no
+        # parameters either (the MLP's Flatten): then nothing would have a gradient to compute
+        inp = h.detach().requires_grad_(i > 0 or not list(layer.parameters()))
         out = layer(inp)
         grad = lib.ones_like(out)
 

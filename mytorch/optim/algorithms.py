@@ -98,23 +98,12 @@ class Adadelta(Optimizer):
             grad = grad + group["weight_decay"] * param
         square_avg = self._buffer(state, "square_avg", param)
         acc_delta = self._buffer(state, "acc_delta", param)
-        # In place, two temporaries: the expression form made ten (the MNIST CNN's 1.2 M parameters:
-        # 24 ms a step, against torch's 4).
-        t = grad * grad
-        t *= 1 - rho
         square_avg *= rho
-        square_avg += t
-        std = np.sqrt(np.add(square_avg, eps, out=t), out=t)
-        delta = np.add(acc_delta, eps)
-        np.sqrt(delta, out=delta)
-        delta /= std
-        delta *= grad
+        square_avg += (1 - rho) * grad * grad
+        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
         acc_delta *= rho
-        t = np.multiply(delta, delta, out=t)
-        t *= 1 - rho
-        acc_delta += t
-        delta *= group["lr"]
-        param -= delta
+        acc_delta += (1 - rho) * delta * delta
+        param -= group["lr"] * delta
 
 
 class RMSprop(Optimizer):
