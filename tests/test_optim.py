@@ -142,3 +142,39 @@ def test_reduce_lr_on_plateau_matches_torch():
             out.append(opt.param_groups[0]["lr"])
         lrs.append(out)
     assert lrs[0] == lrs[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_fused_adadelta_matches_the_numpy_form_bit_for_bit(dtype, weight_decay):
+    """mytorch/optim/_fused.py's one-pass Adadelta against the NumPy expressions it replaces (the
+    torch comparisons above run through it too): the same operations in the same order and dtype
+    give the same bits, so training results do not depend on which one ran."""
+    from mytorch.optim import _fused
+    if _fused._kernels() is None:
+        pytest.skip("numba with its JIT is needed for the fused update")
+    rng = np.random.default_rng(0)
+    param, grad = (rng.standard_normal((37, 19)).astype(dtype) for _ in range(2))
+    square_avg, acc_delta = (np.abs(rng.standard_normal((37, 19))).astype(dtype) * 1e-3 for _ in range(2))
+    lr, rho, eps = 0.7, 0.85, 1e-6
+    want = [a.copy() for a in (param, grad, square_avg, acc_delta)]
+    p, g, sa, ad = want
+    g = g + weight_decay * p if weight_decay else g
+    sa *= rho
+    sa += (1 - rho) * g * g
+    delta = np.sqrt(ad + eps) / np.sqrt(sa + eps) * g
+    ad *= rho
+    ad += (1 - rho) * delta * delta
+    p -= lr * delta
+    assert _fused.adadelta(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay)
+    for got, expected in zip((param, square_avg, acc_delta), (p, sa, ad)):
+        np.testing.assert_array_equal(got, expected)
+    # a transposed gradient (a Linear layer's) gives the same bits; a non-contiguous parameter is
+    # left to the NumPy form
+    again = [a.copy() for a in (param, square_avg, acc_delta)]
+    ref = [a.copy() for a in again]
+    assert _fused.adadelta(again[0], np.asfortranarray(grad), again[1], again[2], lr, rho, eps, weight_decay)
+    assert _fused.adadelta(ref[0], grad, ref[1], ref[2], lr, rho, eps, weight_decay)
+    for got, expected in zip(again, ref):
+        np.testing.assert_array_equal(got, expected)
+    assert not _fused.adadelta(param.T, grad.T, square_avg.T, acc_delta.T, lr, rho, eps, weight_decay)

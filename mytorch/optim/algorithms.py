@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from mytorch.optim import _fused
 from mytorch.optim.optimizer import Optimizer, _check
 from mytorch.tensor import Tensor
 
@@ -94,10 +95,12 @@ class Adadelta(Optimizer):
     def _update(self, group, param, grad, state):
         rho, eps = group["rho"], group["eps"]
         self._step(state)
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
         square_avg = self._buffer(state, "square_avg", param)
         acc_delta = self._buffer(state, "acc_delta", param)
+        if _fused.adadelta(param, grad, square_avg, acc_delta, group["lr"], rho, eps, group["weight_decay"]):
+            return
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
