@@ -232,14 +232,15 @@ def input_transform_adjoint(dV, T, dx, PH, PW, TH, TW):
                 for t in range(L + 1):
                     _b6(R[cp, t], R[4 + cp, t], R[8 + cp, t], R[12 + cp, t], R[16 + cp, t], R[20 + cp, t],
                         f0, f1, f2, f3, f4, f5, t)
-                # outputs 4 and 5 belong to the next tile row's row phases 0 and 1
+                # outputs 4 and 5 belong to the next tile row's row phases 0 and 1 (Fk[4] is f4 one
+                # tile row later)
                 q0, q1, q2, q3 = Q[cp], Q[4 + cp], Q[8 + cp], Q[12 + cp]
-                g0, g1, g2, g3, g4, g5 = Fk[0, S:], Fk[1, S:], Fk[2, S:], Fk[3, S:], Fk[4], Fk[5]
+                g4, g5 = Fk[4], Fk[5]
                 for t in range((TH + 1) * S + 1):
-                    q0[t] = g0[t] + g4[t]
-                    q1[t] = g1[t] + g5[t]
-                    q2[t] = g2[t]
-                    q3[t] = g3[t]
+                    q0[t] = f0[t] + g4[t]
+                    q1[t] = f1[t] + g5[t]
+                    q2[t] = f2[t]
+                    q3[t] = f3[t]
             for ih in range(H):
                 r = ih + PH
                 o = (r // 4) * S
