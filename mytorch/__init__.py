@@ -19,6 +19,10 @@ from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise
                          subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where)
 from mytorch.random import Generator, default_generator, initial_seed, manual_seed, seed
 from mytorch.tensor import Size, Tensor
+from mytorch._pointwise import *  # noqa: F401,F403,E402  (each op module lists its public names in __all__)
+from mytorch._reduce import *  # noqa: F401,F403,E402
+from mytorch._shape import *  # noqa: F401,F403,E402
+from mytorch._printing import *  # noqa: F401,F403,E402
 from mytorch import backends, nn, optim, utils, vision  # noqa: E402  (after Tensor, which they build on)
 from mytorch.serialization import load, save  # noqa: E402
 
