@@ -14,7 +14,7 @@ from mytorch.nn._conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "relu", "leaky_relu",
            "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "dropout", "one_hot", "batch_norm",
            "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "embedding"]
 
 
 class Pad(Function):
@@ -152,6 +152,100 @@ def one_hot(tensor, num_classes=-1):
     if t.size and (t.min() < 0 or t.max() >= num_classes):
         raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}) and non-negative")
     return Tensor._make(np.eye(num_classes, dtype=np.int64)[t])
+
+
+# ---------------------------------------------------------------------------- embedding
+_LEGACY_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+                "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                "bool": "BoolTensor"}
+
+
+def _legacy_type_name(t):
+    return "torch." + _LEGACY_TYPE.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def _scatter_add_rows(index, rows, num_rows):
+    """out[index[i]] += rows[i] for a flat int index and rows (n, D): one stable sort and one
+    reduceat (np.add.at would do a Python-speed scatter per element)."""
+    out = np.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
+    if index.size == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_index[1:] != sorted_index[:-1])))
+    out[sorted_index[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
+class Embedding(Function):
+    """weight[indices] as one primitive; the backward scatter-adds the rows' gradients, skips the
+    padding row and divides by each index's count under ``scale_grad_by_freq``."""
+
+    def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
+        self.indices, self.num_rows = indices, weight.shape[0]
+        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return weight[indices]
+
+    def backward(self, g):
+        flat = self.indices.reshape(-1)
+        rows = g.reshape((flat.size,) + g.shape[self.indices.ndim:])
+        if self.scale_grad_by_freq:
+            counts = np.bincount(flat, minlength=self.num_rows)
+            rows = rows / counts[flat].astype(rows.dtype).reshape((-1,) + (1,) * (rows.ndim - 1))
+        out = _scatter_add_rows(flat, rows, self.num_rows)
+        if self.padding_idx is not None:
+            out[self.padding_idx] = 0
+        return out
+
+
+def _embedding_renorm_(weight, indices, max_norm, norm_type):
+    """Rows of ``weight`` looked up by ``indices`` rescaled in place to p-norm <= max_norm (torch's
+    embedding_renorm_: scale max_norm / (norm + 1e-7))."""
+    w = weight._data
+    rows = np.unique(indices)
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1) if w.ndim == 2 else \
+        np.abs(w[rows]).astype(np.float64)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] *= scale.reshape((-1,) + (1,) * (w.ndim - 1))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` (num_embeddings, embedding_dim) looked up by the integer tensor ``input``.
+
+    Args:
+        padding_idx: this row gets no gradient. Default: ``None``.
+        max_norm: looked-up rows with a larger ``norm_type``-norm are renormalised in place. Default: ``None``.
+        scale_grad_by_freq: divide gradients by the index's frequency in the batch. Default: ``False``.
+        sparse: accepted; gradients are dense.
+
+    Shape:
+        input (*) -> output (*, embedding_dim).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'input' must be Tensor, not {type(input).__name__}")
+    idx = input._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {_legacy_type_name(input)} instead (while checking arguments for "
+                           "embedding)")
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    if idx.size and (idx.min() < 0 or idx.max() >= num):  # NOTE: torch refuses negative indices here
+        raise IndexError("index out of range in self")
+    idx = idx.astype(np.intp, copy=False)
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, max_norm, norm_type)
+    return Embedding.apply(weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 # ---------------------------------------------------------------------------- batch norm
