@@ -46,9 +46,259 @@ relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _sigmoid_np(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _softplus_np(x):
+    """log(1 + exp(x)) without overflow."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _elu_fwd(x, alpha, scale=1.0, input_scale=1.0):
+    return np.where(x > 0, scale * x, (scale * alpha) * np.expm1(np.minimum(x, 0) * input_scale))
+
+
+def _elu_grad(x, y, alpha, scale=1.0, input_scale=1.0):
+    # NOTE: torch takes the negative branch at x == 0 (SELU's slope there is scale * alpha).
+    return np.where(x > 0, scale, (scale * alpha * input_scale) * np.exp(np.minimum(x, 0) * input_scale))
+
+
+def _softplus_fwd(x, beta, threshold):
+    bx = x * beta
+    return np.where(bx > threshold, x, _softplus_np(bx) / beta)
+
+
+def _mish_fwd(x):
+    return x * np.tanh(_softplus_np(x))
+
+
+def _mish_grad(x, y):
+    t = np.tanh(_softplus_np(x))
+    return t + x * _sigmoid_np(x) * (1 - t * t)
+
+
+def _hardswish_grad(x, y):
+    return np.where(x <= -3, 0, np.where(x >= 3, 1, x / 3 + 0.5))
+
+
+# One row per pointwise activation: (forward(x, **params), derivative(x, y, **params)) on ndarrays,
+# with torch's choice of one-sided derivative at each kink. _Pointwise runs any row as one primitive.
+ACTIVATIONS = {
+    "elu": (_elu_fwd, _elu_grad),
+    "selu": (lambda x: _elu_fwd(x, _SELU_ALPHA, _SELU_SCALE), lambda x, y: _elu_grad(x, y, _SELU_ALPHA, _SELU_SCALE)),
+    "celu": (lambda x, alpha: _elu_fwd(x, alpha, 1.0, 1.0 / alpha),
+             lambda x, y, alpha: _elu_grad(x, y, alpha, 1.0, 1.0 / alpha)),
+    "silu": (lambda x: x * _sigmoid_np(x), lambda x, y: (lambda s: s * (1 + x * (1 - s)))(_sigmoid_np(x))),
+    "mish": (_mish_fwd, _mish_grad),
+    "softplus": (_softplus_fwd, lambda x, y, beta, threshold: np.where(x * beta > threshold, 1, _sigmoid_np(x * beta))),
+    "softsign": (lambda x: x / (1 + np.abs(x)), lambda x, y: 1 / (1 + np.abs(x)) ** 2),
+    "hardtanh": (lambda x, min_val, max_val: np.clip(x, min_val, max_val),
+                 lambda x, y, min_val, max_val: (x > min_val) & (x < max_val)),
+    # NOTE: torch's hardsigmoid slope is the float32 1/6 in every dtype
+    "hardsigmoid": (lambda x: np.clip(x + 3, 0, 6) / 6,
+                    lambda x, y: np.where((x > -3) & (x < 3), float(np.float32(1 / 6)), 0)),
+    "hardswish": (lambda x: x * np.clip(x + 3, 0, 6) / 6, _hardswish_grad),
+    "logsigmoid": (lambda x: -_softplus_np(-x), lambda x, y: _sigmoid_np(-x)),
+    "softshrink": (lambda x, lambd: np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)),
+                   lambda x, y, lambd: np.abs(x) > lambd),
+    "hardshrink": (lambda x, lambd: np.where(np.abs(x) > lambd, x, 0), lambda x, y, lambd: np.abs(x) > lambd),
+    "tanhshrink": (lambda x: x - np.tanh(x), lambda x, y: np.tanh(x) ** 2),
+    "threshold": (lambda x, threshold, value: np.where(x > threshold, x, value),
+                  lambda x, y, threshold, value: x > threshold),
+    "leaky_relu": (lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
+                   lambda x, y, negative_slope: np.where(x > 0, 1, negative_slope)),
+}
+
+
+class _Pointwise(Function):
+    """One row of ACTIVATIONS as a primitive: one pass forward, one for the exact derivative."""
+
+    def forward(self, x, name, params):
+        self.x, self.op, self.params = x, name, params
+        return np.asarray(ACTIVATIONS[name][0](x, **params)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        d = ACTIVATIONS[self.op][1](self.x, None, **self.params)
+        return (g * d).astype(g.dtype, copy=False)
+
+    def name(self):
+        return "".join(w.capitalize() for w in self.op.split("_")) + "Backward0"
+
+
+def _activation(name, input, inplace=False, **params):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_LEGACY_TYPE[input._data.dtype.name][:-6]}\'')
+    out = _Pointwise.apply(input, name=name, params=params)
+    return _write_back(input, out) if inplace else out
+
+
+def _write_back(input, out):
+    """inplace=True: the result goes into ``input``'s memory and ``input`` is returned, where that is
+    safe without version counters (outside a graph); inside one the result stays out of place."""
+    from mytorch.autograd import grad_mode
+    if input._requires_grad and grad_mode.enabled:
+        inplace = getattr(input, "_inplace_from", None)  # CORE's in-place-in-graph hook, once it exists
+        return inplace(out) if inplace is not None else out
+    input._data[...] = out._data
+    if hasattr(input, "_version"):
+        input._version += 1
+    return input
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _activation("elu", input, inplace, alpha=alpha)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    return _activation("selu", input, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _activation("celu", input, inplace, alpha=alpha)
+
+
+def silu(input, inplace=False):
+    return _activation("silu", input, inplace)
+
+
+def mish(input, inplace=False):
+    return _activation("mish", input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _activation("softplus", input, beta=beta, threshold=threshold)
+
+
+def softsign(input):
+    return _activation("softsign", input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _activation("hardtanh", input, inplace, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    return _activation("hardsigmoid", input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _activation("hardswish", input, inplace)
+
+
+def logsigmoid(input):
+    return _activation("logsigmoid", input)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _activation("softshrink", input, lambd=lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return _activation("hardshrink", input, lambd=lambd)
+
+
+def tanhshrink(input):
+    return _activation("tanhshrink", input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _activation("threshold", input, inplace, threshold=threshold, value=value)
+
+
+def threshold_(input, threshold, value):
+    return _activation("threshold", input, True, threshold=threshold, value=value)
+
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return ops.where(input > 0, input, input * negative_slope)
+    return _activation("leaky_relu", input, inplace, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+def relu_(input):
+    return _write_back(input, relu(input))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with a random slope in [lower, upper] per element in training, (lower+upper)/2 in eval."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from mytorch.random import rng
+    x = input._data
+    slope = rng().uniform(lower, upper, x.shape).astype(x.dtype)
+    out = input * Tensor._make(np.where(x >= 0, 1, slope).astype(x.dtype))
+    return _write_back(input, out) if inplace else out
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+class PRelu(Function):
+    """max(0, x) + w * min(0, x) with a learnt slope w broadcast along the channel dim."""
+
+    def forward(self, x, w):
+        self.x, self.w = x, w
+        return np.where(x > 0, x, w * x).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        pos = self.x > 0
+        return np.where(pos, g, g * self.w), np.where(pos, 0, g * self.x)
+
+
+def prelu(input, weight):
+    """PReLU: ``weight`` has 1 element or one per channel (dim 1 of ``input``)."""
+    n = weight.numel()
+    if n != 1:
+        if input.ndim == 0 or (input.shape[1] if input.ndim > 1 else input.shape[0]) != n:
+            channels = input.shape[1] if input.ndim > 1 else (input.shape[0] if input.ndim else 1)
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{n} and channel size = {channels}.")
+        if input.ndim > 1:
+            weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return PRelu.apply(input, weight)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) where a, b are the two halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = _wrap_dim(dim, input.ndim)
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
+    lead = (slice(None),) * dim
+    return input[lead + (slice(0, n // 2),)] * sigmoid(input[lead + (slice(n // 2, n),)])
 
 
 class Gelu(Function):
@@ -110,22 +360,54 @@ class LogSoftmax(Function):
         return g - np.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
 
 
-def log_softmax(input, dim=None, dtype=None):
-    """Numerically stable log(softmax(x)) along ``dim``."""
-    if dtype is not None:
-        input = input.to(dtype)
+def _softmax_dim(name, ndim, dim):
     if dim is None:
-        dim = 0 if input.ndim in (0, 1, 3) else 1  # torch's legacy implicit choice
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"log_softmax expects a floating point input, got {input.dtype}")
-    return LogSoftmax.apply(input, dim=_wrap_dim(dim, input.ndim))
+        import warnings
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if ndim in (0, 1, 3) else 1  # torch's legacy implicit choice
+    return _wrap_dim(dim, max(ndim, 1))
 
 
-def softmax(input, dim=None, dtype=None):
+def _softmax_input(input, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
-    e = ops.exp(input - ops.amax(input, dim=dim, keepdim=True).detach())
-    return e / e.sum(dim=dim, keepdim=True)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{_LEGACY_TYPE[input._data.dtype.name][:-6]}'")
+    return input
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Numerically stable log(softmax(x)) along ``dim``."""
+    input = _softmax_input(input, dtype, "log_softmax")
+    return LogSoftmax.apply(input, dim=_softmax_dim("log_softmax", input.ndim, dim) if input.ndim else None)
+
+
+class Softmax(Function):
+    """softmax as one primitive: backward y * (g - sum(g * y))."""
+
+    def forward(self, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        self.dim = dim
+        return self.out
+
+    def backward(self, g):
+        y = self.out
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, computed from x - max(x)."""
+    input = _softmax_input(input, dtype, "softmax")
+    return Softmax.apply(input, dim=_softmax_dim("softmax", input.ndim, dim) if input.ndim else None)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    input = _softmax_input(input, dtype, "softmax")
+    return Softmax.apply(-input, dim=_softmax_dim("softmin", input.ndim, dim) if input.ndim else None)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
