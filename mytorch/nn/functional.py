@@ -11,10 +11,16 @@ from mytorch.autograd import Function
 from mytorch.tensor import Tensor, _wrap_dim
 from mytorch.nn._conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "relu", "leaky_relu",
-           "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "dropout", "one_hot", "batch_norm",
-           "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "embedding"]
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "relu", "relu_", "leaky_relu",
+           "leaky_relu_", "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "softmin", "dropout",
+           "one_hot", "batch_norm", "embedding", "elu", "elu_", "selu", "celu", "silu", "mish", "softplus",
+           "softsign", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "softshrink",
+           "hardshrink", "tanhshrink", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "glu", "nll_loss",
+           "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "margin_ranking_loss",
+           "hinge_embedding_loss", "pairwise_distance", "cosine_similarity", "normalize", "cosine_embedding_loss",
+           "triplet_margin_loss", "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
+           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss"]
 
 
 class Pad(Function):
@@ -607,10 +613,52 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _reduce(loss, reduction):
+def legacy_get_string(size_average, reduce, emit_warning=True):
+    """torch's _Reduction.legacy_get_string: the old size_average/reduce flags as a reduction name."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else ("sum" if reduce else "none")
+    if emit_warning:
+        import warnings
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                      UserWarning, stacklevel=4)
+    return ret
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    return reduction
+
+
+def _check_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    _check_reduction(reduction)
     return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+
+
+def _torch_size(shape):
+    return f"torch.Size({list(shape)})"
+
+
+def _warn_broadcast_target(input, target):
+    """torch warns (and broadcasts) when an elementwise loss gets a target of another shape."""
+    if tuple(input.shape) != tuple(target.shape):
+        import warnings
+        warnings.warn(f"Using a target size ({_torch_size(target.shape)}) that is different to the input size "
+                      f"({_torch_size(input.shape)}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
+        a, b = tuple(input.shape), tuple(target.shape)
+        n = max(len(a), len(b))
+        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and 1 not in (a[i], b[i]):
+                raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                   f"non-singleton dimension {i}")
 
 
 def _class_dim_last(input):
@@ -622,6 +670,7 @@ def _class_dim_last(input):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class-index targets given log-probabilities (N, C) or (N, C, d...)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if target.dtype.is_floating_point:
@@ -660,6 +709,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     probabilities (a float target shaped like the input); with torch's label smoothing."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     class_dim = 1 if input.ndim > 1 else 0
@@ -704,30 +754,111 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return nll * (1 - label_smoothing) + smooth_red * label_smoothing
 
 
-def _check_same_shape(input, target, name):
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{name}: target size ({list(target.shape)}) must be the same as input size "
-                         f"({list(input.shape)})")
+class _Elementwise2(Function):
+    """A loss term of (input, target) as one primitive: forward f(d) of d = input - target and
+    its derivative f'(d) (target's gradient is -f'(d))."""
+
+    def forward(self, x, t, kind, param):
+        d = x - t
+        self.d, self.kind, self.param = d, kind, param
+        a = np.abs(d)
+        if kind == "mse":
+            return d * d
+        if kind == "l1":
+            return a
+        if kind == "smooth_l1":  # param: beta
+            if param == 0:
+                return a
+            return np.where(a < param, (0.5 / param) * d * d, a - 0.5 * param).astype(d.dtype, copy=False)
+        return np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param)).astype(d.dtype, copy=False)  # huber
+
+    def backward(self, g):
+        d, kind, p = self.d, self.kind, self.param
+        if kind == "mse":
+            gd = 2 * d * g
+        elif kind == "l1" or (kind == "smooth_l1" and p == 0):
+            gd = np.sign(d) * g
+        elif kind == "smooth_l1":
+            gd = np.where(np.abs(d) < p, d / p, np.sign(d)) * g
+        else:
+            gd = np.clip(d, -p, p) * g
+        gd = gd.astype(g.dtype, copy=False)
+        return gd, -gd
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+def _pointwise_loss(kind, input, target, reduction, param=None):
+    _check_reduction(reduction)
+    _warn_broadcast_target(input, target)
+    return _reduce(_Elementwise2.apply(input, target, kind=kind, param=param), reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    _check_same_shape(input, target, "l1_loss")
-    return _reduce(ops.abs(input - target), reduction)
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)^2, reduced."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_reduction(reduction)
+        _warn_broadcast_target(input, target)
+        return _reduce(_Elementwise2.apply(input, target, kind="mse", param=None) * weight, reduction)
+    return _pointwise_loss("mse", input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target|, reduced."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_reduction(reduction)
+        return _reduce(_Elementwise2.apply(input, target, kind="l1", param=None) * weight, reduction)
+    return _pointwise_loss("l1", input, target, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (d = input - target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _pointwise_loss("smooth_l1", input, target, reduction, float(beta))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta * (|d| - delta / 2)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        _check_reduction(reduction)
+        return _reduce(_Elementwise2.apply(input, target, kind="huber", param=float(delta)) * weight, reduction)
+    return _pointwise_loss("huber", input, target, reduction, float(delta))
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch: finite at x = 0 or 1.
+    The input gradient is (x - t) / max(x (1 - x), 1e-12), torch's form, finite there too."""
+
+    def forward(self, x, t):
+        with np.errstate(divide="ignore"):
+            self.log_x = np.maximum(np.log(x), -100)
+            self.log_1mx = np.maximum(np.log1p(-x), -100)
+        self.x, self.t = x, t
+        return -(t * self.log_x + (1 - t) * self.log_1mx)
+
+    def backward(self, g):
+        x, t = self.x, self.t
+        gx = g * (x - t) / np.maximum(x * (1 - x), 1e-12)
+        with np.errstate(divide="ignore"):  # NOTE: torch leaves the target's gradient unclamped (+-inf at 0, 1)
+            gt = g * (np.log1p(-x) - np.log(x))
+        return gx.astype(g.dtype, copy=False), gt.astype(g.dtype, copy=False)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t*log(x) + (1-t)*log(1-x)), with each log clamped at -100 as torch does."""
-    _check_same_shape(input, target, "binary_cross_entropy")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({_torch_size(target.shape)}) that is different to the input size "
+                         f"({_torch_size(input.shape)}) is deprecated. Please ensure they have the same size.")
     x = input._data
-    if x.size and (x.min() < 0 or x.max() > 1):
+    if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * ops.clamp(ops.log(input), min=-100) + (1 - target) * ops.clamp(ops.log(1 - input), min=-100))
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -735,13 +866,315 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
-    """Sigmoid + binary cross-entropy in the stable form max(x, 0) - x*t + log(1 + exp(-|x|))."""
-    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    softplus_neg = ops.log(1 + ops.exp(-ops.abs(input))) + ops.relu(-input)  # log(1 + exp(-x))
+    """Sigmoid + binary cross-entropy in the stable form (1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({_torch_size(target.shape)}) must be the same as input size "
+                         f"({_torch_size(input.shape)})")
+    softplus_neg = _activation("softplus", -input, beta=1.0, threshold=float("inf"))  # log(1 + exp(-x))
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     if weight is not None:
         loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class KLDiv(Function):
+    """Pointwise KL term: t (log t - x), 0 where t = 0; or exp(t) (t - x) for a log target."""
+
+    def forward(self, x, t, log_target):
+        self.x, self.t, self.log_target = x, t, log_target
+        if log_target:
+            self.et = np.exp(t)
+            return self.et * (t - x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # xlogy: 0 where t == 0, NaN where t < 0 (torch)
+            self.log_t = np.log(np.where(t == 0, 1, t))
+        return np.where(t == 0, 0, t * (self.log_t - x)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        if self.log_target:
+            return -g * self.et, g * self.et * (self.t - self.x + 1)
+        return -g * self.t, (g * np.where(self.t == 0, 0, self.log_t + 1 - self.x)).astype(g.dtype, copy=False)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || exp(input)) per element, with ``input`` as log-probabilities.
+
+    ``reduction='batchmean'`` divides the sum by the batch size (the KL divergence proper);
+    ``'mean'`` divides by every element and warns, as torch does."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    elif reduction == "mean":
+        import warnings
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    loss = KLDiv.apply(input, target, log_target=log_target)
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)) for targets in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _reduce(_activation("softplus", -target * input, beta=1.0, threshold=float("inf")), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {_torch_size(input1.shape)}, input2: {_torch_size(input2.shape)}, "
+                           f"target: {_torch_size(target.shape)} ")
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x where target is 1, max(0, margin - x) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    zero = Tensor._make(np.zeros((), input._data.dtype))
+    loss = ops.where(Tensor._make(t != 1), relu(margin - input), zero) + ops.where(Tensor._make(t != -1), input, zero)
+    return _reduce(loss, reduction)
+
+
+class _Norm(Function):
+    """The p-norm along ``dim``; its gradient is 0 where the norm is 0 (torch's choice there)."""
+
+    def forward(self, x, p, dim, keepdim):
+        self.x, self.p, self.dim, self.keepdim = x, p, dim, keepdim
+        a = np.abs(x)
+        if p == float("inf"):
+            n = a.max(axis=dim, keepdims=True)
+        elif p == -float("inf"):
+            n = a.min(axis=dim, keepdims=True)
+        elif p == 0:
+            n = (a != 0).sum(axis=dim, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            n = a.sum(axis=dim, keepdims=True)
+        elif p == 2:
+            n = np.sqrt((x * x).sum(axis=dim, keepdims=True))
+        else:
+            n = (a ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+        self.norm = n
+        return n if keepdim else np.squeeze(n, axis=dim)
+
+    def backward(self, g):
+        x, p, n = self.x, self.p, self.norm
+        if not self.keepdim:
+            g = np.expand_dims(g, self.dim)
+        if p == 0:
+            return np.zeros_like(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p in (float("inf"), -float("inf")):
+                hit = np.abs(x) == n
+                d = np.sign(x) * hit / hit.sum(axis=self.dim, keepdims=True)
+            elif p == 1:
+                d = np.sign(x)
+            elif p == 2:
+                d = x / n
+            else:
+                d = np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1)
+        return np.where(n == 0, 0, g * d).astype(x.dtype, copy=False)
+
+
+def _norm(x, p, dim, keepdim=False):
+    return _Norm.apply(x, p=float(p), dim=_wrap_dim(dim, max(x.ndim, 1)), keepdim=keepdim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last dim."""
+    ndim = max(x1.ndim, x2.ndim)
+    return _norm(x1 - x2 + eps, p, -1 if ndim else 0, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) * max(||x2||, eps)) along ``dim`` (torch clamps each norm)."""
+    ndim = max(x1.ndim, x2.ndim)
+    dim = _wrap_dim(dim, ndim)
+    n1 = ops.clamp(_norm(x1, 2, dim - (ndim - x1.ndim), keepdim=True), min=eps)
+    n2 = ops.clamp(_norm(x2, 2, dim - (ndim - x2.ndim), keepdim=True), min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along ``dim``."""
+    denom = ops.clamp(_norm(input, p, dim, keepdim=True), min=eps)
+    result = input / denom
+    if out is not None:
+        out._data[...] = result._data
+        return out
+    return result
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.ndim != input2.ndim or input1.ndim not in (1, 2):
+        raise RuntimeError(f"cosine_embedding_loss: 0D target tensor expects 1D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}." if input1.ndim != 2 else
+                           f"cosine_embedding_loss: expected 2D inputs, got {input1.ndim}D and {input2.ndim}D")
+    dim = input1.ndim - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / ops.sqrt(mag1 * mag2)
+    t = target._data
+    zero = Tensor._make(np.zeros((), input1._data.dtype))
+    loss = ops.where(Tensor._make(t == 1), 1 - cos, zero) + ops.where(Tensor._make(t == -1), relu(cos - margin), zero)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)) with d the pairwise p-distance; ``swap`` uses
+    min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not a_dim == p_dim == n_dim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(relu(margin + d_pos - d_neg), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """triplet_margin_loss with any distance function (default: pairwise_distance)."""
+    _check_reduction(reduction)
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, dist(positive, negative))
+    return _reduce(relu(margin + d_pos - d_neg), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(x) - t x for log-rate inputs, else x - t log(x + eps); ``full`` adds Stirling's term
+    t log t - t + log(2 pi t) / 2 where t > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = ops.exp(input) - target * input
+    else:
+        loss = input - target * ops.log(input + eps)
+    if full:
+        big = target._data > 1
+        safe = ops.where(Tensor._make(big), target, Tensor._make(np.ones((), target._data.dtype)))
+        stirling = safe * ops.log(safe) - safe + 0.5 * ops.log(2 * np.pi * safe)
+        loss = loss + ops.where(Tensor._make(big), stirling, Tensor._make(np.zeros((), stirling._data.dtype)))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log(max(var, eps)) + (input - target)^2 / max(var, eps)) / 2, + log(2 pi) / 2 if ``full``.
+
+    ``var`` may have one dim fewer than ``input`` or a last dim of 1 (one variance per sample).
+    The clamp at eps does not stop the gradient (torch clamps under no_grad)."""
+    if isinstance(var, (int, float)):
+        var = Tensor._make(np.full(input.shape, var, dtype=input._data.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    _check_reduction(reduction)
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    var = ops.clone(var)
+    np.maximum(var._data, eps, out=var._data)
+    loss = 0.5 * (ops.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), averaged over the classes (last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    return _reduce(loss, reduction)
+
+
+def _target_rows(input, target, name):
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"{name}: expected 1D or 2D input, but got {input.ndim}D")
+    return input if input.ndim == 2 else input.unsqueeze(0)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum over i != y of max(0, margin - x[y] + x[i])^p / C, per sample (times weight[y])."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = _target_rows(input, target, "multi_margin_loss")
+    N, C = x.shape
+    t = target._data.reshape(-1).astype(np.intp)
+    if t.size != N:
+        raise RuntimeError(f"inconsistent target size, expected {N} but got {list(target.shape)}")
+    if t.size and (t.min() < 0 or t.max() >= C):
+        raise IndexError(f"target out of range: {t[(t < 0) | (t >= C)][0]} (expected 0 <= target < {C})")
+    x_y = x[np.arange(N), t].unsqueeze(1)
+    m = relu(margin - x_y + x)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * Tensor._make(weight._data[t]).unsqueeze(1)
+    off_target = np.ones((N, C), dtype=x._data.dtype)
+    off_target[np.arange(N), t] = 0
+    loss = (m * Tensor._make(off_target)).sum(1) / C
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j (up to the first -1) and non-target classes i of
+    max(0, 1 - (x[j] - x[i])) / C, per sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x = _target_rows(input, target, "multilabel_margin_loss")
+    N, C = x.shape
+    t = target._data.reshape(N, C).astype(np.intp)
+    is_target = np.zeros((N, C), dtype=bool)
+    pair = np.zeros((N, C), dtype=x._data.dtype)  # pair[n, j]: how often class j is a listed target
+    for n in range(N):
+        for j in t[n]:
+            if j < 0:
+                break
+            is_target[n, j] = True
+            pair[n, j] += 1
+    # sum_j sum_{i not target} relu(1 - x_j + x_i): a (N, C, C) difference masked by targets x non-targets
+    diff = relu(1 - x.unsqueeze(2) + x.unsqueeze(1))
+    mask = pair[:, :, None] * (~is_target)[:, None, :]
+    loss = (diff * Tensor._make(mask.astype(x._data.dtype))).sum((1, 2)) / C
+    if input.ndim == 1:
+        loss = loss.reshape(())
     return _reduce(loss, reduction)
