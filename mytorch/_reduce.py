@@ -1,4 +1,635 @@
-"""Reductions and scans: prod, norm, logsumexp, cumsum, sort, topk, ... (one declaration each)."""
+"""Reductions and scans: prod, norm, logsumexp, cumsum, sort, topk, median, unique, ... (one declaration each).
+
+Each public op is declared once with ``@op(...)``, which records its function name, Tensor method
+name(s), aliases, in-place ``_`` form and ``out=`` form in ``__all__`` / ``METHODS``. Only a few
+need a backward of their own (Prod, Cumsum, Cumprod: their gradients are not a cheap composition);
+the rest are built from ops.py primitives, and ops that pick elements (sort, topk, kthvalue,
+median, mode, cummax) compute indices in NumPy and then gather the values with ``ops.getitem``,
+so the gradient goes to the returned index, as in torch.
+"""
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from mytorch import _dtype, ops
+from mytorch.autograd import Function
+from mytorch.tensor import Tensor, _wrap_dim
 
 __all__ = []   # names exported as mytorch.<name>
 METHODS = {}   # Tensor method name -> function (installed and stubbed by mytorch/tensor.py)
+
+
+# ---------------------------------------------------------------------------- declaration
+def declare(all_names, methods):
+    """The ``@op`` decorator for one op module: registers a function under its name, its method
+    name(s), its aliases, an in-place ``name_`` method and an ``out=`` keyword, from one line."""
+
+    def op(method=True, aliases=(), inplace=False, out=False, public=True):
+        def register(fn):
+            if out:
+                fn = _with_out(fn)
+            names = (fn.__name__,) + tuple(aliases)
+            for alias in aliases:  # module attributes too, so `from module import *` finds them
+                getattr(fn, "__wrapped__", fn).__globals__[alias] = fn
+            if public:
+                all_names.extend(names)
+            if method:
+                for name in (names if method is True else (method,) if isinstance(method, str) else method):
+                    methods[name] = fn
+            if inplace:
+                methods[fn.__name__ + "_"] = _inplace_form(fn)
+            return fn
+        return register
+    return op
+
+
+def _with_out(fn):
+    """Adds torch's ``out=`` keyword: the result is written into ``out`` (resized if needed)."""
+    def with_out(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if isinstance(result, tuple):
+            for o, r in zip(out, result):
+                _write_out(o, r)
+            return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+        return _write_out(out, result)
+    with_out.__name__, with_out.__doc__, with_out.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return with_out
+
+
+def _write_out(out, result):
+    if out._requires_grad and ops.grad_mode.enabled:
+        raise RuntimeError(f"{result.__class__.__name__}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+    value = result._data.astype(out._data.dtype, copy=False)
+    if out._data.shape == value.shape:
+        out._data[...] = value
+    else:
+        out._data = value.copy()  # torch resizes out to the result's shape
+    return out
+
+
+def _inplace_form(fn):
+    """``x.op_(...)``: computes ``op(x, ...)`` and writes it into x."""
+    def inplace(self, *args, **kwargs):
+        return commit_inplace(self, fn(self, *args, **kwargs))
+    inplace.__name__ = fn.__name__ + "_"
+    inplace.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
+    return inplace
+
+
+def commit_inplace(self, result):
+    """Writes an out-of-place result into ``self``. Uses CORE's in-place machinery when ops.py has
+    it (graph-aware, version counted); otherwise refuses tensors that are part of a graph, as
+    ops._check_inplace does, and writes the values for the rest."""
+    machinery = getattr(ops, "inplace_result", None)
+    if machinery is not None:
+        return machinery(self, result)
+    ops._check_inplace(self)
+    if result._requires_grad and ops.grad_mode.enabled:
+        raise RuntimeError("in-place operations whose result needs a gradient are not supported by "
+                           "mytorch yet; use the out-of-place op")
+    if result._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    self._data[...] = result._data
+    return self
+
+
+op = declare(__all__, METHODS)
+
+
+def _rt(name, fields=("values", "indices")):
+    return namedtuple(name, fields)
+
+
+_sort_rt, _topk_rt, _kth_rt, _median_rt, _mode_rt = (_rt(n) for n in ("sort", "topk", "kthvalue", "median", "mode"))
+_nanmedian_rt, _cummax_rt, _cummin_rt = _rt("nanmedian"), _rt("cummax"), _rt("cummin")
+_aminmax_rt = _rt("aminmax", ("min", "max"))
+
+
+# ---------------------------------------------------------------------------- helpers
+def _long(array):
+    return Tensor._make(np.asarray(array, dtype=np.int64))
+
+
+def _along(input, index, dim):
+    """gather: ``out[i][j][k] = input[i][index[i][j][k]][k]`` for dim=1, as one differentiable
+    getitem with an index array per axis (repeated indices accumulate their gradient)."""
+    index = np.asarray(index)
+    if input.ndim == 0:
+        return ops.getitem(ops.reshape(input, 1), _long(index.reshape(-1) * 0)).reshape(index.shape)
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return ops.getitem(input, tuple(_long(np.broadcast_to(g, index.shape)) for g in grid))
+
+
+def _last(array, dim):
+    """array with ``dim`` moved last (a view)."""
+    return np.moveaxis(array, dim, -1)
+
+
+def _cast_reduce(input, dtype):
+    """Reductions that sum or multiply: integer and bool inputs compute in int64, as torch."""
+    if dtype is not None:
+        return ops.to_dtype(input, dtype)
+    if not input.dtype.is_floating_point:
+        return ops.to_dtype(input, _dtype.int64)
+    return input
+
+
+def _require_float(input, opname):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{opname}: Expected a floating point or complex tensor as input. Got {_torch_name(input.dtype)}")
+
+
+def _torch_name(dt):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[dt.name]
+
+
+# ---------------------------------------------------------------------------- primitives
+class Prod(Function):
+    def forward(self, a, axes, keepdim):
+        self.a, self.axes = a, axes
+        return np.prod(a, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        # NOTE: the product of the *other* elements (exclusive products from both ends), not
+        # out / a: exact where the input has zeros, as torch's.
+        a = self.a
+        axes = tuple(range(a.ndim)) if self.axes is None else self.axes
+        last = tuple(range(a.ndim - len(axes), a.ndim))
+        moved = np.moveaxis(a, axes, last)
+        rows = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
+        ones = np.ones(rows.shape[:-1] + (1,), a.dtype)
+        left = np.cumprod(np.concatenate([ones, rows[..., :-1]], -1), -1)
+        right = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], -1), -1)[..., ::-1]
+        others = np.moveaxis((left * right).reshape(moved.shape), last, axes)
+        return ops._keep(g, a.shape, self.axes) * others
+
+
+class Cumsum(Function):
+    def forward(self, a, dim):
+        self.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    def backward(self, g):
+        return np.flip(np.cumsum(np.flip(g, self.dim), axis=self.dim), self.dim)
+
+
+class Cumprod(Function):
+    def forward(self, a, dim):
+        self.a, self.dim = a, dim
+        return np.cumprod(a, axis=dim)
+
+    def backward(self, g):
+        # grad_i = prod_{k<i} a_k * R_i with R_i = g_i + a_{i+1} R_{i+1}: exact with zeros
+        # (out / a is not), one reverse pass along dim.
+        a, g = _last(self.a, self.dim), _last(g, self.dim)
+        n = a.shape[-1]
+        r = np.empty_like(g)
+        r[..., n - 1] = g[..., n - 1]
+        for i in range(n - 2, -1, -1):
+            r[..., i] = g[..., i] + a[..., i + 1] * r[..., i + 1]
+        ones = np.ones(a.shape[:-1] + (1,), a.dtype)
+        before = np.cumprod(np.concatenate([ones, a[..., :-1]], -1), -1)
+        return np.moveaxis(before * r, -1, self.dim)
+
+
+# ---------------------------------------------------------------------------- sums and products
+@op(out=True)
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of the elements (all, or along ``dim``); integer and bool inputs give int64.
+
+    Example::
+
+        >>> mytorch.prod(mytorch.tensor([[1., 2.], [3., 4.]]), 1)
+        tensor([ 2., 12.])
+    """
+    input = _cast_reduce(input, dtype)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    axes = None if dim is None else ops._dims(dim, input.ndim)
+    return Prod.apply(input, axes=axes, keepdim=keepdim and dim is not None)
+
+
+@op(out=True)
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum() treating NaN as zero."""
+    if input.dtype.is_floating_point:
+        input = ops.where(ops.isnan(input), 0.0, input)
+    return ops.sum(input, dim, keepdim, dtype=dtype)
+
+
+@op(out=True)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """mean() of the non-NaN elements."""
+    if dtype is not None:
+        input = ops.to_dtype(input, dtype)
+    _require_float(input, "nanmean(): expected input to have floating point or complex dtype but got")
+    count = ops.sum(ops.logical_not(ops.isnan(input)), dim, keepdim)
+    return ops.div(nansum(input, dim, keepdim), count)
+
+
+@op(out=True)
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) along ``dim``, computed without overflow."""
+    if not input.dtype.is_floating_point:
+        input = ops.to_dtype(input, _dtype.float32)
+    x = input._data
+    axes = ops._dims(dim, input.ndim)
+    m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x.dtype))  # shift by the max; inf stays inf
+    out = ops.log(ops.sum(ops.exp(input - m), dim=axes, keepdim=True)) + m
+    return out if keepdim else ops.reshape(out, np.sum(x, axis=axes).shape)
+
+
+# ---------------------------------------------------------------------------- scans
+@op(out=True, inplace=True)
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``; integer and bool inputs give int64."""
+    input = _cast_reduce(input, dtype)
+    return Cumsum.apply(input, dim=_wrap_dim(dim, input.ndim)) if input.ndim else ops.clone(input)
+
+
+@op(out=True, inplace=True)
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim``; exact gradient where the input has zeros."""
+    input = _cast_reduce(input, dtype)
+    return Cumprod.apply(input, dim=_wrap_dim(dim, input.ndim)) if input.ndim else ops.clone(input)
+
+
+@op(out=True)
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(input))) along ``dim``, shifted by the maximum so it does not overflow."""
+    _require_float(input, "logcumsumexp")
+    if input.ndim == 0:
+        return ops.clone(input)
+    d = _wrap_dim(dim, input.ndim)
+    m = np.max(input._data, axis=d, keepdims=True) if input.numel() else np.zeros(())
+    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(input._data.dtype))
+    return ops.log(cumsum(ops.exp(input - m), d)) + m
+
+
+def _cumext(input, dim, largest, rt):
+    if input.ndim == 0:
+        return rt(ops.clone(input), _long(0))
+    d = _wrap_dim(dim, input.ndim)
+    x = input._data
+    acc = (np.maximum if largest else np.minimum).accumulate(x, axis=d) if x.size else x
+    n = x.shape[d]
+    steps = np.arange(n).reshape((-1,) + (1,) * (x.ndim - d - 1))
+    hit = (x == acc) | (np.isnan(x) if x.dtype.kind == "f" else False)
+    index = np.maximum.accumulate(np.where(hit, steps, 0), axis=d) if x.size else np.zeros(x.shape, np.int64)
+    return rt(_along(input, index, d), _long(index))
+
+
+@op(out=True)
+def cummax(input, dim):
+    """(values, indices) of the running maximum along ``dim`` (ties take the later index, as torch)."""
+    return _cumext(input, dim, True, _cummax_rt)
+
+
+@op(out=True)
+def cummin(input, dim):
+    """(values, indices) of the running minimum along ``dim``."""
+    return _cumext(input, dim, False, _cummin_rt)
+
+
+# ---------------------------------------------------------------------------- sorting and selection
+def _argsort(x, dim, descending):
+    """Stable argsort along dim; descending keeps equal elements in their original order, NaN
+    counts as the largest value (torch's order)."""
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    n = x.shape[dim]
+    flipped = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
+    return (n - 1) - np.flip(flipped, dim)
+
+
+@op(out=True)
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """(values, indices) sorted along ``dim``. Equal elements keep their order (always stable here).
+
+    Example::
+
+        >>> mytorch.sort(mytorch.tensor([3., 1., 2.]), descending=True).indices
+        tensor([0, 2, 1])
+    """
+    if input.ndim == 0:
+        return _sort_rt(ops.clone(input), _long(0))
+    d = _wrap_dim(dim, input.ndim)
+    index = _argsort(input._data, d, descending)
+    return _sort_rt(_along(input, index, d), _long(index))
+
+
+@op()
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    """The indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable=stable).indices if input.ndim else _long(0)
+
+
+@op(out=True)
+def msort(input):
+    """sort(input, dim=0).values."""
+    return sort(input, 0).values
+
+
+@op(out=True)
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if input.ndim == 0:
+        return _topk_rt(ops.clone(input), _long(0))
+    index = np.take(_argsort(input._data, d, largest), np.arange(k), axis=d)
+    return _topk_rt(_along(input, index, d), _long(index))
+
+
+def _select(input, dim, keepdim, pick, rt, opname):
+    """Picks one element per slice along dim: ``pick(rows)`` gives, for rows of shape (M, n), the
+    chosen column of each row; the value is gathered (gradient to that index)."""
+    if input.ndim == 0:
+        return rt(ops.clone(input), _long(0))
+    d = _wrap_dim(dim, input.ndim)
+    if input.shape[d] == 0:
+        raise IndexError(f"{opname}(): Expected reduction dim {d} to have non-zero size.")
+    x = _last(input._data, d)
+    column = np.asarray(pick(x.reshape(-1, x.shape[-1]))).reshape(x.shape[:-1])
+    index = np.expand_dims(column, d)
+    values = _along(input, index, d)
+    if not keepdim:
+        values, index = ops.squeeze(values, d), np.squeeze(index, d)
+    return rt(values, _long(index))
+
+
+def _kth_column(rows, k):
+    return np.argsort(rows, axis=-1, kind="stable")[:, k]
+
+
+@op(out=True)
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices) of the k-th smallest element (1-based) along ``dim``."""
+    n = input.shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {_wrap_dim(dim, input.ndim)}")
+    return _select(input, dim, keepdim, lambda rows: _kth_column(rows, k - 1), _kth_rt, "kthvalue")
+
+
+def _median_column(rows, skip_nan):
+    order = np.argsort(rows, axis=-1, kind="stable")  # NaN sort last
+    nan = np.isnan(rows) if rows.dtype.kind == "f" else np.zeros(rows.shape, bool)
+    if skip_nan:
+        k = np.maximum((rows.shape[-1] - nan.sum(-1) - 1) // 2, 0)
+    else:  # any NaN: the median is NaN, at the first NaN
+        k = np.where(nan.any(-1), rows.shape[-1] - nan.sum(-1), (rows.shape[-1] - 1) // 2)
+    return np.take_along_axis(order, k[:, None], -1)[:, 0]
+
+
+def _median(input, dim, keepdim, skip_nan, rt, opname):
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{opname}() input tensor cannot be empty")
+        flat = ops.reshape(input, -1)
+        return _select(flat, 0, False, lambda rows: _median_column(rows, skip_nan), rt, opname).values
+    return _select(input, dim, keepdim, lambda rows: _median_column(rows, skip_nan), rt, opname)
+
+
+@op(out=True)
+def median(input, dim=None, keepdim=False):
+    """median(input) -> the lower median; median(input, dim, keepdim) -> (values, indices).
+    NaN propagates, as in torch."""
+    return _median(input, dim, keepdim, False, _median_rt, "median")
+
+
+@op(out=True)
+def nanmedian(input, dim=None, keepdim=False):
+    """median() ignoring NaN."""
+    return _median(input, dim, keepdim, True, _nanmedian_rt, "nanmedian")
+
+
+def _mode_column(rows):
+    out = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]  # the smallest of the most frequent values
+        out[r] = np.flatnonzero(row == best)[-1]  # torch returns its last occurrence
+    return out
+
+
+@op(out=True)
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along ``dim`` (the smallest among equally
+    frequent ones) and the index of its last occurrence."""
+    return _select(input, dim, keepdim, _mode_column, _mode_rt, "mode")
+
+
+# ---------------------------------------------------------------------------- logical and counting
+def _logical(fn, input, dim, keepdim):
+    x = input._data
+    axes = None if dim is None else ops._dims(dim, input.ndim)
+    out = fn(x, axis=axes, keepdims=keepdim and dim is not None)
+    return Tensor._make(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else np.bool_))
+
+
+@op(out=True)
+def all(input, dim=None, keepdim=False):
+    """True where every element (along ``dim``) is non-zero; uint8 input gives uint8, as torch."""
+    return _logical(np.all, input, dim, keepdim)
+
+
+@op(out=True)
+def any(input, dim=None, keepdim=False):
+    """True where some element (along ``dim``) is non-zero."""
+    return _logical(np.any, input, dim, keepdim)
+
+
+@op()
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements (along ``dim``, an int or a tuple), as int64."""
+    axes = None if dim is None else ops._dims(dim, input.ndim)
+    return _long(np.count_nonzero(input._data, axis=axes))
+
+
+@op(method=False)
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements (or slices along ``dim``), always sorted as torch's CPU kernel does;
+    optionally the inverse indices and the counts."""
+    x = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(x.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(x.shape)
+    else:
+        d = _wrap_dim(dim, input.ndim)
+        values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = (Tensor._make(values),)
+    if return_inverse:
+        out += (_long(inverse),)
+    if return_counts:
+        out += (_long(counts),)
+    return out[0] if len(out) == 1 else out
+
+
+def _unique_method(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    return unique(self, sorted, return_inverse, return_counts, dim)
+
+
+METHODS["unique"] = _unique_method
+
+
+@op()
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapses runs of equal consecutive elements (or slices along ``dim``)."""
+    x = input._data
+    if dim is None:
+        rows, shape = x.reshape(-1, 1), None
+    else:
+        d = _wrap_dim(dim, input.ndim)
+        moved = np.moveaxis(x, d, 0)
+        rows, shape = moved.reshape(moved.shape[0], -1), moved.shape
+    n = rows.shape[0]
+    start = np.ones(n, bool)
+    if n:
+        start[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    firsts = np.flatnonzero(start)
+    if dim is None:
+        values = x.reshape(-1)[firsts]
+    else:
+        values = np.moveaxis(np.moveaxis(x, d, 0)[firsts], 0, d)
+    out = (Tensor._make(np.ascontiguousarray(values)),)
+    if return_inverse:
+        inverse = np.cumsum(start) - 1
+        out += (_long(inverse.reshape(x.shape) if dim is None else inverse),)
+    if return_counts:
+        out += (_long(np.diff(np.append(firsts, n))),)
+    return out[0] if len(out) == 1 else out
+
+
+# ---------------------------------------------------------------------------- statistics
+@op(out=True)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
+    if isinstance(dim, bool):  # var_mean(x, unbiased)
+        dim, unbiased = None, dim
+    v = ops.var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    m = ops.mean(input, dim=dim if dim is not None else None, keepdim=keepdim)
+    return v, m
+
+
+@op(out=True)
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
+    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
+    return ops.sqrt(v), m
+
+
+@op(out=True)
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over all elements or along ``dim``."""
+    if input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.")
+    dims = () if dim is None else dim
+    return _aminmax_rt(ops.amin(input, dims, keepdim and dim is not None),
+                       ops.amax(input, dims, keepdim and dim is not None))
+
+
+@op()
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a non-negative 1-D int tensor (sums of ``weights`` if given)."""
+    x = input._data
+    if x.ndim != 1 or x.dtype.kind not in "iub":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if x.size and x.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _long(np.bincount(x, minlength=minlength))
+    w = weights._data
+    dt = w.dtype if w.dtype.kind == "f" else np.float64
+    return Tensor._make(np.bincount(x, weights=w, minlength=minlength).astype(dt))
+
+
+@op(out=True)
+def histc(input, bins=100, min=0, max=0):
+    """Histogram of ``bins`` equal-width bins between min and max (the data's range when equal);
+    elements outside are ignored."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{_torch_name(input.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"torch.histc(): max must be larger than min, but got min {lo} max {hi}")
+    counts, _ = np.histogram(x, bins=int(bins), range=(lo, hi))
+    return Tensor._make(counts.astype(x.dtype))
+
+
+@op()
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along ``dim`` (logical xor for bool tensors)."""
+    d = _wrap_dim(dim, input.ndim)
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = ops.cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi = ops.getitem(x, (slice(None),) * d + (slice(1, None),))
+        lo = ops.getitem(x, (slice(None),) * d + (slice(0, m - 1),))
+        x = ops.ne(hi, lo) if x.dtype is _dtype.bool_ else hi - lo
+    return x
+
+
+@op(aliases=("trapz",))
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Trapezoidal rule along ``dim``: spacing ``dx`` (default 1) or sample points ``x``."""
+    d = _wrap_dim(dim, y.ndim)
+    m = y.shape[d]
+    if m == 0:
+        return ops.sum(y, d)
+    hi = ops.getitem(y, (slice(None),) * d + (slice(1, None),))
+    lo = ops.getitem(y, (slice(None),) * d + (slice(0, m - 1),))
+    if x is None:
+        return ops.sum(hi + lo, d) * ((1.0 if dx is None else dx) / 2)
+    spacing = diff(x, dim=-1 if x.ndim == 1 else d)
+    if x.ndim == 1:
+        spacing = ops.reshape(spacing, (-1,) + (1,) * (y.ndim - d - 1))
+    return ops.sum((hi + lo) * spacing, d) / 2
+
+
+# ---------------------------------------------------------------------------- norms
+@op()
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm: the vector p-norm over ``dim`` (all elements by default); ``p="fro"`` is the
+    2-norm, ``p="nuc"`` the nuclear norm of matrices."""
+    from mytorch import linalg
+    if isinstance(dim, int):
+        dim = (dim,)
+    if p == "nuc" or (isinstance(p, str) and dim is not None and len(dim) == 2):
+        return linalg.matrix_norm(input, p, dim=(-2, -1) if dim is None else dim, keepdim=keepdim, dtype=dtype)
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported p {p!r}")
+    return linalg.vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+@op()
+def dist(input, other, p=2):
+    """The p-norm of ``input - other``."""
+    from mytorch import linalg
+    return linalg.vector_norm(ops.sub(input, other), p)
+
+
+from mytorch import linalg  # noqa: E402,F401  (importing it makes mytorch.linalg available)

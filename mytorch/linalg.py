@@ -1,0 +1,200 @@
+"""mytorch.linalg: norms, det, inv, solve, svdvals (torch.linalg's names and signatures).
+
+Primitives here are the ones whose gradient is not a composition: the general p-norm (its
+gradient at 0 is 0, as torch's, where sqrt/pow compositions give NaN), det, inv and svdvals.
+"""
+import math
+
+import numpy as np
+
+from mytorch import ops
+from mytorch.autograd import Function
+from mytorch.tensor import Tensor
+
+__all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve", "svdvals", "cross",
+           "multi_dot", "matmul"]
+
+
+class PNorm(Function):
+    """(sum |a|^p)^(1/p) over ``axes`` for a finite, non-zero p."""
+
+    def forward(self, a, p, axes, keepdim):
+        self.a, self.p, self.axes = a, p, axes
+        self.out = np.power(np.sum(np.power(np.abs(a), p), axis=axes, keepdims=True), 1.0 / p).astype(a.dtype)
+        return self.out if keepdim else self.out.reshape(np.sum(a, axis=axes).shape)
+
+    def backward(self, g):
+        a, p, out = self.a, self.p, self.out
+        g = ops._keep(g, a.shape, self.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = g * np.sign(a) * np.power(np.abs(a), p - 1) / np.power(out, p - 1)
+        # NOTE: at a zero norm the gradient is 0 (torch's subgradient), not 0/0.
+        return np.where(out == 0, 0, grad).astype(a.dtype)
+
+
+class Det(Function):
+    def forward(self, a):
+        self.a = a
+        self.out = np.linalg.det(a).astype(a.dtype)
+        return self.out
+
+    def backward(self, g):
+        # d det(A) = det(A) A^-T; through the adjugate-free form only for invertible A.
+        inv_t = np.swapaxes(np.linalg.inv(self.a), -1, -2)
+        return (g * self.out)[..., None, None] * inv_t
+
+
+class Inv(Function):
+    def forward(self, a):
+        try:
+            self.out = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be "
+                               "completed because the input matrix is singular.") from None
+        return self.out
+
+    def backward(self, g):
+        inv_t = np.swapaxes(self.out, -1, -2)
+        return -inv_t @ g @ inv_t
+
+
+class SVDVals(Function):
+    def forward(self, a):
+        self.u, s, self.vh = np.linalg.svd(a, full_matrices=False)
+        return s
+
+    def backward(self, g):
+        return (self.u * g[..., None, :]) @ self.vh  # U diag(g) V^H
+
+
+def _check_float(x, opname):
+    if not x.dtype.is_floating_point:
+        names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+        raise RuntimeError(f"{opname}: Expected a floating point or complex tensor as input. "
+                           f"Got {names.get(x.dtype.name, x.dtype.name)}")
+
+
+def _square(x, opname):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"{opname}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2] if x.ndim >= 2 else 1} by {x.shape[-1] if x.ndim else 1} matrices")
+    _check_float(x, opname)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements by default): inf / -inf give
+    max / min of |x|, 0 counts non-zeros, other values (sum |x|^ord)^(1/ord).
+
+    Example::
+
+        >>> mytorch.linalg.vector_norm(mytorch.tensor([3., 4.]))
+        tensor(5.)
+    """
+    if dtype is not None:
+        x = ops.to_dtype(x, dtype)
+    _check_float(x, "linalg.vector_norm")
+    axes = ops._dims(dim, x.ndim)
+    ord = float(ord)
+    if ord == math.inf:
+        return ops.amax(ops.abs(x), () if axes is None else axes, keepdim)
+    if ord == -math.inf:
+        return ops.amin(ops.abs(x), () if axes is None else axes, keepdim)
+    if ord == 0:
+        return ops.sum(ops.to_dtype(ops.ne(x, 0), x.dtype), axes, keepdim)
+    if ord == 1:
+        return ops.sum(ops.abs(x), axes, keepdim)
+    return PNorm.apply(x, p=ord, axes=axes, keepdim=keepdim)
+
+
+def svdvals(A):
+    """Singular values of (a batch of) matrices, in descending order."""
+    _check_float(A, "linalg.svdvals")
+    return SVDVals.apply(A)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix norm of ``A`` over the two dims ``dim``: 'fro', 'nuc', inf, -inf, 1, -1, 2, -2."""
+    if dtype is not None:
+        A = ops.to_dtype(A, dtype)
+    _check_float(A, "linalg.matrix_norm")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {tuple(dim)}")
+    d0, d1 = ops._dims(dim, A.ndim)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = ops.permute(A, [i for i in range(A.ndim) if i not in (d0, d1)] + [d0, d1])
+        s = svdvals(moved)
+        out = ops.sum(s, -1) if ord == "nuc" else (ops.amax(s, -1) if ord == 2 else ops.amin(s, -1))
+        for d in sorted((d0, d1)) if keepdim else ():
+            out = ops.unsqueeze(out, d)
+        return out
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = ops.sum(ops.abs(A), summed, keepdim=True)
+        pick = ops.amax if ord > 0 else ops.amin
+        out = pick(sums, other, keepdim=True)
+        return out if keepdim else ops.squeeze(out, (d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """linalg.norm: a vector norm when ``dim`` is an int or ``A`` is 1-D, a matrix norm when
+    ``dim`` is a pair or ``A`` is 2-D with an ``ord``; the flattened 2-norm otherwise."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {A.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def det(A):
+    """Determinant of (a batch of) square matrices."""
+    _square(A, "linalg.det")
+    return Det.apply(A)
+
+
+def slogdet(A):
+    """(sign, log|det|) of (a batch of) square matrices."""
+    _square(A, "linalg.slogdet")
+    d = det(A)
+    return Tensor._make(np.sign(d._data)), ops.log(ops.abs(d))
+
+
+def inv(A):
+    """Inverse of (a batch of) square matrices."""
+    _square(A, "linalg.inv")
+    return Inv.apply(A)
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (``left=False``: X A = B)."""
+    _square(A, "linalg.solve")
+    if not left:
+        return ops.matmul(B, inv(A))
+    if B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]):
+        return ops.squeeze(ops.matmul(inv(A), ops.unsqueeze(B, -1)), -1)
+    return ops.matmul(inv(A), B)
+
+
+def cross(input, other, *, dim=-1):
+    """Cross product of 3-vectors along ``dim``."""
+    from mytorch._shape import cross as _cross
+    return _cross(input, other, dim=dim)
+
+
+def multi_dot(tensors):
+    """Product of a chain of matrices (first/last may be 1-D)."""
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = ops.matmul(out, t)
+    return out
+
+
+def matmul(input, other):
+    return ops.matmul(input, other)
