@@ -1,6 +1,8 @@
 """Reading MNIST's idx files (raw or gzipped), validating every header field against the data."""
 import gzip
+import math
 import os
+import zlib
 
 import numpy as np
 
@@ -22,33 +24,39 @@ def read_idx(path):
         >>> labels.shape
         (10000,)
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
+    compressed = str(path).endswith(".gz")
     try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as e:
-        raise IdxFormatError(f"{path}: cannot be read as {'gzip' if opener is gzip.open else 'a file'} ({e})") from e
+        with (gzip.open if compressed else open)(path, "rb") as f:
+            raw = bytearray(f.read())  # writable: the dataset's tensors may be changed in place
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, zlib.error) as e:
+        if not compressed:
+            raise IdxFormatError(f"{path}: cannot be read as a file ({e})") from e
+        raise IdxFormatError(f"{path}: corrupt gzip file, cannot be read as gzip ({type(e).__name__}: {e}); "
+                             "delete it and put a complete copy in its place") from e
     if len(raw) < 4:
-        raise IdxFormatError(f"{path}: {len(raw)} bytes is too short for an idx header")
+        raise IdxFormatError(f"{path}: corrupt idx file: {len(raw)} bytes is too short for an idx header")
     zero, code, ndim = int.from_bytes(raw[:2], "big"), raw[2], raw[3]
     if zero != 0 or code not in _TYPES or ndim == 0:
-        raise IdxFormatError(f"{path}: bad magic number 0x{raw[:4].hex()} (expected 0x0000TTDD with a known "
-                             f"type TT and DD >= 1 dimensions, e.g. 0x00000803 for images)")
+        raise IdxFormatError(f"{path}: corrupt idx file: bad magic number 0x{raw[:4].hex()} (expected 0x0000TTDD "
+                             f"with a known type TT and DD >= 1 dimensions, e.g. 0x00000803 for images)")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise IdxFormatError(f"{path}: truncated header ({len(raw)} bytes, {header} expected)")
+        raise IdxFormatError(f"{path}: corrupt idx file: truncated header ({len(raw)} bytes, {header} expected)")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_TYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: a crafted header cannot overflow
     if len(raw) != expected:
-        raise IdxFormatError(f"{path}: {len(raw)} bytes, but its header {list(shape)} of {dtype} needs "
-                             f"{expected} ({'truncated' if len(raw) < expected else 'trailing data'})")
+        raise IdxFormatError(f"{path}: corrupt idx file: {len(raw)} bytes, but its header {list(shape)} of {dtype} "
+                             f"needs {expected} ({'truncated' if len(raw) < expected else 'trailing data'})")
     return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
 
-def find(root, name):
-    """``name`` (or ``name``.gz) under ``root`` or torchvision's ``root/MNIST/raw``; None if absent."""
-    for folder in (root, os.path.join(root, "MNIST", "raw")):
+def find(root, name, folders=None):
+    """``name`` (or ``name``.gz) in ``folders`` (default: ``root`` and torchvision's ``root/MNIST/raw``);
+    None if absent."""
+    for folder in folders or (root, os.path.join(root, "MNIST", "raw")):
         for candidate in (name, name + ".gz"):
             path = os.path.join(folder, candidate)
             if os.path.exists(path):

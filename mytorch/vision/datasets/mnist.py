@@ -1,0 +1,188 @@
+"""MNIST, FashionMNIST and KMNIST from their idx files (raw or gzipped), as torchvision's datasets.
+
+``.data`` is a uint8 Tensor (N, 28, 28) and ``.targets`` an int64 Tensor. A sample is (image, int):
+a PIL image of mode 'L' when Pillow is installed (as torchvision), else a uint8 (28, 28) ndarray,
+so the MNIST path runs without Pillow. ``__getitems__`` builds a whole batch with one fancy index
+and one vectorized pass when the transform allows it (``Compose.batchable``: ToTensor, Normalize,
+ConvertImageDtype), giving the same values as one call per sample.
+
+Files are looked for, raw or ``.gz``, in torchvision's ``root/<ClassName>/raw``, then in ``root``
+itself (this repository's ``data/mnist`` layout). Nothing is fetched from the network:
+``download=True`` with files missing raises an error naming the folders searched and the files to
+put there.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from mytorch.tensor import Tensor
+from mytorch.vision.datasets.vision import VisionDataset
+from mytorch.vision.idx import IdxFormatError, find, read_idx
+
+__all__ = ["MNIST", "FashionMNIST", "KMNIST"]
+
+_PIL = []  # [PIL.Image or None], filled on first use: importing Pillow per sample would cost more
+
+
+def _pil_or_none():
+    if not _PIL:
+        try:
+            from PIL import Image
+        except ImportError:
+            Image = None
+        _PIL.append(Image)
+    return _PIL[0]
+
+
+class MNIST(VisionDataset):
+    """MNIST digits (60,000 training and 10,000 test images, 28 x 28).
+
+    Args:
+        root: folder holding ``MNIST/raw/`` (torchvision's layout) or the idx files themselves.
+        train: the training split, else the test split. Default: ``True``.
+        transform: applied to each image (PIL image, or ndarray without Pillow). Default: ``None``.
+        target_transform: applied to each label. Default: ``None``.
+        download: files are never fetched (no network access); with files missing, the error says
+            where they were looked for and what to put there. Default: ``False``.
+
+    Example::
+
+        >>> ds = MNIST("data/mnist", train=False, transform=transforms.ToTensor())
+        >>> img, label = ds[0]      # img: Tensor (1, 28, 28) in [0, 1], label: 7
+    """
+
+    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+    resources = [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                 ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+                 ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+                 ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
+    training_file = "training.pt"
+    test_file = "test.pt"
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
+               "8 - eight", "9 - nine"]
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        prefix = "train" if train else "t10k"
+        names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+        paths = [find(self.root, name, self._folders()) for name in names]
+        if None in paths:
+            self._missing([n for n, p in zip(names, paths) if p is None], download)
+        images, labels = read_idx(paths[0]), read_idx(paths[1])
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise IdxFormatError(f"{paths[0]}: expected uint8 images (N, H, W), got {images.dtype} "
+                                 f"{list(images.shape)}")
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise IdxFormatError(f"{paths[1]}: {len(labels)} labels for {len(images)} images in {paths[0]}")
+        self.data = Tensor._make(images)
+        self.targets = Tensor._make(labels.astype(np.int64))
+
+    @property
+    def raw_folder(self):
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    @property
+    def processed_folder(self):
+        return os.path.join(self.root, type(self).__name__, "processed")
+
+    @property
+    def class_to_idx(self):
+        return {name: i for i, name in enumerate(self.classes)}
+
+    def _folders(self):
+        return [self.raw_folder, self.root]
+
+    def _check_exists(self):
+        return all(find(self.root, os.path.splitext(name)[0], self._folders()) for name, _ in self.resources)
+
+    def _missing(self, missing, download):
+        looked = " and ".join(self._folders())
+        wanted = ", ".join(f"{name}[.gz]" for name in missing)
+        if not download:
+            raise RuntimeError(f"Dataset not found: {wanted} in {looked}. Put the files there (raw or gzipped); "
+                               "download=True explains where to get them")
+        sources = " or ".join(self.mirrors)
+        raise RuntimeError(f"Dataset not found: {wanted} in {looked}, and mytorch does not download (no network "
+                           f"access). Put these files, raw or gzipped, into {self.raw_folder}: "
+                           f"{', '.join(name for name, _ in self.resources)} (published at {sources}, "
+                           "with their MD5s in this class's `resources`)")
+
+    def download(self):
+        """Checks that the files are present; raises with instructions if not (nothing is fetched)."""
+        if not self._check_exists():
+            self._missing([os.path.splitext(name)[0] for name, _ in self.resources
+                           if not find(self.root, os.path.splitext(name)[0], self._folders())], True)
+
+    def __len__(self):
+        return len(self.data._data)
+
+    def __getitem__(self, index):
+        img, target = self.data._data[index], int(self.targets._data[index])
+        Image = _pil_or_none()
+        img = Image.fromarray(img) if Image is not None else img.copy()
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __getitems__(self, indices):
+        """A batch at once: (images, targets) stacked, when the transform can run on the batch."""
+        from mytorch.utils import data
+
+        batched = getattr(data, "Batched", None)
+        vectorizable = (type(self).__getitem__ is MNIST.__getitem__ and self.target_transform is None
+                        and self.transform is not None and getattr(self.transform, "batchable", False))
+        if batched is None or not vectorizable:
+            return [self[int(i)] for i in indices]
+        index = np.asarray(indices, dtype=np.int64)
+        images = self.transform.batch(self.data._data[index])
+        return batched((images, Tensor._make(self.targets._data[index])))
+
+    def extra_repr(self):
+        return f"Split: {'Train' if self.train is True else 'Test'}"
+
+    # the names torchvision keeps for old scripts, each with its deprecation warning
+    @property
+    def train_labels(self):
+        warnings.warn("train_labels has been renamed targets")
+        return self.targets
+
+    @property
+    def test_labels(self):
+        warnings.warn("test_labels has been renamed targets")
+        return self.targets
+
+    @property
+    def train_data(self):
+        warnings.warn("train_data has been renamed data")
+        return self.data
+
+    @property
+    def test_data(self):
+        warnings.warn("test_data has been renamed data")
+        return self.data
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST: 28 x 28 grey images of 10 kinds of clothing (MNIST's file format)."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                 ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+                 ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+                 ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: 28 x 28 images of 10 cursive Japanese characters (MNIST's file format)."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+                 ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+                 ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+                 ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134")]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]

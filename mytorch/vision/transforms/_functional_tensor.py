@@ -1,0 +1,477 @@
+"""The tensor path of ``transforms.functional``: NumPy on arrays shaped (..., C, H, W).
+
+Each function follows torchvision's tensor implementation step by step (the same float32
+arithmetic, the same casts: float results are rounded back to integer dtypes where torchvision
+rounds, truncated where it truncates), so uint8 outputs agree with torchvision's pixel for pixel up
+to float summation order. Resampling (resize, rotate, affine) is written as torch's
+``interpolate`` and ``grid_sample`` compute it, with align_corners=False.
+"""
+import numpy as np
+
+_INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.int8): 127, np.dtype(np.int16): 32767,
+            np.dtype(np.uint16): 65535, np.dtype(np.int32): 2 ** 31 - 1, np.dtype(np.int64): 2 ** 63 - 1}
+
+
+def _max_value(dtype):
+    """The value of 'full intensity' in an image of this dtype: 1 for floats."""
+    return _INT_MAX.get(np.dtype(dtype), 1)
+
+
+def _is_float(a):
+    return np.issubdtype(a.dtype, np.floating)
+
+
+def _assert_image(a):
+    if a.ndim < 2:
+        raise TypeError("Tensor is not a torch image.")
+
+
+def get_dimensions(a):
+    _assert_image(a)
+    return [1 if a.ndim == 2 else a.shape[-3], a.shape[-2], a.shape[-1]]
+
+
+def _assert_channels(a, permitted):
+    c = get_dimensions(a)[0]
+    if c not in permitted:
+        raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found {c}")
+
+
+def _to_float(a):
+    """torchvision's ``_cast_squeeze_in``: integer images are computed on in float32."""
+    return (a, a.dtype) if a.dtype in (np.float32, np.float64) else (a.astype(np.float32), a.dtype)
+
+
+def _from_float(a, dtype):
+    """torchvision's ``_cast_squeeze_out``: round (half to even, as torch.round) then cast."""
+    if a.dtype == dtype:
+        return a
+    if np.issubdtype(dtype, np.integer):
+        a = np.round(a)
+    return a.astype(dtype)
+
+
+def convert_image_dtype(a, dtype):
+    dtype = np.dtype(dtype)
+    if a.dtype == dtype:
+        return a
+    if _is_float(a):
+        if np.issubdtype(dtype, np.floating):
+            return a.astype(dtype)
+        if (a.dtype == np.float32 and dtype in (np.int32, np.int64)) or (a.dtype == np.float64 and dtype == np.int64):
+            raise RuntimeError(f"The cast from {_torch_name(a.dtype)} to {_torch_name(dtype)} cannot be performed safely.")
+        eps = 1e-3
+        return (a * a.dtype.type(_max_value(dtype) + 1.0 - eps)).astype(dtype)
+    input_max = float(_max_value(a.dtype))
+    if np.issubdtype(dtype, np.floating):
+        return a.astype(dtype) / dtype.type(input_max)
+    output_max = float(_max_value(dtype))
+    if input_max > output_max:
+        factor = int((input_max + 1) // (output_max + 1))
+        return (a // factor).astype(dtype)
+    factor = int((output_max + 1) // (input_max + 1))
+    return a.astype(dtype) * dtype.type(factor)
+
+
+def _torch_name(dtype):
+    return f"torch.{np.dtype(dtype).name}"
+
+
+def hflip(a):
+    _assert_image(a)
+    return a[..., ::-1].copy()
+
+
+def vflip(a):
+    _assert_image(a)
+    return a[..., ::-1, :].copy()
+
+
+def crop(a, top, left, height, width):
+    """Rows top..top+height, columns left..left+width; parts outside the image are zeros."""
+    _, h, w = get_dimensions(a)
+    right, bottom = left + width, top + height
+    if left < 0 or top < 0 or right > w or bottom > h:
+        padding_ltrb = [max(-left + min(0, right), 0), max(-top + min(0, bottom), 0),
+                        max(right - max(w, left), 0), max(bottom - max(h, top), 0)]
+        return pad(a[..., max(top, 0):bottom, max(left, 0):right], padding_ltrb, fill=0)
+    return a[..., top:bottom, left:right].copy()
+
+
+def _parse_padding(padding):
+    """int or 1/2/4-sequence -> (left, top, right, bottom), as torchvision reads it."""
+    if isinstance(padding, int):
+        return [padding] * 4
+    padding = list(padding)
+    if len(padding) == 1:
+        return padding * 4
+    if len(padding) == 2:
+        return [padding[0], padding[1], padding[0], padding[1]]
+    return padding
+
+
+def pad(a, padding, fill=0, padding_mode="constant"):
+    _assert_image(a)
+    if fill is None:
+        fill = 0
+    if not isinstance(padding, (int, tuple, list)):
+        raise TypeError("Got inappropriate padding arg")
+    if not isinstance(fill, (int, float)):
+        raise TypeError("Got inappropriate fill arg")
+    if not isinstance(padding_mode, str):
+        raise TypeError("Got inappropriate padding_mode arg")
+    if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
+        raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+    if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+        raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
+    left, top, right, bottom = (int(p) for p in _parse_padding(padding))
+    # negative padding crops, as torch's pad does
+    a = a[..., max(-top, 0):a.shape[-2] - max(-bottom, 0), max(-left, 0):a.shape[-1] - max(-right, 0)]
+    widths = [(0, 0)] * (a.ndim - 2) + [(max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0))]
+    if padding_mode == "constant":
+        return np.pad(a, widths, mode="constant", constant_values=np.asarray(fill).astype(a.dtype))
+    if padding_mode == "reflect":
+        for size, (lo, hi) in zip(a.shape[-2:], widths[-2:]):
+            if lo >= size or hi >= size:
+                raise RuntimeError(f"Padding size should be less than the corresponding input dimension, "
+                                   f"but got: padding ({lo}, {hi}) at dimension of size {size}")
+    return np.pad(a, widths, mode=padding_mode)
+
+
+# ---------------------------------------------------------------------------- resampling
+def _antialias_weights(in_size, out_size, support_half, kernel):
+    """(out, in) weights of torch's antialiased separable resampling (PIL's algorithm)."""
+    scale = in_size / out_size
+    support = support_half * scale if scale >= 1.0 else support_half
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    weights = np.zeros((out_size, in_size), np.float64)
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        xmin = max(int(center - support + 0.5), 0)
+        xmax = min(int(center + support + 0.5), in_size)
+        j = np.arange(xmin, xmax)
+        w = kernel((j - center + 0.5) * invscale)
+        total = w.sum()
+        weights[i, xmin:xmax] = w / total if total != 0 else w
+    return weights
+
+
+def _linear_kernel(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0.0)
+
+
+def _cubic_kernel(x, a):
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _interp_weights(in_size, out_size, mode, antialias):
+    """(out, in) matrix M with out = M @ in along one axis, for torch.nn.functional.interpolate."""
+    if antialias and mode in ("bilinear", "bicubic"):
+        if mode == "bilinear":
+            return _antialias_weights(in_size, out_size, 1.0, _linear_kernel)
+        return _antialias_weights(in_size, out_size, 2.0, lambda x: _cubic_kernel(x, -0.5))
+    scale = np.float32(in_size / out_size)
+    dst = np.arange(out_size, dtype=np.float32)
+    weights = np.zeros((out_size, in_size), np.float64)
+    rows = np.arange(out_size)
+    if mode in ("nearest", "nearest-exact"):
+        offset = np.float32(0.5) if mode == "nearest-exact" else np.float32(0)
+        src = np.minimum(np.floor((dst + offset) * scale).astype(np.int64), in_size - 1)
+        weights[rows, src] = 1.0
+        return weights
+    src = scale * (dst + np.float32(0.5)) - np.float32(0.5)
+    if mode == "bilinear":
+        src = np.maximum(src, 0)
+        x0 = src.astype(np.int64)
+        lam = np.clip(src - x0, 0, 1)
+        x1 = np.minimum(x0 + 1, in_size - 1)
+        np.add.at(weights, (rows, x0), 1 - lam)
+        np.add.at(weights, (rows, x1), lam)
+        return weights
+    if mode == "bicubic":
+        x0 = np.floor(src).astype(np.int64)
+        t = (src - x0).astype(np.float64)
+        for k, w in enumerate((_cubic_kernel(t + 1, -0.75), _cubic_kernel(t, -0.75),
+                               _cubic_kernel(1 - t, -0.75), _cubic_kernel(2 - t, -0.75))):
+            np.add.at(weights, (rows, np.clip(x0 - 1 + k, 0, in_size - 1)), w)
+        return weights
+    raise ValueError(f"Interpolation mode '{mode}' is unsupported with Tensor input")
+
+
+def resize(a, size, interpolation="bilinear", antialias=True):
+    """``interpolate(img, size, mode, align_corners=False, antialias)`` on (..., C, H, W)."""
+    _assert_image(a)
+    if interpolation not in ("bilinear", "bicubic"):
+        antialias = False
+    x, out_dtype = _to_float(a)
+    oh, ow = size
+    if interpolation in ("nearest", "nearest-exact"):  # a gather, exact for every dtype
+        rows = np.argmax(_interp_weights(a.shape[-2], oh, interpolation, False), axis=1)
+        cols = np.argmax(_interp_weights(a.shape[-1], ow, interpolation, False), axis=1)
+        return a[..., rows[:, None], cols[None, :]]
+    wh = _interp_weights(a.shape[-2], oh, interpolation, bool(antialias)).astype(x.dtype)
+    ww = _interp_weights(a.shape[-1], ow, interpolation, bool(antialias)).astype(x.dtype)
+    out = np.matmul(wh, np.matmul(x, ww.T))
+    if interpolation == "bicubic" and out_dtype == np.uint8:
+        out = np.clip(out, 0, 255)
+    return _from_float(out, out_dtype)
+
+
+def _affine_grid(matrix, w, h, ow, oh, dtype):
+    """torchvision's ``_gen_affine_grid``: sampling positions in [-1, 1] for each output pixel."""
+    theta = np.asarray(matrix, dtype).reshape(2, 3)
+    xs = np.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=dtype)
+    ys = np.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=dtype)
+    base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((), dtype)), axis=-1)
+    rescaled = theta.T / np.asarray([0.5 * w, 0.5 * h], dtype)
+    return base @ rescaled  # (oh, ow, 2)
+
+
+def _grid_sample(x, grid, mode):
+    """``grid_sample(x, grid, mode, padding_mode='zeros', align_corners=False)`` for one grid."""
+    H, W = x.shape[-2:]
+    ix = ((grid[..., 0] + 1) * W - 1) / 2
+    iy = ((grid[..., 1] + 1) * H - 1) / 2
+    if mode == "nearest":
+        cx, cy = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
+        inside = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+        out = x[..., np.clip(cy, 0, H - 1), np.clip(cx, 0, W - 1)]
+        return np.where(inside, out, x.dtype.type(0))
+    x0, y0 = np.floor(ix), np.floor(iy)
+    fx, fy = ix - x0, iy - y0
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    out = np.zeros(x.shape[:-2] + grid.shape[:2], x.dtype)
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            cx, cy = x0 + dx, y0 + dy
+            inside = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+            value = x[..., np.clip(cy, 0, H - 1), np.clip(cx, 0, W - 1)]
+            out += np.where(inside, value * (wx * wy).astype(x.dtype), x.dtype.type(0))
+    return out
+
+
+def _apply_grid_transform(a, grid, mode, fill):
+    x, out_dtype = _to_float(a)
+    x = x.astype(grid.dtype, copy=False)
+    if fill is not None:
+        x = np.concatenate([x, np.ones(x.shape[:-3] + (1,) + x.shape[-2:], x.dtype)], axis=-3)
+    out = _grid_sample(x, grid, mode)
+    if fill is not None:
+        out, mask = out[..., :-1, :, :], out[..., -1:, :, :]
+        fill_list = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = np.asarray(fill_list, out.dtype).reshape(len(fill_list), 1, 1)
+        if mode == "nearest":
+            out = np.where(mask < 0.5, np.broadcast_to(fill_img, out.shape), out)
+        else:
+            out = out * mask + (1.0 - mask) * fill_img
+    return _from_float(out, out_dtype)
+
+
+def _check_grid_inputs(a, fill, interpolation):
+    _assert_image(a)
+    c = get_dimensions(a)[0]
+    if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != c:
+        raise ValueError("The number of elements in 'fill' cannot broadcast to match the number of channels of "
+                         f"the image ({len(fill)} != {c})")
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor input")
+
+
+def affine(a, matrix, interpolation="nearest", fill=None):
+    _check_grid_inputs(a, fill, interpolation)
+    dtype = a.dtype if _is_float(a) else np.dtype(np.float32)
+    grid = _affine_grid(matrix, a.shape[-1], a.shape[-2], a.shape[-1], a.shape[-2], dtype)
+    return _apply_grid_transform(a, grid, interpolation, fill)
+
+
+def _affine_output_size(matrix, w, h):
+    """The (w, h) that holds the whole transformed image (torchvision's expand=True size)."""
+    pts = np.asarray([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
+                      [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]], np.float32)
+    new_pts = pts @ np.asarray(matrix, np.float32).reshape(2, 3).T
+    lo = new_pts.min(axis=0) + np.asarray([w * 0.5, h * 0.5], np.float32)
+    hi = new_pts.max(axis=0) + np.asarray([w * 0.5, h * 0.5], np.float32)
+    tol = np.float32(1e-4)  # NOTE: as torchvision, so that 90 degrees does not grow the image by rounding
+    cmax = np.ceil(np.trunc(hi / tol) * tol)
+    cmin = np.floor(np.trunc(lo / tol) * tol)
+    size = cmax - cmin
+    return int(size[0]), int(size[1])
+
+
+def rotate(a, matrix, interpolation="nearest", expand=False, fill=None):
+    _check_grid_inputs(a, fill, interpolation)
+    w, h = a.shape[-1], a.shape[-2]
+    ow, oh = _affine_output_size(matrix, w, h) if expand else (w, h)
+    dtype = a.dtype if _is_float(a) else np.dtype(np.float32)
+    grid = _affine_grid(matrix, w, h, ow, oh, dtype)
+    return _apply_grid_transform(a, grid, interpolation, fill)
+
+
+# ---------------------------------------------------------------------------- colour
+def rgb_to_grayscale(a, num_output_channels=1):
+    if a.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {a.ndim}")
+    _assert_channels(a, [1, 3])
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    if a.shape[-3] == 3:
+        ft = a.dtype if _is_float(a) else np.float32
+        r, g, b = (a[..., i, :, :].astype(ft) for i in range(3))
+        gray = (ft(0.2989) * r + ft(0.587) * g + ft(0.114) * b).astype(a.dtype)[..., None, :, :]
+    else:
+        gray = a.copy()
+    if num_output_channels == 3:
+        return np.broadcast_to(gray, gray.shape[:-3] + (3,) + gray.shape[-2:]).copy()
+    return gray
+
+
+def _blend(a, b, ratio):
+    """ratio * a + (1 - ratio) * b, clamped to the dtype's range and cast back (truncating)."""
+    ft = a.dtype if _is_float(a) else np.float32
+    ratio = float(ratio)
+    out = ft(ratio) * a.astype(ft) + ft(1.0 - ratio) * np.asarray(b).astype(ft)
+    return np.clip(out, 0, _max_value(a.dtype)).astype(a.dtype)
+
+
+def adjust_brightness(a, brightness_factor):
+    if brightness_factor < 0:
+        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
+    _assert_image(a)
+    _assert_channels(a, [1, 3])
+    return _blend(a, np.zeros_like(a), brightness_factor)
+
+
+def adjust_contrast(a, contrast_factor):
+    if contrast_factor < 0:
+        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
+    _assert_image(a)
+    _assert_channels(a, [3, 1])
+    ft = a.dtype if _is_float(a) else np.dtype(np.float32)
+    gray = rgb_to_grayscale(a) if a.shape[-3] == 3 else a
+    mean = gray.astype(ft).mean(axis=(-3, -2, -1), keepdims=True, dtype=np.float64).astype(ft)
+    return _blend(a, mean, contrast_factor)
+
+
+def adjust_saturation(a, saturation_factor):
+    if saturation_factor < 0:
+        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
+    _assert_image(a)
+    _assert_channels(a, [1, 3])
+    if get_dimensions(a)[0] == 1:  # as PIL: a grey image has no saturation
+        return a
+    return _blend(a, rgb_to_grayscale(a), saturation_factor)
+
+
+def _rgb2hsv(x):
+    r, g, b = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
+    maxc, minc = x.max(axis=-3), x.min(axis=-3)
+    eqc = maxc == minc
+    cr = maxc - minc
+    one = x.dtype.type(1)
+    s = cr / np.where(eqc, one, maxc)
+    divisor = np.where(eqc, one, cr)
+    rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = np.fmod((hr + hg + hb) / x.dtype.type(6.0) + one, one)
+    return h.astype(x.dtype), s, maxc
+
+
+def _hsv2rgb(h, s, v):
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.astype(np.int32) % 6
+    p = np.clip(v * (1.0 - s), 0.0, 1.0)
+    q = np.clip(v * (1.0 - s * f), 0.0, 1.0)
+    t = np.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
+    choices = ((v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q))
+    return np.stack([np.choose(i, c) for c in choices], axis=-3).astype(h.dtype)
+
+
+def adjust_hue(a, hue_factor):
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    _assert_image(a)
+    _assert_channels(a, [1, 3])
+    if get_dimensions(a)[0] == 1:  # as PIL
+        return a
+    x = convert_image_dtype(a, np.float32)
+    h, s, v = _rgb2hsv(x)
+    h = np.mod(h + np.float32(hue_factor), np.float32(1.0))
+    return convert_image_dtype(_hsv2rgb(h, s, v), a.dtype)
+
+
+def adjust_gamma(a, gamma, gain=1):
+    _assert_channels(a, [1, 3])
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    x = a if _is_float(a) else convert_image_dtype(a, np.float32)
+    x = np.clip(x.dtype.type(gain) * x ** x.dtype.type(gamma), 0, 1)
+    return convert_image_dtype(x, a.dtype)
+
+
+def invert(a):
+    if a.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {a.ndim}")
+    _assert_channels(a, [1, 3])
+    return (a.dtype.type(_max_value(a.dtype)) - a).astype(a.dtype)
+
+
+# ---------------------------------------------------------------------------- filters, erasing, normalize
+def _gaussian_kernel1d(kernel_size, sigma, dtype):
+    half = (kernel_size - 1) * 0.5
+    x = np.linspace(-half, half, kernel_size, dtype=dtype)
+    pdf = np.exp(dtype.type(-0.5) * (x / dtype.type(sigma)) ** 2)
+    return pdf / pdf.sum()
+
+
+def gaussian_blur(a, kernel_size, sigma):
+    """Reflect padding then a depthwise correlation with the outer product of two 1-d Gaussians."""
+    _assert_image(a)
+    x, out_dtype = _to_float(a)
+    kx = _gaussian_kernel1d(kernel_size[0], sigma[0], x.dtype)
+    ky = _gaussian_kernel1d(kernel_size[1], sigma[1], x.dtype)
+    kernel = ky[:, None] * kx[None, :]
+    px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    xp = pad(x, [px, py, px, py], padding_mode="reflect")
+    H, W = x.shape[-2:]
+    out = np.zeros_like(x)
+    for i in range(kernel.shape[0]):
+        for j in range(kernel.shape[1]):
+            out += kernel[i, j] * xp[..., i:i + H, j:j + W]
+    return _from_float(out, out_dtype)
+
+
+def erase(a, i, j, h, w, v, inplace=False):
+    _assert_image(a)
+    if not inplace:
+        a = a.copy()
+    a[..., i:i + h, j:j + w] = v
+    return a
+
+
+def normalize(a, mean, std, inplace=False):
+    """(a - mean[c]) / std[c] per channel, in the image's own dtype, as torchvision."""
+    if not _is_float(a):
+        raise TypeError(f"Input tensor should be a float tensor. Got {_torch_name(a.dtype)}.")
+    if a.ndim < 3:
+        raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
+                         f"mytorch.Size({list(a.shape)})")
+    mean, std = np.asarray(mean, a.dtype), np.asarray(std, a.dtype)
+    if (std == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {_torch_name(a.dtype)}, "
+                         "leading to division by zero.")
+    if mean.ndim == 1:
+        mean = mean.reshape(-1, 1, 1)
+    if std.ndim == 1:
+        std = std.reshape(-1, 1, 1)
+    if inplace:
+        np.subtract(a, mean, out=a)
+        np.divide(a, std, out=a)
+        return a
+    return (a - mean) / std
