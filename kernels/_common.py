@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 ConvGeometry = namedtuple("ConvGeometry", "N C H W F G KH KW SH SW PH PW DH DW OH OW")
-PoolGeometry = namedtuple("PoolGeometry", "N C H W KH KW SH SW PH PW OH OW")
+PoolGeometry = namedtuple("PoolGeometry", "N C H W KH KW SH SW PH PW OH OW DH DW")
 
 
 def pair(value, name):
@@ -43,13 +43,47 @@ def conv_geometry(x_shape, w_shape, stride, padding, dilation, groups):
     return ConvGeometry(N, C, H, W, F, G, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
 
 
-def pool_geometry(x_shape, kernel_size, stride, padding):
+def pool_out(size, k, s, p, d=1, ceil_mode=False):
+    """torch's pooling output size: with ``ceil_mode`` a last, partial window is kept when it starts
+    inside the input or its left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def pool_geometry(x_shape, kernel_size, stride, padding, dilation=1, ceil_mode=False):
     N, C, H, W = x_shape
     KH, KW = pair(kernel_size, "kernel_size")
-    SH, SW = pair(kernel_size if stride is None or stride == () else stride, "stride")
+    SH, SW = pair(kernel_size if stride is None or stride == () or stride == [] else stride, "stride")
     PH, PW = pair(padding, "padding")
-    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
-    return PoolGeometry(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW)
+    DH, DW = pair(dilation, "dilation")
+    OH, OW = pool_out(H, KH, SH, PH, DH, ceil_mode), pool_out(W, KW, SW, PW, DW, ceil_mode)
+    return PoolGeometry(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, DH, DW)
+
+
+def avg_divisors(g, count_include_pad=True, divisor_override=None):
+    """(OH, OW) float64 array: what each average-pooling window's sum is divided by, torch's rule.
+    The window is first cut at the padded input's edge (H + PH), which ceil_mode can cross; with
+    ``count_include_pad`` that cut window's size divides, otherwise only its in-input part's."""
+    if divisor_override is not None:
+        return np.full((g.OH, g.OW), float(divisor_override))
+
+    def sizes(out, size, k, s, p):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, size) - np.maximum(start, 0)
+    return np.outer(sizes(g.OH, g.H, g.KH, g.SH, g.PH), sizes(g.OW, g.W, g.KW, g.SW, g.PW)).astype(np.float64)
+
+
+def pool_pad_extent(g):
+    """(bottom, right): the padding past the input's far edges that every window needs to lie inside
+    the padded input (PH, PW, plus what ceil_mode's last window reaches beyond)."""
+    bottom = max((g.OH - 1) * g.SH + g.DH * (g.KH - 1) + 1 - g.H - g.PH, 0)
+    right = max((g.OW - 1) * g.SW + g.DW * (g.KW - 1) + 1 - g.W - g.PW, 0)
+    return bottom, right
 
 
 def pad(x, PH, PW, value=0.0, out=None):
@@ -79,10 +113,11 @@ def patches(x, g):
                       strides=(sC, sH * g.DH, sW * g.DW, sN, sH * g.SH, sW * g.SW), writeable=False)
 
 
-def first_valid_offset(out_size, stride, padding):
-    """Per output row (or column): the first window offset that lies inside the unpadded input.
+def first_valid_offset(out_size, stride, padding, dilation=1):
+    """Per output row (or column): the first window tap that lies inside the unpadded input.
     Max pooling starts every window there, so an all -inf window reports an in-bounds index."""
-    return np.maximum(padding - np.arange(out_size) * stride, 0)
+    before = np.maximum(padding - np.arange(out_size) * stride, 0)
+    return -(-before // dilation)
 
 
 class _Budget:
@@ -110,3 +145,17 @@ def batch_chunks(N, bytes_per_sample):
     """Slices of the batch whose column buffers each fit the budget (at least one sample each)."""
     step = max(1, min(N, budget.bytes // max(bytes_per_sample, 1)))
     return [slice(i, min(i + step, N)) for i in range(0, N, step)]
+
+
+def adaptive_bins(size, out):
+    """torch's adaptive pooling bins along one axis: bin i spans [floor(i*size/out), ceil((i+1)*size/out))."""
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def adaptive_size(x_shape, output_size):
+    """(OH, OW) from an int, a pair, or a pair with None (keep that input size)."""
+    H, W = x_shape[-2:]
+    if isinstance(output_size, (tuple, list)):
+        output_size = tuple(s if o is None else o for o, s in zip(output_size, (H, W)))
+    return pair(output_size, "output_size")

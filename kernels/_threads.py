@@ -17,7 +17,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads", "matmul"]
+__all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads",
+           "set_blas_threads", "matmul"]
 
 
 class _Config:
@@ -94,10 +95,13 @@ class _Worker:
 
 
 def set_num_threads(n):
+    """Sets the kernel threads. Waits for a run_parallel call in progress to finish with the old pool.
+    NOTE: the locks are always taken in one order, ``busy`` before ``lock`` (run_parallel holds
+    ``busy`` while it asks ``_workers`` for ``lock``): the opposite order here deadlocked."""
     n = int(n)
     if n < 1:
         raise ValueError(f"number of threads must be a positive integer, got {n}")
-    with _config.lock, _config.busy:
+    with _config.busy, _config.lock:
         if n != _config.threads and _config.pool is not None:
             for worker in _config.pool:
                 worker.stop()
@@ -172,18 +176,46 @@ def blas_threads(n=None):
     return int(blas[1]())
 
 
+class _BlasSections:
+    """Calls inside single_threaded_blas, across all threads. The first one in pins OpenBLAS to one
+    thread, the last one out restores ``wanted``, the count the user asked for: restoring what each
+    call found instead would let two overlapping calls (or a set_num_threads in between) leave
+    OpenBLAS at the wrong count."""
+    lock = threading.Lock()
+    active = 0
+    wanted = None  # the count to restore; read from OpenBLAS when the first section starts
+
+
+_blas_sections = _BlasSections()
+
+
+def set_blas_threads(n):
+    """Sets NumPy's OpenBLAS thread count now, or when the last single-threaded section ends."""
+    with _blas_sections.lock:
+        _blas_sections.wanted = int(n)
+        if _blas_sections.active == 0:
+            blas_threads(n)
+
+
 @contextlib.contextmanager
 def single_threaded_blas():
     """GEMMs run on one thread inside the block (our own threads supply the parallelism)."""
-    previous = blas_threads()
-    if previous is None or previous == 1:
+    if _openblas() is None:
         yield
         return
-    blas_threads(1)
+    with _blas_sections.lock:
+        if _blas_sections.active == 0:
+            _blas_sections.wanted = blas_threads()
+            if _blas_sections.wanted != 1:
+                blas_threads(1)
+        _blas_sections.active += 1
     try:
         yield
     finally:
-        blas_threads(previous)
+        with _blas_sections.lock:
+            _blas_sections.active -= 1
+            if _blas_sections.active == 0 and _blas_sections.wanted != 1:
+                blas_threads(_blas_sections.wanted)
 
 
 # Below this many multiply-adds a GEMM is left to np.matmul. Measured (Adadelta training steps,

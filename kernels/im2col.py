@@ -7,10 +7,16 @@ offsets as strided slices of the whole batch. Shapes use the notation of kernels
 """
 import numpy as np
 
-from kernels._common import batch_chunks, conv_geometry, first_valid_offset, pad, pair, patches, pool_geometry
+from kernels._common import (avg_divisors, batch_chunks, conv_geometry, first_valid_offset, pad, pair, patches,
+                             pool_geometry, pool_pad_extent)
+# Adaptive pooling loops over the output's bins, each vectorized over the batch and channels: the
+# reference loops already are that.
+from kernels.reference import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: F401
+                               adaptive_max_pool2d_forward)
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
-           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
+           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
 
 
 def _geometry(shape, kernel_size, stride, padding, dilation):
@@ -75,32 +81,46 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
 
 
 def _window_slices(g):
-    """(kh, kw, view-slices) for each window offset, in row-major order."""
+    """(kh, kw, view-slices into the padded input) for each window tap, in row-major order."""
     for kh in range(g.KH):
-        rows = slice(kh, kh + g.SH * (g.OH - 1) + 1, g.SH)
+        h0 = kh * g.DH
+        rows = slice(h0, h0 + g.SH * (g.OH - 1) + 1, g.SH)
         for kw in range(g.KW):
-            yield kh, kw, (slice(None), slice(None), rows, slice(kw, kw + g.SW * (g.OW - 1) + 1, g.SW))
+            w0 = kw * g.DW
+            yield kh, kw, (slice(None), slice(None), rows, slice(w0, w0 + g.SW * (g.OW - 1) + 1, g.SW))
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+def _pool_pad(x, g, value):
+    """x padded by PH, PW before and as far as the last window reaches after (ceil_mode)."""
+    bottom, right = pool_pad_extent(g)
+    N, C, H, W = x.shape
+    out = np.full((N, C, g.PH + H + bottom, g.PW + W + right), value, x.dtype)
+    out[:, :, g.PH:g.PH + H, g.PW:g.PW + W] = x
+    return out
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """(y, indices) with torch's CPU rule: first maximum in row-major window order, NaN wins (last
     NaN), an all -inf window reports its first in-bounds element."""
-    g = pool_geometry(x.shape, kernel_size, stride, padding)
-    xp = pad(x, g.PH, g.PW, -np.inf)
-    best = np.full((g.N, g.C, g.OH, g.OW), -np.inf, x.dtype)
-    kh0 = first_valid_offset(g.OH, g.SH, g.PH)
-    kw0 = first_valid_offset(g.OW, g.SW, g.PW)
-    offset = np.empty(best.shape, np.int32)  # winning window offset kh * KW + kw
+    g = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = _pool_pad(x, g, low)
+    kh0 = first_valid_offset(g.OH, g.SH, g.PH, g.DH)
+    kw0 = first_valid_offset(g.OW, g.SW, g.PW, g.DW)
+    best = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
+    best[...] = xp[:, :, (np.arange(g.OH) * g.SH + kh0 * g.DH)[:, None], (np.arange(g.OW) * g.SW + kw0 * g.DW)[None, :]]
+    offset = np.empty(best.shape, np.int32)  # winning window tap kh * KW + kw
     offset[...] = kh0[:, None] * g.KW + kw0[None, :]
     take = np.empty(best.shape, bool)
     for kh, kw, view in _window_slices(g):
         v = xp[view]
         np.greater(v, best, out=take)
-        take |= np.isnan(v)  # padding is -inf, so it never wins a strict comparison
+        if x.dtype.kind == "f":
+            take |= np.isnan(v)  # padding is -inf, so it never wins a strict comparison
         np.copyto(best, v, where=take)
         np.copyto(offset, kh * g.KW + kw, where=take)
-    h = (np.arange(g.OH) * g.SH - g.PH)[:, None] + offset // g.KW
-    w = (np.arange(g.OW) * g.SW - g.PW)[None, :] + offset % g.KW
+    h = (np.arange(g.OH) * g.SH - g.PH)[:, None] + (offset // g.KW) * g.DH
+    w = (np.arange(g.OW) * g.SW - g.PW)[None, :] + (offset % g.KW) * g.DW
     return best, (h * g.W + w).astype(np.int64)
 
 
@@ -112,20 +132,23 @@ def max_pool2d_backward(grad_out, indices, x_shape):
     return dx.astype(grad_out.dtype, copy=False).reshape(x_shape)
 
 
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    g = pool_geometry(x.shape, kernel_size, stride, padding)
-    xp = pad(x, g.PH, g.PW)
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    g = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    xp = _pool_pad(x, g, 0)
     y = np.zeros((g.N, g.C, g.OH, g.OW), x.dtype)
     for _, _, view in _window_slices(g):
         y += xp[view]
-    y *= x.dtype.type(1.0 / (g.KH * g.KW))
+    y /= avg_divisors(g, count_include_pad, divisor_override).astype(x.dtype)
     return y
 
 
-def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
-    g = pool_geometry(x_shape, kernel_size, stride, padding)
-    dxp = np.zeros((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), grad_out.dtype)
-    share = grad_out * grad_out.dtype.type(1.0 / (g.KH * g.KW))
+def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    g = pool_geometry(x_shape, kernel_size, stride, padding, 1, ceil_mode)
+    bottom, right = pool_pad_extent(g)
+    dxp = np.zeros((g.N, g.C, g.PH + g.H + bottom, g.PW + g.W + right), grad_out.dtype)
+    share = grad_out / avg_divisors(g, count_include_pad, divisor_override).astype(grad_out.dtype)
     for _, _, view in _window_slices(g):
         dxp[view] += share
     return np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W])

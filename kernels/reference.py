@@ -6,10 +6,11 @@ Shapes use the notation of kernels/_common.py.
 """
 import numpy as np
 
-from kernels._common import conv_geometry, pad, pair, pool_geometry
+from kernels._common import adaptive_bins, adaptive_size, avg_divisors, conv_geometry, pad, pair, pool_geometry
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
-           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
+           "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
 
 
 def _window(g, oh, ow):
@@ -87,25 +88,27 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     return dx, dw, db
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """(y, indices): indices are flat positions h * W + w in each unpadded H x W plane.
 
-    The rule is torch's CPU loop: start at the window's first in-bounds element with value -inf,
-    move to every later element that is greater or NaN. Ties keep the first maximum in row-major
-    order, NaN wins (the last NaN's index), an all -inf window reports its first element."""
-    g = pool_geometry(x.shape, kernel_size, stride, padding)
+    The rule is torch's CPU loop: start at the window's first in-bounds tap with value -inf,
+    move to every later tap that is greater or NaN. Ties keep the first maximum in row-major
+    order, NaN wins (the last NaN's index), an all -inf window reports its first in-bounds tap.
+    Taps are DH, DW apart (dilation); ceil_mode keeps a last, partial window."""
+    g = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
     indices = np.empty((g.N, g.C, g.OH, g.OW), np.int64)
     for oh in range(g.OH):
         for ow in range(g.OW):
-            h0, w0 = oh * g.SH - g.PH, ow * g.SW - g.PW
-            hs, ws = max(h0, 0), max(w0, 0)
-            best = np.full((g.N, g.C), -np.inf, x.dtype)
-            best_idx = np.full((g.N, g.C), hs * g.W + ws, np.int64)
-            for h in range(hs, min(h0 + g.KH, g.H)):
-                for w in range(ws, min(w0 + g.KW, g.W)):
+            hs = [h for h in range(oh * g.SH - g.PH, oh * g.SH - g.PH + g.DH * g.KH, g.DH) if 0 <= h < g.H]
+            ws = [w for w in range(ow * g.SW - g.PW, ow * g.SW - g.PW + g.DW * g.KW, g.DW) if 0 <= w < g.W]
+            best = np.full((g.N, g.C), -np.inf).astype(x.dtype) if x.dtype.kind == "f" else \
+                x[:, :, hs[0], ws[0]].copy()
+            best_idx = np.full((g.N, g.C), hs[0] * g.W + ws[0], np.int64)
+            for h in hs:
+                for w in ws:
                     v = x[:, :, h, w]
-                    take = (v > best) | np.isnan(v)
+                    take = (v > best) | (v != v)
                     best = np.where(take, v, best)
                     best_idx = np.where(take, h * g.W + w, best_idx)
             y[:, :, oh, ow], indices[:, :, oh, ow] = best, best_idx
@@ -123,23 +126,72 @@ def max_pool2d_backward(grad_out, indices, x_shape):
     return dx.reshape(x_shape)
 
 
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """Window means; padding counts as zeros in the divisor KH*KW (torch's count_include_pad=True)."""
-    g = pool_geometry(x.shape, kernel_size, stride, padding)
-    xp = pad(x, g.PH, g.PW)
-    y = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
+def _avg_windows(g):
     for oh in range(g.OH):
+        h0 = oh * g.SH - g.PH
         for ow in range(g.OW):
-            window = xp[:, :, oh * g.SH:oh * g.SH + g.KH, ow * g.SW:ow * g.SW + g.KW]
-            y[:, :, oh, ow] = window.sum(axis=(2, 3)) / (g.KH * g.KW)
+            w0 = ow * g.SW - g.PW
+            yield oh, ow, slice(max(h0, 0), min(h0 + g.KH, g.H)), slice(max(w0, 0), min(w0 + g.KW, g.W))
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """Window sums over the in-input part of each window, divided by torch's divisor (avg_divisors)."""
+    g = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    div = avg_divisors(g, count_include_pad, divisor_override)
+    y = np.zeros((g.N, g.C, g.OH, g.OW), x.dtype)
+    for oh, ow, rows, cols in _avg_windows(g):
+        y[:, :, oh, ow] = x[:, :, rows, cols].sum(axis=(2, 3)) / div[oh, ow]
     return y
 
 
-def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0):
-    g = pool_geometry(x_shape, kernel_size, stride, padding)
-    dxp = np.zeros((g.N, g.C, g.H + 2 * g.PH, g.W + 2 * g.PW), grad_out.dtype)
-    share = grad_out / grad_out.dtype.type(g.KH * g.KW)
-    for oh in range(g.OH):
-        for ow in range(g.OW):
-            dxp[:, :, oh * g.SH:oh * g.SH + g.KH, ow * g.SW:ow * g.SW + g.KW] += share[:, :, oh, ow, None, None]
-    return np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W])
+def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    g = pool_geometry(x_shape, kernel_size, stride, padding, 1, ceil_mode)
+    div = avg_divisors(g, count_include_pad, divisor_override)
+    dx = np.zeros(x_shape, grad_out.dtype)
+    for oh, ow, rows, cols in _avg_windows(g):
+        dx[:, :, rows, cols] += (grad_out[:, :, oh, ow] / div[oh, ow]).astype(grad_out.dtype)[:, :, None, None]
+    return dx
+
+
+def _bins(x_shape, output_size):
+    OH, OW = adaptive_size(x_shape, output_size)
+    hs, he = adaptive_bins(x_shape[-2], OH)
+    ws, we = adaptive_bins(x_shape[-1], OW)
+    return [(oh, ow, slice(hs[oh], he[oh]), slice(ws[ow], we[ow])) for oh in range(OH) for ow in range(OW)], (OH, OW)
+
+
+def adaptive_max_pool2d_forward(x, output_size):
+    """(y, indices) over torch's adaptive bins, max pooling's rule within each bin."""
+    bins, (OH, OW) = _bins(x.shape, output_size)
+    N, C, H, W = x.shape
+    y = np.empty((N, C, OH, OW), x.dtype)
+    indices = np.empty((N, C, OH, OW), np.int64)
+    for oh, ow, rows, cols in bins:
+        best = x[:, :, rows.start, cols.start].copy()
+        best_idx = np.full((N, C), rows.start * W + cols.start, np.int64)
+        for h in range(rows.start, rows.stop):
+            for w in range(cols.start, cols.stop):
+                v = x[:, :, h, w]
+                take = (v > best) | (v != v)
+                best, best_idx = np.where(take, v, best), np.where(take, h * W + w, best_idx)
+        y[:, :, oh, ow], indices[:, :, oh, ow] = best, best_idx
+    return y, indices
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    bins, (OH, OW) = _bins(x.shape, output_size)
+    y = np.empty(x.shape[:2] + (OH, OW), x.dtype)
+    for oh, ow, rows, cols in bins:
+        y[:, :, oh, ow] = x[:, :, rows, cols].mean(axis=(2, 3))
+    return y
+
+
+def adaptive_avg_pool2d_backward(grad_out, x_shape, output_size):
+    bins, _ = _bins(x_shape, output_size)
+    dx = np.zeros(x_shape, grad_out.dtype)
+    for oh, ow, rows, cols in bins:
+        size = (rows.stop - rows.start) * (cols.stop - cols.start)
+        dx[:, :, rows, cols] += (grad_out[:, :, oh, ow] / size).astype(grad_out.dtype)[:, :, None, None]
+    return dx

@@ -11,7 +11,7 @@ __all__ = ["set_num_threads", "get_num_threads"]
 def set_num_threads(n):
     """Sets the threads used by BLAS calls and by the convolution/pooling kernels."""
     _kernel_threads.set_num_threads(n)  # validates n before anything changes
-    _kernel_threads.blas_threads(n)
+    _kernel_threads.set_blas_threads(n)
 
 
 def get_num_threads():

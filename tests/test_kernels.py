@@ -80,22 +80,16 @@ def _check_conv_against_reference(case, impls):
             assert got.dtype == x.dtype and scaled_error(got, want, floor) <= tol, (impl.__name__, name)
 
 
+ROUTE_NAMES = {"direct": "direct", "gemm": "im2col", "gemm_wide": "im2col_wide", "winograd": "winograd"}
+
+
 @contextlib.contextmanager
 def numba_route(route):
-    """Sends every numba conv down one route, whatever its shape would pick: the small shapes drawn
-    here would otherwise all take the direct convolution."""
-    nb = kernels.load("numba")
-    names = "DIRECT_MAX_K", "DIRECT_MAX_K_OTHER", "WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_SIZE", "WIDE_FORWARD_MAX_WASTE"
-    saved = [getattr(nb, name) for name in names]
-    routes = {"direct": (10 ** 9, 10 ** 9, 10 ** 9, 0, 0.2), "gemm": (0, 0, 10 ** 9, 0, -1.0),
-              "gemm_wide": (0, 0, 10 ** 9, 0, 10.0), "winograd": (0, 0, 1, 1, 0.2)}
-    for name, value in zip(names, routes[route]):
-        setattr(nb, name, value)
-    try:
-        yield nb
-    finally:
-        for name, value in zip(names, saved):
-            setattr(nb, name, value)
+    """Sends every numba conv down one route (through kernels.routes.force_route) where the route
+    can serve the shape: the small shapes drawn here would otherwise all take the direct route."""
+    from kernels import routes
+    with routes.force_route(ROUTE_NAMES.get(route, route)):
+        yield kernels.load("numba")
 
 
 @pytest.mark.parametrize("route", ["direct", "gemm", "gemm_wide"])
@@ -142,7 +136,7 @@ def test_winograd_matches_reference(case):
     (measured ~5e-15)."""
     case["weight"] = (case["weight"][0], case["shape"][1], 3, 3)
     with numba_route("winograd") as nb:
-        assert nb._uses_winograd(nb.conv_geometry(case["shape"], case["weight"], 1, case["padding"], 1, 1))
+        assert nb.choose(nb.conv_geometry(case["shape"], case["weight"], 1, case["padding"], 1, 1)).route == "winograd"
         _check_conv_against_reference(case, [nb])
 
 
@@ -279,10 +273,17 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
         w5, w3 = rng.standard_normal((5, 3, 5, 5)), rng.standard_normal((6, 1, 3, 3))
         out += [nb.conv2d_forward(x, w5, b[:1].repeat(5), 1, 2), *nb.conv2d_backward(np.ones((2, 5, 6, 5)), x, w5, 1, 2),
                 nb.conv2d_forward(x, w3, None, 1, 1, 1, 3), *nb.conv2d_backward(np.ones((2, 6, 6, 5)), x, w3, 1, 1, 1, 3)]
-        nb.WINOGRAD_MIN_CHANNELS = nb.WINOGRAD_MIN_SIZE = 1
+        from kernels import routes
+        routes.set_route("winograd")
         w3 = rng.standard_normal((4, 3, 3, 3))
         out += [nb.conv2d_forward(x, w3, b, 1, 1), *nb.conv2d_backward(rng.standard_normal((2, 4, 6, 5)), x, w3, 1, 1),
                 nb.conv2d_forward(x, w3, None, 1, 0), *nb.conv2d_backward(rng.standard_normal((2, 4, 4, 3)), x, w3, 1, 0)]
+        routes.set_route(None, rows=2)  # the 1x1 and depthwise routes, each sample cut into two row blocks
+        w1, wd = rng.standard_normal((4, 3, 1, 1)), rng.standard_normal((6, 1, 3, 3))
+        out += [nb.conv2d_forward(x, w1, b, 2), *nb.conv2d_backward(np.ones((2, 4, 3, 3)), x, w1, 2),
+                nb.conv2d_forward(x, wd, None, 2, 1, 1, 3), *nb.conv2d_backward(np.ones((2, 6, 3, 3)), x, wd, 2, 1, 1, 3)[:2],
+                *nb.max_pool2d_forward(x, 3, 2, 1, 2, True), nb.avg_pool2d_forward(x, 3, 2, 1, True, False),
+                *nb.adaptive_max_pool2d_forward(x, (4, 3)), nb.adaptive_avg_pool2d_forward(x, (4, 3))]
         np.savez(__import__("sys").argv[1], *out)
     """)
     results = []
@@ -297,8 +298,8 @@ def test_numba_routines_give_the_same_results_with_the_jit_off():
     # The script runs the direct routines (stride 1; rows of 2, 5 and 3 taps, K = 3*3*2, 3*5*5, 1*3*3),
     # im2col (K = 3*8*8; the wide-grid fill at stride 1, row by row at stride 2) and Winograd (its
     # channel threshold lowered).
-    nb = kernels.load("numba")
-    assert 3 * 3 * 2 <= nb.DIRECT_MAX_K_OTHER < 3 * 8 * 8 and 3 * 5 * 5 <= nb.DIRECT_MAX_K
+    from kernels import routes
+    assert 3 * 3 * 2 <= routes.DIRECT_MAX_K_OTHER < 3 * 8 * 8 and 3 * 5 * 5 <= routes.DIRECT_MAX_K
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 

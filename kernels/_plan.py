@@ -1,0 +1,81 @@
+"""How a kernel call is cut into work for the threads, and the scratch buffers the pieces reuse.
+
+The threads (kernels/_threads.py) each take a slice of the batch (``parts``); inside a slice a
+route walks cache-sized blocks of samples (``blocks``) whose scratch comes from a per-thread
+``workspace`` that is reused from call to call. No block's scratch exceeds the memory budget
+divided by the threads, so the threads together stay under it.
+"""
+import threading
+
+import numpy as np
+
+from kernels._common import budget
+from kernels._threads import get_num_threads
+
+__all__ = ["CONV_MIN_MACS_PER_THREAD", "POOL_MIN_ELEMENTS_PER_THREAD", "CACHE_BLOCK_BYTES", "parts", "blocks",
+           "workspace", "conv_work", "thread_budget"]
+
+# Below this much work per thread, handing part of the batch to a second thread costs more than it
+# saves (docs/PERFORMANCE.md has the measurements for this machine kind).
+CONV_MIN_MACS_PER_THREAD = 2 ** 20
+POOL_MIN_ELEMENTS_PER_THREAD = 2 ** 20
+
+# Blocks of scratch about this size: big enough that a GEMM over a block runs near its best, small
+# enough to stay mostly in cache between a fill and the GEMM that reads it.
+CACHE_BLOCK_BYTES = 8 * 2 ** 20
+
+
+def parts(N, work=None, min_work=1):
+    """Slices of range(N), one per thread that gets at least ``min_work`` of the ``work``."""
+    threads = get_num_threads()
+    if work is not None:
+        threads = max(1, min(threads, work // max(min_work, 1)))
+    step = max(1, -(-N // threads))
+    return [slice(i, min(i + step, N)) for i in range(0, N, step)]
+
+
+def thread_budget():
+    """The scratch bytes one thread may hold: the memory budget shared by the threads."""
+    return budget.bytes // get_num_threads()
+
+
+def blocks(part, bytes_per_sample, limit=None):
+    """Consecutive sample blocks of ``part`` whose scratch buffers take about ``limit`` bytes
+    (CACHE_BLOCK_BYTES by default; never more than the thread's share of the memory budget, but at
+    least one sample: callers split a sample by rows before it gets here when one is too big)."""
+    limit = min(limit or CACHE_BLOCK_BYTES, thread_budget())
+    step = max(1, limit // max(bytes_per_sample, 1))
+    return [slice(i, min(i + step, part.stop)) for i in range(part.start, part.stop, step)]
+
+
+def conv_work(g):
+    """Multiply-adds of a convolution's forward pass."""
+    return g.N * g.F * (g.C // g.G) * g.KH * g.KW * g.OH * g.OW
+
+
+class _Workspace(threading.local):
+    """Reusable scratch buffers, one set per thread: fresh allocations over ~32 MB page-fault on
+    every call. Contents never outlive the call that fills them. A buffer only grows to what a
+    block asks for, and blocks are capped by the thread's share of the budget, so what is kept
+    between calls stays under the budget; ``release()`` frees this thread's buffers."""
+
+    def __init__(self):
+        self.buffers = {}
+
+    def get(self, role, shape, dtype):
+        size = int(np.prod(shape))
+        buf = self.buffers.get((role, dtype))
+        if buf is None or buf.size < size:
+            self.buffers.pop((role, dtype), None)  # drop the old one before the new one exists
+            buf = np.empty(size, dtype)
+            self.buffers[(role, dtype)] = buf
+        return buf[:size].reshape(shape)
+
+    def release(self):
+        self.buffers.clear()
+
+    def nbytes(self):
+        return sum(b.nbytes for b in self.buffers.values())
+
+
+workspace = _Workspace()

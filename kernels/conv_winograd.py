@@ -1,0 +1,96 @@
+"""The Winograd F(4x4, 3x3) convolution route of the numba implementation (3x3, stride 1, no
+dilation or groups): per cache-sized block of samples, input transform -> 36 GEMMs -> output
+transform (the transforms are in kernels/_winograd.py).
+
+A tile's 36 transformed values mix all of its 6x6 input pixels, so one inf or NaN input would
+spread over whole output tiles that never see it (torch: inf only where the pixel reaches);
+kernels/routes.py therefore sends calls with non-finite values to an exact route.
+"""
+import numpy as np
+
+from kernels import _winograd as wino
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, parts, workspace
+from kernels._threads import run_parallel, single_threaded_blas
+
+__all__ = ["scratch_bytes", "forward", "backward"]
+
+# Blocks of the transformed tiles (measured flat from 0.5 to 4 MiB on shapes C, D and E).
+WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
+
+
+def scratch_bytes(g, itemsize):
+    """Scratch one sample takes: its input's and output's transformed tiles."""
+    return wino.P * (g.C + g.F) * wino.tiles(g.OH, g.OW)[2] * itemsize
+
+
+def forward(x, weight, b, y, g):
+    _winograd(x, wino.filter_transform(weight), b, y, g.PH, g.PW)
+
+
+def backward(grad_out, x, weight, g, needs):
+    dx = np.empty_like(x) if needs[0] else None
+    return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs)
+
+
+def _winograd(x, u, bias, y, PH, PW):
+    """y = the 3x3 stride-1 convolution of x (padding PH, PW) with the transformed filters u
+    (36, F, C), plus bias: per cache-sized block of samples, input transform -> 36 GEMMs ->
+    output transform, each thread on its own slice of the batch."""
+    N, C = x.shape[:2]
+    F, OH, OW = y.shape[1:]
+    TH, TW, per_image = wino.tiles(OH, OW)
+
+    def run(p):
+        for block in blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+            T = (block.stop - block.start) * per_image
+            V = _tile_buffer("wino_v", C, T, x.dtype)
+            M = _tile_buffer("wino_m", F, T, x.dtype)
+            wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+            np.matmul(u, _matrices(V, C, T), out=_matrices(M, F, T))
+            wino.output_transform(M, T, bias, y[block], TH, TW)
+    with single_threaded_blas():
+        run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
+
+
+def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
+    """The gradients of a 3x3 stride-1 convolution from one transform of dY per block of samples,
+    D = A dY A^T: dx (written into ``dx`` if needs[0]) as the transpose of the input transform
+    applied to U^T D (36 GEMMs (C x F) @ (F x T)), and dW (returned if needs[1]) as G^T [sum over
+    the tiles of D . V] G, V the input's transform (36 GEMMs (F x T) @ (T x C))."""
+    N, C = x.shape[:2]
+    F, OH, OW = grad_out.shape[1:]
+    TH, TW, per_image = wino.tiles(OH, OW)
+    u_t = wino.filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C, F)
+
+    def run(p):
+        m = np.zeros((wino.P, F, C), x.dtype) if needs[1] else None
+        for block in blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+            T = (block.stop - block.start) * per_image
+            V = _tile_buffer("wino_v", C, T, x.dtype)
+            D = _tile_buffer("wino_m", F, T, x.dtype)
+            wino.grad_transform(grad_out[block], D, T, TH, TW)
+            if needs[1]:
+                wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+                m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
+            if needs[0]:  # V's buffer now takes dV = U^T D
+                np.matmul(u_t, _matrices(D, F, T), out=_matrices(V, C, T))
+                wino.input_transform_adjoint(V, T, dx[block], PH, PW, TH, TW)
+        return m
+    with single_threaded_blas():
+        ms = run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
+    return wino.filter_gradient(sum(ms[1:], ms[0])) if needs[1] else None
+
+
+# Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the rows' strides off
+# multiples of 4 KiB).
+_TILE_ROW_GAP = 16
+
+
+def _tile_buffer(role, channels, T, dtype):
+    return workspace.get(role, (wino.P, channels * T + _TILE_ROW_GAP), dtype)
+
+
+def _matrices(buf, channels, T):
+    """The (36, channels, T) view of a tile buffer that the GEMMs take."""
+    return buf[:, :channels * T].reshape(wino.P, channels, T)
+

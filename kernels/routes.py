@@ -1,0 +1,161 @@
+"""Which route a numba convolution takes, chosen in one place: ``choose_route``.
+
+Routes (each its own module):
+    direct       kernels/conv_direct.py     stride 1 and a short K = C/G*KH*KW (LeNet's layers)
+    winograd     kernels/conv_winograd.py   3x3, stride 1, no dilation or groups, enough channels/pixels
+    1x1          kernels/conv_1x1.py        pointwise: a GEMM per sample (strided: subsample first)
+    depthwise    kernels/conv_depthwise.py  groups = input channels (MobileNet's 3x3 layers)
+    im2col       kernels/conv_im2col.py     columns filled row by row, one GEMM per group: any shape
+    im2col_wide  kernels/conv_im2col.py     the same on the padded-width grid (stride 1 only)
+
+Forcing a route (tests, the profiler): ``with force_route("winograd"):`` or ``set_route(name)``
+(``None``: automatic), or the environment variable ``MYTORCH_CONV_ROUTE`` read at import. A forced
+route that cannot serve a layer's geometry, or that is not exact for the non-finite values a call
+carries, gives way to the automatic choice. ``force_route(route, rows=k)`` also forces the split of
+each sample into k blocks of output rows. An unknown name raises ValueError listing the routes.
+
+Non-finite values: Winograd mixes a tile's pixels, and the direct and wide-grid backward passes
+multiply zeros spread over wasted columns with the input, so an inf or NaN would reach outputs
+torch leaves finite. A call whose inputs are not all finite goes to a route that is exact for
+them (``EXACT``): each output then sums exactly the products torch sums.
+
+The thresholds below were measured on a 2-core x86 machine; docs/PERFORMANCE.md has the figures.
+"""
+import contextlib
+import os
+import threading
+from collections import namedtuple
+
+from kernels import conv_1x1, conv_depthwise, conv_direct, conv_im2col, conv_winograd
+from kernels._common import budget
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work
+
+__all__ = ["ROUTES", "Choice", "choose_route", "force_route", "set_route", "get_route", "route_module"]
+
+# name -> (module, keyword options of its forward/backward)
+_MODULES = {
+    "direct": (conv_direct, {}),
+    "winograd": (conv_winograd, {}),
+    "1x1": (conv_1x1, {}),
+    "depthwise": (conv_depthwise, {}),
+    "im2col": (conv_im2col, {"wide": False}),
+    "im2col_wide": (conv_im2col, {"wide": True}),
+}
+ROUTES = tuple(_MODULES)
+
+# Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case).
+DIRECT_MAX_K = 160
+DIRECT_MAX_K_OTHER = 64
+# Winograd from this many input and output channels and output pixels per side.
+WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_SIZE = 16
+# The forward pass takes the wide grid when it wastes at most this fraction of the columns.
+WIDE_FORWARD_MAX_WASTE = 0.2
+
+# Which routes can serve a geometry at all.
+SUPPORTS = {
+    "direct": lambda g: g.SH == g.SW == 1,
+    "winograd": lambda g: g.G == 1 and g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1,
+    "1x1": lambda g: g.KH == g.KW == 1 and g.PH == g.PW == 0,
+    "depthwise": lambda g: g.G == g.C and g.G > 1,
+    "im2col": lambda g: True,
+    "im2col_wide": lambda g: g.SH == g.SW == 1,
+}
+# Routes whose every output sums exactly the products torch's does, for each pass.
+EXACT = {"forward": {"direct", "1x1", "depthwise", "im2col", "im2col_wide"},
+         "backward": {"1x1", "im2col"}}
+# Routes whose work is laid out in 4-row tiles: row blocks keep to multiples of 4.
+_TILED = {"winograd"}
+
+Choice = namedtuple("Choice", "route rows")
+Choice.__doc__ = """route: a name in ROUTES; rows: the blocks of output rows each sample is cut into (1: none)."""
+
+
+class _Forced:
+    route = None
+    rows = None
+
+
+_forced = _Forced()
+_lock = threading.Lock()
+
+
+def _check(name):
+    if name is not None and name not in _MODULES:
+        raise ValueError(f"unknown convolution route {name!r}; choose one of {', '.join(ROUTES)} (or None: automatic)")
+    return name
+
+
+def set_route(name, rows=None):
+    """Sends every numba convolution down route ``name`` where it can serve it (None: automatic);
+    ``rows``: cut each sample into that many blocks of output rows (None: automatic)."""
+    _forced.route = _check(name)
+    _forced.rows = None if rows is None else max(1, int(rows))
+
+
+def get_route():
+    return _forced.route
+
+
+@contextlib.contextmanager
+def force_route(name, rows=None):
+    """``set_route`` for the duration of a ``with`` block (process-wide, like the kernels choice)."""
+    with _lock:
+        previous = _forced.route, _forced.rows
+        set_route(name, rows)
+    try:
+        yield
+    finally:
+        _forced.route, _forced.rows = previous
+
+
+def route_module(name):
+    """(module, options) that run route ``name``."""
+    return _MODULES[name]
+
+
+def _automatic(g, backward):
+    K = g.C // g.G * g.KH * g.KW
+    if SUPPORTS["1x1"](g):
+        return "1x1"
+    if SUPPORTS["depthwise"](g):
+        return "depthwise"
+    if (SUPPORTS["winograd"](g) and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS
+            and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE):
+        return "winograd"
+    if SUPPORTS["direct"](g) and K <= (DIRECT_MAX_K if g.KW == 5 else DIRECT_MAX_K_OTHER):
+        return "direct"
+    if SUPPORTS["im2col_wide"](g):
+        wide_columns = (g.OH - 1) * (g.W + 2 * g.PW) + g.OW
+        if backward or wide_columns <= (1 + WIDE_FORWARD_MAX_WASTE) * g.OH * g.OW:
+            return "im2col_wide"
+    return "im2col"
+
+
+def _rows(route, g, threads, itemsize):
+    """Blocks of output rows per sample: enough that one block's scratch fits a thread's share of
+    the memory budget, and, when the batch has fewer samples than threads, enough blocks to keep
+    every thread busy (work permitting)."""
+    module, options = _MODULES[route]
+    per_sample = module.scratch_bytes(g, itemsize, **options)
+    rows = -(-per_sample // max(budget.bytes // threads, 1))
+    if g.N < threads and conv_work(g) >= threads * CONV_MIN_MACS_PER_THREAD:
+        rows = max(rows, -(-threads // g.N))
+    limit = -(-g.OH // 4) if route in _TILED else g.OH
+    return max(1, min(rows, limit))
+
+
+def choose_route(g, threads, backward=False, finite=lambda: True, itemsize=4):
+    """The route and row split for a convolution of geometry ``g`` (kernels._common.ConvGeometry)
+    on ``threads`` threads, forward or backward. ``finite()`` says whether the call's arrays are
+    all finite; it is asked only when the route picked is not exact for non-finite values."""
+    pass_ = "backward" if backward else "forward"
+    route = _forced.route if _forced.route is not None and SUPPORTS[_forced.route](g) else _automatic(g, backward)
+    if route not in EXACT[pass_] and not finite():
+        route = "1x1" if SUPPORTS["1x1"](g) else "im2col"
+    rows = _forced.rows if _forced.rows is not None else _rows(route, g, threads, itemsize)
+    return Choice(route, min(rows, g.OH))
+
+
+if os.environ.get("MYTORCH_CONV_ROUTE"):
+    set_route(os.environ["MYTORCH_CONV_ROUTE"].strip().lower())
