@@ -19,21 +19,40 @@ OPTIMIZERS = [
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     ("Adam", dict(lr=0.01, amsgrad=True, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Adam", dict(lr=0.01, betas=(0.3, 0.9), amsgrad=True)),  # lerp's other formula (weight >= 0.5)
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
     ("Adadelta", dict()),
     ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.01, maximize=True)),
     ("RMSprop", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, maximize=True)),
     ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1)),  # rho_t > 5 from the second step on
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.01, maximize=True)),  # averaging from step 5
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
 ]
+# the optimizers with a one-pass compiled form besides the NumPy one: both are run against torch
+FUSED = {"SGD", "Adam", "AdamW", "Adadelta", "RMSprop", "Adagrad"}
+CASES = [(n, k, f) for n, k in OPTIMIZERS for f in ((None, False) if n in FUSED else (None,))]
 
 
-def _run(lib, name, kwargs, dtype, steps=20):
+def _run(lib, name, kwargs, dtype, steps=20, fused=None):
     rng = np.random.default_rng(0)
     params = [lib.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in ((3, 4), (4,))]
-    opt = getattr(lib.optim, name)(params, **kwargs)
+    extra = {"fused": fused} if lib is mytorch and fused is not None else {}
+    opt = getattr(lib.optim, name)(params, **kwargs, **extra)
     grads = np.random.default_rng(1)
     for _ in range(steps):
         opt.zero_grad()
@@ -45,9 +64,11 @@ def _run(lib, name, kwargs, dtype, steps=20):
 
 @requires_torch
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("name, kwargs", OPTIMIZERS, ids=[f"{n}-{'-'.join(k)}" for n, k in OPTIMIZERS])
-def test_twenty_steps_match_torch(name, kwargs, dtype):
-    ours, _ = _run(mytorch, name, kwargs, dtype)
+@pytest.mark.parametrize("name, kwargs, fused", CASES,
+                         ids=[f"{n}-{'-'.join(k)}-fused={f}" for n, k, f in CASES])
+def test_twenty_steps_match_torch(name, kwargs, fused, dtype):
+    """fused=None runs the compiled one-pass form where numba's JIT is on, fused=False the NumPy form."""
+    ours, _ = _run(mytorch, name, kwargs, dtype, fused=fused)
     theirs, _ = _run(torch, name, kwargs, dtype)
     for a, b in zip(ours, theirs):
         if dtype == "float64":
@@ -142,39 +163,3 @@ def test_reduce_lr_on_plateau_matches_torch():
             out.append(opt.param_groups[0]["lr"])
         lrs.append(out)
     assert lrs[0] == lrs[1]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_fused_adadelta_matches_the_numpy_form_bit_for_bit(dtype, weight_decay):
-    """mytorch/optim/_fused.py's one-pass Adadelta against the NumPy expressions it replaces (the
-    torch comparisons above run through it too): the same operations in the same order and dtype
-    give the same bits, so training results do not depend on which one ran."""
-    from mytorch.optim import _fused
-    if _fused._kernels() is None:
-        pytest.skip("numba with its JIT is needed for the fused update")
-    rng = np.random.default_rng(0)
-    param, grad = (rng.standard_normal((37, 19)).astype(dtype) for _ in range(2))
-    square_avg, acc_delta = (np.abs(rng.standard_normal((37, 19))).astype(dtype) * 1e-3 for _ in range(2))
-    lr, rho, eps = 0.7, 0.85, 1e-6
-    want = [a.copy() for a in (param, grad, square_avg, acc_delta)]
-    p, g, sa, ad = want
-    g = g + weight_decay * p if weight_decay else g
-    sa *= rho
-    sa += (1 - rho) * g * g
-    delta = np.sqrt(ad + eps) / np.sqrt(sa + eps) * g
-    ad *= rho
-    ad += (1 - rho) * delta * delta
-    p -= lr * delta
-    assert _fused.adadelta(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay)
-    for got, expected in zip((param, square_avg, acc_delta), (p, sa, ad)):
-        np.testing.assert_array_equal(got, expected)
-    # a transposed gradient (a Linear layer's) gives the same bits; a non-contiguous parameter is
-    # left to the NumPy form
-    again = [a.copy() for a in (param, square_avg, acc_delta)]
-    ref = [a.copy() for a in again]
-    assert _fused.adadelta(again[0], np.asfortranarray(grad), again[1], again[2], lr, rho, eps, weight_decay)
-    assert _fused.adadelta(ref[0], grad, ref[1], ref[2], lr, rho, eps, weight_decay)
-    for got, expected in zip(again, ref):
-        np.testing.assert_array_equal(got, expected)
-    assert not _fused.adadelta(param.T, grad.T, square_avg.T, acc_delta.T, lr, rho, eps, weight_decay)
