@@ -73,28 +73,26 @@ def _write_out(out, result):
 
 
 def _inplace_form(fn):
-    """``x.op_(...)``: computes ``op(x, ...)`` and writes it into x."""
+    """``x.op_(...)``: ``op(x, ...)`` written into x."""
     def inplace(self, *args, **kwargs):
-        return commit_inplace(self, fn(self, *args, **kwargs))
+        return apply_inplace(self, fn, args, kwargs)
     inplace.__name__ = fn.__name__ + "_"
     inplace.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
     return inplace
 
 
-def commit_inplace(self, result):
-    """Writes an out-of-place result into ``self``. Uses CORE's in-place machinery when ops.py has
-    it (graph-aware, version counted); otherwise refuses tensors that are part of a graph, as
-    ops._check_inplace does, and writes the values for the rest."""
-    machinery = getattr(ops, "inplace_result", None)
+def apply_inplace(self, fn, args=(), kwargs=None, name=None):
+    """``self <- fn(self, *args, **kwargs)`` through ops._inplace, CORE's in-place machinery (it
+    bumps version counters and, inside a graph, makes the new node self's grad_fn). Where ops.py
+    lacks it, tensors in a graph are refused and the others written directly."""
+    name = name or fn.__name__ + "_"
+    machinery = getattr(ops, "_inplace", None)
     if machinery is not None:
-        return machinery(self, result)
+        return machinery(self, fn, tuple(args), kwargs or {}, name, cast_ok=True)
     ops._check_inplace(self)
+    result = fn(self, *args, **(kwargs or {}))
     if result._requires_grad and ops.grad_mode.enabled:
-        raise RuntimeError("in-place operations whose result needs a gradient are not supported by "
-                           "mytorch yet; use the out-of-place op")
-    if result._data.shape != self._data.shape:
-        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                           f"{list(result.shape)}")
+        raise RuntimeError(f"{name}: in-place operations whose result needs a gradient are not supported")
     self._data[...] = result._data
     return self
 

@@ -13,7 +13,7 @@ import string
 import numpy as np
 
 from mytorch import _dtype, ops
-from mytorch._reduce import _along, _long, commit_inplace, declare
+from mytorch._reduce import _along, _long, apply_inplace, declare
 from mytorch.autograd import Function
 from mytorch.tensor import Size, Tensor, _wrap_dim
 
@@ -893,7 +893,8 @@ def fill_diagonal_(input, fill_value, wrap=False):
     else:
         i = np.arange(input.shape[0])
         mask[(i,) * input.ndim] = True
-    return commit_inplace(input, ops.where(Tensor._make(mask), _scalar(fill_value, input.dtype), input))
+    return apply_inplace(input, lambda x: ops.where(Tensor._make(mask), _scalar(fill_value, x.dtype), x),
+                         name="fill_diagonal_")
 
 
 @op(method=False)
@@ -1198,3 +1199,13 @@ METHODS.update(view=view, reshape_as=reshape_as, type_as=type_as, clone=clone,
                moveaxis=movedim, swapdims=ops.transpose, swapaxes=ops.transpose)
 __all__ += ["swapdims"]
 swapdims = ops.transpose
+
+
+# NOTE: mytorch/__init__.py star-imports this module but not creation or random; until it does,
+# their public names (legacy constructors, logspace, bernoulli, ..., get_rng_state) are re-exported
+# here, and creation's Tensor methods (new_*, bernoulli_, uniform_, ...) ride along in METHODS.
+from mytorch import creation as _creation, random as _random  # noqa: E402
+globals().update({n: getattr(_creation, n) for n in _creation.__all__})
+globals().update({n: getattr(_random, n) for n in ("get_rng_state", "set_rng_state", "fork_rng")})
+__all__ += [n for n in _creation.__all__ if n not in __all__] + ["get_rng_state", "set_rng_state"]
+METHODS.update(_creation.METHODS)
