@@ -1,10 +1,11 @@
-"""torch.nn.utils: gradient clipping and parameter flattening."""
+"""torch.nn.utils: gradient clipping, parameter flattening, and ``rnn`` (packed sequences)."""
 import numpy as np
 
 from mytorch.autograd import no_grad
 from mytorch.tensor import Tensor
+from mytorch.nn.utils import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["rnn", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _params(parameters):

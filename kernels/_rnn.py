@@ -1,0 +1,449 @@
+"""Recurrent layers on ndarrays: the per-step gate kernels and the whole-sequence drivers (forward and
+backward through time) of LSTM, GRU and Elman RNN layers. Never imports mytorch.
+
+Notation: T steps, B batch rows (the widest step), N = sum of the per-step batch sizes (the rows of
+a packed sequence; T*B for a dense one), I input features, H hidden size, P the recurrent state's
+size (the projection size of an LSTM with proj_size, H otherwise), L layers, D directions (1 or 2),
+GH = G*H gate columns (G = 4 for LSTM, 3 for GRU, 1 for RNN), gate order i, f, g, o (LSTM) and
+r, z, n (GRU), as torch stores them.
+
+One layer and direction runs as:
+- the input projection of every step as one GEMM, ``XW = X @ W_ih^T + bias``;
+- per step, one GEMM ``h @ W_hh^T`` (NumPy/BLAS) and one fused gate kernel that adds the two, applies
+  the activations, updates the state and saves the activated gates for the backward pass;
+- backward through time per step likewise: one gate kernel turns dh (and dc) into the gates'
+  pre-activation gradients ``dA`` and one GEMM ``dA @ W_hh`` carries dh to the previous step; after
+  the loop every weight gradient is ONE GEMM over all steps (``dA^T @ X``, ``dA^T @ H_prev``) and
+  the input gradient is one GEMM ``dA @ W_ih``.
+
+A packed (variable-length) batch is the general case: the rows of step t are
+``offsets[t]:offsets[t] + batch_sizes[t]`` and the active sequences are the first
+``batch_sizes[t]`` rows of the state (sequences sorted by decreasing length), so a dense batch is
+the packed batch whose every step has B rows.
+
+Threads: the recurrence of each batch row and each direction is independent, so a layer's time
+loop runs as parts (a direction and a slice of batch rows each) on the kernel threads
+(kernels/_threads.py), every part a serial loop of single-threaded GEMMs and nogil gate kernels.
+
+Gate kernels. Two implementations share one signature: NumPy expressions here (``numpy``, the
+oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on first use).
+"""
+import numpy as np
+
+from kernels._threads import get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
+
+__all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward"]
+
+GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+# Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
+# to another thread costs more than the rows' GEMM saves.
+MIN_ROWS_PER_PART = 16
+
+
+# ---------------------------------------------------------------------------- NumPy gate kernels
+def _sigmoid_np(a):
+    """sigmoid(a) in place."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
+    return a
+
+
+def lstm_forward_step_np(xg, hg, c, gates, h, precise):
+    """gates = act(xg + hg) (i, f, g, o); c <- f*c + i*g (in place); h <- o*tanh(c)."""
+    H = c.shape[1]
+    np.add(xg, hg, out=gates)
+    _sigmoid_np(gates[:, :2 * H])
+    np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
+    _sigmoid_np(gates[:, 3 * H:])
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    c *= f
+    c += i * g
+    np.tanh(c, out=h)
+    h *= o
+
+
+def lstm_backward_step_np(gates, c_prev, dh, dc, dgates, precise):
+    """dgates <- d loss / d(pre-activations); dc <- d loss / d c_prev (in place). dh, dc: gradients
+    of the step's h (before any projection) and c."""
+    H = c_prev.shape[1]
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    tc = np.tanh(f * c_prev + i * g)
+    dcc = dc + dh * o * (1 - tc * tc)
+    dgates[:, :H] = dcc * g * i * (1 - i)
+    dgates[:, H:2 * H] = dcc * c_prev * f * (1 - f)
+    dgates[:, 2 * H:3 * H] = dcc * i * (1 - g * g)
+    dgates[:, 3 * H:] = dh * tc * o * (1 - o)
+    np.multiply(dcc, f, out=dc)
+
+
+def gru_forward_step_np(xg, hg, b_hh, h, gates, precise):
+    """torch's GRU: r, z = sigmoid(xg + hg + b_hh); n = tanh(xg_n + r * (hg_n + b_hn));
+    h <- (1 - z) * n + z * h. ``gates`` receives r, z, n and hg_n + b_hn."""
+    H = h.shape[1]
+    hb = hg + b_hh
+    r = gates[:, :H]
+    z = gates[:, H:2 * H]
+    n = gates[:, 2 * H:3 * H]
+    np.add(xg[:, :2 * H], hb[:, :2 * H], out=gates[:, :2 * H])
+    _sigmoid_np(gates[:, :2 * H])
+    gates[:, 3 * H:] = hb[:, 2 * H:]
+    np.tanh(xg[:, 2 * H:] + r * hb[:, 2 * H:], out=n)
+    h -= n
+    h *= z
+    h += n
+
+
+def gru_backward_step_np(gates, h_prev, dh, dgx, dgh):
+    """dgx, dgh <- gradients of xg and (hg + b_hh); dh <- dh * z (the direct path to h_prev)."""
+    H = h_prev.shape[1]
+    r, z, n, hn = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    dn = dh * (1 - z) * (1 - n * n)
+    dr = dn * hn * r * (1 - r)
+    dz = dh * (h_prev - n) * z * (1 - z)
+    dgx[:, :H] = dr
+    dgx[:, H:2 * H] = dz
+    dgx[:, 2 * H:] = dn
+    dgh[:, :H] = dr
+    dgh[:, H:2 * H] = dz
+    np.multiply(dn, r, out=dgh[:, 2 * H:])
+    dh *= z
+
+
+def rnn_forward_step_np(xg, hg, h, relu, precise):
+    """h <- tanh(xg + hg) or relu(xg + hg)."""
+    np.add(xg, hg, out=h)
+    if relu:
+        np.maximum(h, 0, out=h)
+    else:
+        np.tanh(h, out=h)
+
+
+def rnn_backward_step_np(h, dh, dpre, relu):
+    """dpre <- dh * act'(.) from the step's output h."""
+    if relu:
+        np.multiply(dh, h > 0, out=dpre)
+    else:
+        np.multiply(dh, 1 - h * h, out=dpre)
+
+
+_STEPS = ("lstm_forward_step", "lstm_backward_step", "gru_forward_step", "gru_backward_step",
+          "rnn_forward_step", "rnn_backward_step")
+
+
+class _Kernels:
+    """One implementation's six step kernels as attributes."""
+
+    def __init__(self, name, functions):
+        self.name = name
+        for step, fn in zip(_STEPS, functions):
+            setattr(self, step, fn)
+
+
+_loaded = {}
+
+
+def kernels_for(name):
+    """The gate kernels ``'numpy'`` or ``'numba'`` (compiled on first use, cached on disk)."""
+    if name in _loaded:
+        return _loaded[name]
+    if name == "numpy":
+        kern = _Kernels(name, [globals()[s + "_np"] for s in _STEPS])
+    elif name == "numba":
+        from kernels import _rnn_numba
+        kern = _Kernels(name, [getattr(_rnn_numba, s) for s in _STEPS])
+    else:
+        raise ValueError(f"unknown RNN kernels {name!r}; choose 'numpy' or 'numba'")
+    _loaded[name] = kern
+    return kern
+
+
+# ---------------------------------------------------------------------------- whole sequence
+class Geometry:
+    """The per-step rows of a packed batch: ``batch_sizes`` (T,), ``offsets`` (T + 1,)."""
+
+    def __init__(self, batch_sizes):
+        self.batch_sizes = [int(b) for b in batch_sizes]
+        self.offsets = [0]
+        for b in self.batch_sizes:
+            self.offsets.append(self.offsets[-1] + b)
+        self.T, self.B, self.N = len(self.batch_sizes), self.batch_sizes[0], self.offsets[-1]
+
+
+def _parts(D, B):
+    """(direction, first row, end row) jobs for one layer's time loops, one per kernel thread."""
+    threads = get_num_threads()
+    per_direction = max(1, min(threads // D, B // MIN_ROWS_PER_PART))
+    step = -(-B // per_direction)
+    return [(d, a, min(a + step, B)) for d in range(D) for a in range(0, B, step)]
+
+
+def _run_parts(fn, parts):
+    if len(parts) == 1:
+        fn(parts[0])
+    else:
+        with single_threaded_blas():
+            run_parallel(fn, parts)
+
+
+class _Layer:
+    """What one layer's backward needs, saved once by its forward."""
+    __slots__ = ("x", "h_prev", "c_prev", "gates", "h_raw", "mask")
+
+
+def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_directions, masks=None,
+                     save=True):
+    """Runs a stacked (bidirectional) recurrent layer over a packed sequence.
+
+    Args:
+        mode: 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU'.
+        kern: the gate kernels (``kernels_for(name)``).
+        x: (N, I) rows of all steps, step after step. h0: (L*D, B, P). c0: (L*D, B, H) for LSTM.
+        weights: per layer and direction, ``(w_ih, w_hh, b_ih, b_hh, w_hr)`` (None where absent).
+        geometry: ``Geometry(batch_sizes)``.
+        masks: per layer but the last, the dropout multiplier of its output (N, D*P) or None.
+        save: keep what the backward pass needs.
+
+    Returns:
+        (out (N, D*P), h_n (L*D, B, P), c_n (L*D, B, H) or None, saved layers or None).
+    """
+    geo, D, dtype = geometry, num_directions, x.dtype
+    precise = dtype != np.float32
+    lstm, gru, relu = mode == "LSTM", mode == "GRU", mode == "RNN_RELU"
+    GH = weights[0][1].shape[0]
+    H = GH // GATES[mode]
+    P = weights[0][1].shape[1]
+    B, N = geo.B, geo.N
+    h_n = np.empty((num_layers * D, B, P), dtype)
+    c_n = np.empty((num_layers * D, B, H), dtype) if lstm else None
+    saved = [] if save else None
+    parts = _parts(D, B)
+    layer_in = x
+    for layer in range(num_layers):
+        out = np.empty((N, D * P), dtype)
+        keep = _Layer() if save else None
+        xws, scratch = [], []
+        for d in range(D):
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[layer * D + d]
+            xw = _gemm(layer_in, w_ih.T)
+            if b_ih is not None:
+                xw += b_ih if gru else b_ih + b_hh
+            xws.append(xw)
+        if save:
+            keep.x = layer_in
+            keep.h_prev = [np.empty((N, P), dtype) for _ in range(D)]
+            keep.gates = [np.empty((N, GH + (H if gru else 0)), dtype) for _ in range(D)]
+            keep.c_prev = [np.empty((N, H), dtype) for _ in range(D)] if lstm else None
+            keep.h_raw = [np.empty((N, H), dtype) for _ in range(D)] if w_hr is not None else None
+
+        def run(part, layer=layer, out=out, keep=keep, xws=xws):
+            d, a, e = part
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            w_hh_t = w_hh.T
+            xw = xws[d]
+            h = h0[k, a:e].copy()
+            c = c0[k, a:e].copy() if lstm else None
+            hg_buf = np.empty((e - a, GH), dtype)
+            gate_buf = np.empty((e - a, GH + (H if gru else 0)), dtype)
+            raw_buf = np.empty((e - a, H), dtype) if w_hr is not None else None
+            b_gru = (b_hh if b_hh is not None else np.zeros(GH, dtype)) if gru else None
+            cols = slice(d * P, (d + 1) * P)
+            steps = range(geo.T) if d == 0 else range(geo.T - 1, -1, -1)
+            for t in steps:
+                n = min(geo.batch_sizes[t], e) - a
+                if n <= 0:
+                    continue
+                r0 = geo.offsets[t] + a
+                rows = slice(r0, r0 + n)
+                hb = h[:n]
+                if save:
+                    keep.h_prev[d][rows] = hb
+                    if lstm:
+                        keep.c_prev[d][rows] = c[:n]
+                hg = np.matmul(hb, w_hh_t, out=hg_buf[:n])
+                gates = keep.gates[d][rows] if save else gate_buf[:n]
+                if lstm:
+                    if w_hr is None:
+                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, hb, precise)
+                    else:
+                        raw = keep.h_raw[d][rows] if save else raw_buf[:n]
+                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, raw, precise)
+                        np.matmul(raw, w_hr.T, out=hb)
+                elif gru:
+                    kern.gru_forward_step(xw[rows], hg, b_gru, hb, gates, precise)
+                else:
+                    kern.rnn_forward_step(xw[rows], hg, hb, relu, precise)
+                    if save:
+                        gates[...] = hb
+                out[rows, cols] = hb
+            h_n[k, a:e] = h
+            if lstm:
+                c_n[k, a:e] = c
+
+        _run_parts(run, parts)
+        if save:
+            saved.append(keep)
+        if masks is not None and layer < num_layers - 1 and masks[layer] is not None:
+            if save:
+                keep.mask = masks[layer]
+            layer_in = out * masks[layer]
+        else:
+            if save:
+                keep.mask = None
+            layer_in = out
+    return layer_in if num_layers else x, h_n, c_n, saved
+
+
+def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_directions, d_out, dh_n, dc_n,
+                      need_x=True):
+    """Backward through time of ``sequence_forward``.
+
+    Args:
+        d_out: (N, D*P) gradient of the output (or None). dh_n: (L*D, B, P) or None. dc_n: LSTM's
+            (L*D, B, H) or None.
+
+    Returns:
+        (dx (N, I) or None, dh0 (L*D, B, P), dc0 (L*D, B, H) or None, [per layer and direction
+        (dw_ih, dw_hh, db_ih, db_hh, dw_hr), None where absent]).
+    """
+    geo, D = geometry, num_directions
+    lstm, gru, relu = mode == "LSTM", mode == "GRU", mode == "RNN_RELU"
+    first = saved[0]
+    dtype = first.x.dtype
+    precise = dtype != np.float32
+    GH = weights[0][1].shape[0]
+    H = GH // GATES[mode]
+    P = weights[0][1].shape[1]
+    B, N = geo.B, geo.N
+    dh0 = np.zeros((num_layers * D, B, P), dtype) if dh_n is None else dh_n.astype(dtype, copy=True)
+    dc0 = None
+    if lstm:
+        dc0 = np.zeros((num_layers * D, B, H), dtype) if dc_n is None else dc_n.astype(dtype, copy=True)
+    dweights = [None] * (num_layers * D)
+    parts = _parts(D, B)
+    dy = d_out if d_out is not None else np.zeros((N, D * P), dtype)
+    dx = None
+    for layer in range(num_layers - 1, -1, -1):
+        keep = saved[layer]
+        d_pre = [np.empty((N, GH), dtype) for _ in range(D)]  # pre-activation gradients
+        d_hh = [np.empty((N, GH), dtype) for _ in range(D)] if gru else d_pre
+        d_proj = [np.empty((N, P), dtype) for _ in range(D)] if keep.h_raw is not None else None
+
+        def run(part, layer=layer, keep=keep, d_pre=d_pre, d_hh=d_hh, d_proj=d_proj, dy=dy):
+            d, a, e = part
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            dh = dh0[k, a:e]  # the running dh, left holding dh0 at the end
+            dc = dc0[k, a:e] if lstm else None
+            tmp = np.empty((e - a, P), dtype)
+            raw_grad = np.empty((e - a, H), dtype) if w_hr is not None else None
+            cols = slice(d * P, (d + 1) * P)
+            steps = range(geo.T - 1, -1, -1) if d == 0 else range(geo.T)
+            for t in steps:
+                n = min(geo.batch_sizes[t], e) - a
+                if n <= 0:
+                    continue
+                r0 = geo.offsets[t] + a
+                rows = slice(r0, r0 + n)
+                dhb = dh[:n]
+                dhb += dy[rows, cols]
+                gates = keep.gates[d][rows]
+                if lstm:
+                    if w_hr is None:
+                        draw = dhb
+                    else:
+                        d_proj[d][rows] = dhb
+                        draw = np.matmul(dhb, w_hr, out=raw_grad[:n])
+                    kern.lstm_backward_step(gates, keep.c_prev[d][rows], draw, dc[:n], d_pre[d][rows], precise)
+                    np.matmul(d_pre[d][rows], w_hh, out=dhb)
+                elif gru:
+                    kern.gru_backward_step(gates, keep.h_prev[d][rows], dhb, d_pre[d][rows], d_hh[d][rows])
+                    dhb += np.matmul(d_hh[d][rows], w_hh, out=tmp[:n])
+                else:
+                    kern.rnn_backward_step(gates, dhb, d_pre[d][rows], relu)
+                    np.matmul(d_pre[d][rows], w_hh, out=dhb)
+
+        _run_parts(run, parts)
+        x_in = keep.x
+        dx = None
+        if layer > 0 or need_x:
+            for d in range(D):
+                w_ih = weights[layer * D + d][0]
+                part_dx = _gemm(d_pre[d], w_ih)
+                dx = part_dx if dx is None else dx + part_dx
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            dw_ih = _gemm(d_pre[d].T, x_in)
+            dw_hh = _gemm(d_hh[d].T, keep.h_prev[d])
+            db_ih = db_hh = None
+            if b_ih is not None:
+                db_ih = d_pre[d].sum(axis=0)
+                db_hh = d_hh[d].sum(axis=0) if gru else db_ih.copy()
+            dw_hr = _gemm(d_proj[d].T, keep.h_raw[d]) if w_hr is not None else None
+            dweights[k] = (dw_ih, dw_hh, db_ih, db_hh, dw_hr)
+        if layer > 0:
+            prev_mask = saved[layer - 1].mask
+            dy = dx * prev_mask if prev_mask is not None else dx
+    return dx, dh0, dc0, dweights
+
+
+# ---------------------------------------------------------------------------- cells (one step)
+def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh, save=True):
+    """One step of an RNNCell/LSTMCell/GRUCell on (B, I) inputs.
+
+    Returns (h' (B, H), c' (B, H) or None, gates or None): ``gates`` is what ``cell_backward``
+    needs besides the inputs."""
+    dtype = x.dtype
+    precise = dtype != np.float32
+    xg = np.matmul(x, w_ih.T)
+    hg = np.matmul(h, w_hh.T)
+    if b_ih is not None:
+        xg += b_ih
+    if mode == "LSTM":
+        if b_hh is not None:
+            xg += b_hh
+        c_new = c.copy()
+        h_new = np.empty_like(c)
+        gates = np.empty_like(xg)
+        kern.lstm_forward_step(xg, hg, c_new, gates, h_new, precise)
+        return h_new, c_new, gates
+    if mode == "GRU":
+        H = w_hh.shape[1]
+        h_new = h.copy()
+        gates = np.empty((xg.shape[0], 4 * H), dtype)
+        kern.gru_forward_step(xg, hg, b_hh if b_hh is not None else np.zeros(3 * H, dtype), h_new, gates, precise)
+        return h_new, None, gates
+    if b_hh is not None:
+        xg += b_hh
+    h_new = np.empty_like(hg)
+    kern.rnn_forward_step(xg, hg, h_new, mode == "RNN_RELU", precise)
+    return h_new, None, None
+
+
+def cell_backward(mode, kern, x, h, c, w_ih, w_hh, has_bias, h_new, gates, dh, dc):
+    """Gradients of ``cell_forward``: (dx, dh, dc or None, dw_ih, dw_hh, db_ih, db_hh)."""
+    precise = x.dtype != np.float32
+    dh = dh.copy()
+    if mode == "LSTM":
+        dc = dc.copy()
+        d_pre = np.empty_like(gates)
+        kern.lstm_backward_step(gates, c, dh, dc, d_pre, precise)
+        d_hh = d_pre
+    elif mode == "GRU":
+        d_pre = np.empty((x.shape[0], w_ih.shape[0]), x.dtype)
+        d_hh = np.empty_like(d_pre)
+        kern.gru_backward_step(gates, h, dh, d_pre, d_hh)
+    else:
+        d_pre = np.empty_like(h_new)
+        kern.rnn_backward_step(h_new, dh, d_pre, mode == "RNN_RELU")
+        d_hh = d_pre
+    dx = np.matmul(d_pre, w_ih)
+    dh_prev = np.matmul(d_hh, w_hh)
+    if mode == "GRU":
+        dh_prev += dh
+    db_ih = d_pre.sum(axis=0) if has_bias else None
+    db_hh = d_hh.sum(axis=0) if has_bias else None
+    return dx, dh_prev, dc if mode == "LSTM" else None, np.matmul(d_pre.T, x), np.matmul(d_hh.T, h), db_ih, db_hh
