@@ -319,7 +319,7 @@ def rgb_to_grayscale(a, num_output_channels=1):
     if num_output_channels not in (1, 3):
         raise ValueError("num_output_channels should be either 1 or 3")
     if a.shape[-3] == 3:
-        ft = a.dtype if _is_float(a) else np.float32
+        ft = a.dtype.type if _is_float(a) else np.float32
         r, g, b = (a[..., i, :, :].astype(ft) for i in range(3))
         gray = (ft(0.2989) * r + ft(0.587) * g + ft(0.114) * b).astype(a.dtype)[..., None, :, :]
     else:
@@ -331,7 +331,7 @@ def rgb_to_grayscale(a, num_output_channels=1):
 
 def _blend(a, b, ratio):
     """ratio * a + (1 - ratio) * b, clamped to the dtype's range and cast back (truncating)."""
-    ft = a.dtype if _is_float(a) else np.float32
+    ft = a.dtype.type if _is_float(a) else np.float32
     ratio = float(ratio)
     out = ft(ratio) * a.astype(ft) + ft(1.0 - ratio) * np.asarray(b).astype(ft)
     return np.clip(out, 0, _max_value(a.dtype)).astype(a.dtype)
