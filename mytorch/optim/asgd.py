@@ -1,5 +1,5 @@
 """ASGD (averaged SGD, Polyak and Juditsky) with torch's update rule; one form, NumPy."""
-from mytorch.optim.optimizer import Optimizer, _check, _check_fused_foreach
+from mytorch.optim.optimizer import Optimizer, _check, _check_fused_foreach, _scalar_dtype
 
 __all__ = ["ASGD", "asgd"]
 
@@ -45,7 +45,7 @@ class ASGD(Optimizer):
 
 def asgd(params, grads, axs, mus, etas, state_steps, *, lambd, lr, t0, alpha, weight_decay, maximize, foreach=None):
     """Functional ASGD on ndarrays, in place (one form: NumPy). ``mus`` and ``etas`` are 0-d
-    arrays of the scalar dtype (float32 as torch's): the new values round to it as torch's do."""
+    arrays; their new values round to the scalar dtype (float32) as torch's do."""
     _single_tensor_asgd(params, grads, axs, mus, etas, state_steps, lambd=lambd, lr=lr, t0=t0, alpha=alpha,
                         weight_decay=weight_decay, maximize=maximize)
 
@@ -66,5 +66,8 @@ def _single_tensor_asgd(params, grads, axs, mus, etas, state_steps, *, lambd, lr
         else:
             ax[...] = param
         step = float(state_steps[i])
-        eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
-        mu[...] = 1 / max(1, step - t0)
+        # NOTE: torch makes the new values with torch.as_tensor, in the default dtype, before
+        # copying them in: they round to float32 even where eta and mu are float64 (after a load)
+        scalar = _scalar_dtype()
+        eta[...] = scalar(lr / ((1 + lambd * lr * step) ** alpha))
+        mu[...] = scalar(1 / max(1, step - t0))

@@ -267,7 +267,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        work = [(group, *self._params_with_grad(group)) for group in self.param_groups]  # checks all first
+        work = [(group, *self._params_with_grad(group, gi)) for gi, group in enumerate(self.param_groups)]
         for group, params, grads in work:
             if params:
                 self._update_group(group, params, grads)
@@ -276,9 +276,9 @@ class Optimizer:
     def _update_group(self, group, params, grads):
         raise NotImplementedError(f"{type(self).__name__} must implement step() or _update_group()")
 
-    def _params_with_grad(self, group):
-        """The group's parameters that have a gradient, and those gradients as ndarrays; a parameter
-        that cannot be updated raises here, before any parameter has changed."""
+    def _params_with_grad(self, group, gi):
+        """Group ``gi``'s parameters that have a gradient, and those gradients as ndarrays; a
+        parameter that cannot be updated raises here, before any parameter has changed."""
         params, grads = [], []
         for i, p in enumerate(group["params"]):
             if p.grad is None:
@@ -286,13 +286,13 @@ class Optimizer:
             data, grad = p._data, p.grad._data
             if data.dtype.kind not in "fc":
                 raise RuntimeError(f"{type(self).__name__} can only update floating-point parameters, but parameter "
-                                   f"{i} of its group {self.param_groups.index(group)} (shape {tuple(data.shape)}) "
+                                   f"{i} of its group {gi} (shape {tuple(data.shape)}) "
                                    f"holds {data.dtype} data (was its .data replaced?)")
             if grad.shape != data.shape:
-                raise RuntimeError(f"parameter {i} of group {self.param_groups.index(group)} has shape "
+                raise RuntimeError(f"parameter {i} of group {gi} has shape "
                                    f"{tuple(data.shape)} but its gradient has shape {tuple(grad.shape)}")
             if not data.flags.writeable:
-                raise RuntimeError(f"parameter {i} of group {self.param_groups.index(group)} is a read-only "
+                raise RuntimeError(f"parameter {i} of group {gi} is a read-only "
                                    "array and cannot be updated in place")
             params.append(p)
             grads.append(grad)
