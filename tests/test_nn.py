@@ -161,7 +161,7 @@ def test_load_state_dict_validates_everything_first():
     message = str(info.value)
     assert 'Missing key(s) in state_dict: "conv1.bias"' in message
     assert 'Unexpected key(s) in state_dict: "extra"' in message
-    assert "size mismatch for head.1.weight: copying a param with shape [5, 5]" in message
+    assert "size mismatch for head.1.weight: copying a param with shape torch.Size([5, 5])" in message
     for k, v in net.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), before[k])  # nothing changed
     result = net.load_state_dict(other.state_dict())

@@ -214,6 +214,10 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    def _optional_state_keys(self, prefix):
+        # torch adds a missing num_batches_tracked on load (checkpoints from before it existed)
+        return (prefix + "num_batches_tracked",) if self.track_running_stats else ()
+
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean.zero_()
