@@ -99,23 +99,23 @@ def default_collate(batch):
         except TypeError:
             return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if not all(len(b) == size for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         transposed = list(zip(*batch))
         if isinstance(elem, tuple):
-            return [default_collate(list(s)) for s in transposed]
+            return [default_collate(s) for s in transposed]
         try:
             if isinstance(elem, collections.abc.MutableSequence):
                 clone = copy.copy(elem)
                 for i, samples in enumerate(transposed):
-                    clone[i] = default_collate(list(samples))
+                    clone[i] = default_collate(samples)
                 return clone
-            return type(elem)([default_collate(list(s)) for s in transposed])
+            return type(elem)([default_collate(s) for s in transposed])
         except TypeError:
-            return [default_collate(list(s)) for s in transposed]
+            return [default_collate(s) for s in transposed]
     raise TypeError(_ERR.format(type(elem)))
 
 
