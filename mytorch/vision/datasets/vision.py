@@ -66,5 +66,5 @@ class VisionDataset(Dataset):
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
         if getattr(self, "transforms", None) is not None:
-            body += repr(self.transforms).splitlines()
+            body.append(repr(self.transforms))  # NOTE: one entry, so only its first line is indented (torchvision)
         return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
