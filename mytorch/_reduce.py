@@ -390,12 +390,22 @@ def _median_column(rows, skip_nan):
     return np.take_along_axis(order, k[:, None], -1)[:, 0]
 
 
+def _scalar_min(dt):
+    return float("-inf") if dt.is_floating_point else int(np.iinfo(dt.np).min) if dt.np.kind in "iu" else False
+
+
 def _median(input, dim, keepdim, skip_nan, rt, opname):
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(f"{opname}() input tensor cannot be empty")
         flat = ops.reshape(input, -1)
-        return _select(flat, 0, False, lambda rows: _median_column(rows, skip_nan), rt, opname).values
+        value = _select(flat, 0, False, lambda rows: _median_column(rows, skip_nan), rt, opname).values
+        if input.dtype.is_floating_point and np.isnan(value._data):
+            return value
+        # NOTE: torch spreads the global median's gradient evenly over the elements equal to it
+        # (with dim it goes to the returned index): amax over those elements does exactly that.
+        ties = Tensor._make(input._data == value._data)
+        return ops.amax(ops.where(ties, input, _scalar_min(input.dtype)))
     return _select(input, dim, keepdim, lambda rows: _median_column(rows, skip_nan), rt, opname)
 
 

@@ -240,6 +240,7 @@ def scatter_add(input, dim, index, src):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with ``src`` reduced in at ``index`` along ``dim`` by 'sum', 'prod', 'mean',
     'amax' or 'amin'; ``include_self=False`` leaves input's own values out of written places."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these spellings too
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     grid, idx, d = _scatter_grid(input, dim, index, "scatter_reduce")
