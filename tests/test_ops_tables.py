@@ -124,7 +124,7 @@ OPS = [
     ("scatter_reduce_prod", lambda m, a, s: a.scatter_reduce(0, idx(m, [0, 0, 2]), s, "prod", include_self=False),
      [(3,), (3,)], D, True, R),
     ("scatter_reduce_mean", lambda m, a, s: m.scatter_reduce(a, 0, idx(m, [1, 1, 2]), s, "mean"), [(3,), (3,)], D, True, E),
-    ("scatter_reduce_max", lambda m, a, s: m.scatter_reduce(a, 1, idx(m, [[0, 0], [1, 0]]), s, "max"),
+    ("scatter_reduce_amax", lambda m, a, s: m.scatter_reduce(a, 1, idx(m, [[0, 0], [1, 0]]), s, "amax"),
      [(2, 3), (2, 2)], D, True, E),
     ("scatter_reduce_amin", lambda m, a, s: m.scatter_reduce(a, 1, idx(m, [[0, 0], [1, 0]]), s, "amin",
                                                              include_self=False), [(2, 3), (2, 2)], D, True, E),
