@@ -182,8 +182,6 @@ class LBFGS(Optimizer):
 
     def step(self, closure):
         """Runs up to max_iter L-BFGS iterations; returns the loss of the first closure() call."""
-        if closure is None:
-            raise RuntimeError("LBFGS requires a closure that reevaluates the model and returns the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = float(group["lr"]), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
