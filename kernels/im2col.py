@@ -126,7 +126,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
 
 def max_pool2d_backward(grad_out, indices, x_shape):
     N, C, H, W = x_shape
-    flat = indices.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * (H * W))[:, None]
+    flat = indices.reshape(N * C, indices.shape[2] * indices.shape[3]) + (np.arange(N * C, dtype=np.int64) * (H * W))[:, None]
     # bincount sums repeated indices (overlapping windows) in one vectorized pass.
     dx = np.bincount(flat.ravel(), weights=grad_out.ravel(), minlength=N * C * H * W)
     return dx.astype(grad_out.dtype, copy=False).reshape(x_shape)

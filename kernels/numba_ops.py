@@ -41,7 +41,10 @@ def _compute(a):
 def _finite(*arrays):
     """All values finite. A sum is one cheap pass; overflow of a finite sum only sends the call to
     an exact route, which is still right."""
-    return lambda: all(np.isfinite(np.add.reduce(a, axis=None)) for a in arrays)
+    def finite():
+        with np.errstate(invalid="ignore", over="ignore"):
+            return all(np.isfinite(np.add.reduce(a, axis=None)) for a in arrays)
+    return finite
 
 
 def choose(g, backward=False, arrays=(), itemsize=4):
@@ -128,7 +131,8 @@ def _row_block(x, weight, g, n, o0, o1):
     Returns (input block, its geometry, (first padded row, first and end input row))."""
     lo = o0 * g.SH - g.PH
     hi = (o1 - 1) * g.SH - g.PH + g.DH * (g.KH - 1) + 1
-    a, b = max(lo, 0), min(hi, g.H)
+    a = min(max(lo, 0), g.H)
+    b = max(min(hi, g.H), a)
     if a == lo and b == hi:
         xs = x[n:n + 1, :, a:b]
     else:

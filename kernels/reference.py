@@ -120,7 +120,8 @@ def max_pool2d_backward(grad_out, indices, x_shape):
     N, C, H, W = x_shape
     dx = np.zeros((N * C, H * W), grad_out.dtype)
     planes = np.arange(N * C)
-    flat_dy, flat_idx = grad_out.reshape(N * C, -1), indices.reshape(N * C, -1)
+    L = grad_out.shape[2] * grad_out.shape[3]
+    flat_dy, flat_idx = grad_out.reshape(N * C, L), indices.reshape(N * C, L)
     for j in range(flat_idx.shape[1]):  # one output pixel at a time; windows may overlap
         dx[planes, flat_idx[:, j]] += flat_dy[:, j]
     return dx.reshape(x_shape)

@@ -241,3 +241,63 @@ def test_warnings_are_not_raised_on_normal_use(fake_root):
         warnings.simplefilter("error")
         ds = datasets.MNIST(fake_root[0], train=True, transform=T.ToTensor())
         ds[0], ds.data, ds.targets
+
+
+# ---------------------------------------------------------------------------- CIFAR (restricted unpickling)
+def _cifar_files(folder, n_per_batch=3, seed=0):
+    import pickle
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    batches = {}
+    for name in ["data_batch_%d" % i for i in range(1, 6)] + ["test_batch"]:
+        data = rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8)
+        labels = rng.integers(0, 10, n_per_batch).tolist()
+        with open(os.path.join(folder, name), "wb") as f:
+            pickle.dump({"batch_label": name, "labels": labels, "data": data, "filenames": ["x.png"] * n_per_batch},
+                        f, protocol=2)
+        batches[name] = (data, labels)
+    with open(os.path.join(folder, "batches.meta"), "wb") as f:
+        pickle.dump({"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                                     "truck"], "num_cases_per_batch": n_per_batch}, f, protocol=2)
+    return batches
+
+
+def test_cifar10_from_batch_files_and_archive(tmp_path):
+    import tarfile
+    batches = _cifar_files(str(tmp_path / "cifar-10-batches-py"))
+    ds = datasets.CIFAR10(str(tmp_path), train=True, transform=T.ToTensor())
+    assert len(ds) == 15 and ds.data.shape == (15, 32, 32, 3) and ds.data.dtype == np.uint8
+    assert ds.targets[:3] == batches["data_batch_1"][1] and ds.classes[9] == "truck" and ds.class_to_idx["cat"] == 3
+    x, y = ds[1]
+    np.testing.assert_array_equal(x.numpy(), batches["data_batch_1"][0][1].reshape(3, 32, 32) / np.float32(255))
+    test = datasets.CIFAR10(str(tmp_path), train=False)
+    assert len(test) == 3 and test[0][0].size == (32, 32) and "Split: Test" in repr(test)
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    with tarfile.open(packed / "cifar-10-python.tar.gz", "w:gz") as tar:  # read from the archive, not unpacked
+        tar.add(tmp_path / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    from_archive = datasets.CIFAR10(str(packed), train=False)
+    np.testing.assert_array_equal(from_archive.data, test.data)
+    assert sorted(os.listdir(packed)) == ["cifar-10-python.tar.gz"]
+    with pytest.raises(RuntimeError, match="does not download.*cifar-10-python.tar.gz"):
+        datasets.CIFAR10(str(tmp_path / "empty"), download=True)
+
+
+def test_cifar_pickles_cannot_run_code(tmp_path):
+    import pickle
+    folder = tmp_path / "cifar-10-batches-py"
+    _cifar_files(str(folder))
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": Payload(), "labels": [1]}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load global (posix|os|nt)\.system"):
+        datasets.CIFAR10(str(tmp_path), train=False)
+    assert not (tmp_path / "pwned").exists()
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": np.zeros((2, 5), np.uint8), "labels": [1, 2]}))
+    with pytest.raises(RuntimeError, match=r"expected uint8 data \(N, 3072\)"):
+        datasets.CIFAR10(str(tmp_path), train=False)
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": np.zeros((2, 3072), np.uint8)})[:40])
+    with pytest.raises(RuntimeError, match="corrupt CIFAR batch file"):
+        datasets.CIFAR10(str(tmp_path), train=False)
