@@ -7,8 +7,7 @@ the rest are built from ops.py primitives, and ops that pick elements (sort, top
 median, mode, cummax) compute indices in NumPy and then gather the values with ``ops.getitem``,
 so the gradient goes to the returned index, as in torch.
 """
-import builtins
-import math
+import inspect
 from collections import namedtuple
 
 import numpy as np
@@ -24,12 +23,12 @@ METHODS = {}   # Tensor method name -> function (installed and stubbed by mytorc
 # ---------------------------------------------------------------------------- declaration
 def declare(all_names, methods):
     """The ``@op`` decorator for one op module: registers a function under its name, its method
-    name(s), its aliases, an in-place ``name_`` method and an ``out=`` keyword, from one line."""
+    name(s), its aliases, an in-place ``name_`` method and an ``out=`` keyword, from one line.
+    torch's keyword aliases come with it: ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``."""
 
     def op(method=True, aliases=(), inplace=False, out=False, public=True):
         def register(fn):
-            if out:
-                fn = _with_out(fn)
+            fn = _keywords(fn, out)
             names = (fn.__name__,) + tuple(aliases)
             for alias in aliases:  # module attributes too, so `from module import *` finds them
                 getattr(fn, "__wrapped__", fn).__globals__[alias] = fn
@@ -45,30 +44,45 @@ def declare(all_names, methods):
     return op
 
 
-def _with_out(fn):
-    """Adds torch's ``out=`` keyword: the result is written into ``out`` (resized if needed)."""
-    def with_out(*args, out=None, **kwargs):
+def _keywords(fn, out):
+    """``fn`` taking torch's ``out=`` (when ``out``) and its ``axis``/``keepdims`` spellings."""
+    params = inspect.signature(fn).parameters
+    renames = {alias: name for alias, name in (("axis", "dim"), ("keepdims", "keepdim")) if name in params}
+    if not out and not renames:
+        return fn
+
+    def op(*args, **kwargs):
+        for alias, name in renames.items():
+            if alias in kwargs:
+                kwargs[name] = kwargs.pop(alias)
+        target = kwargs.pop("out", None) if out else None
         result = fn(*args, **kwargs)
-        if out is None:
+        if target is None:
             return result
         if isinstance(result, tuple):
-            for o, r in zip(out, result):
-                _write_out(o, r)
-            return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
-        return _write_out(out, result)
-    with_out.__name__, with_out.__doc__, with_out.__wrapped__ = fn.__name__, fn.__doc__, fn
-    return with_out
+            for o, r in zip(target, result):
+                _write_out(o, r, fn.__name__)
+            return type(result)(*target) if hasattr(result, "_fields") else tuple(target)
+        return _write_out(target, result, fn.__name__)
+    op.__name__, op.__qualname__, op.__doc__, op.__wrapped__ = fn.__name__, fn.__qualname__, fn.__doc__, fn
+    if out:  # the signature stub generators and help() see
+        sig = inspect.signature(fn)
+        extra = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+        op.__signature__ = sig.replace(parameters=[*sig.parameters.values(), extra])
+    return op
 
 
-def _write_out(out, result):
+def _write_out(out, result, opname):
     if out._requires_grad and ops.grad_mode.enabled:
-        raise RuntimeError(f"{result.__class__.__name__}(): functions with out=... arguments don't support "
+        raise RuntimeError(f"{opname}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
-    value = result._data.astype(out._data.dtype, copy=False)
-    if out._data.shape == value.shape:
-        out._data[...] = value
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, out._data.dtype)  # torch resizes out to the result's shape
+    write = getattr(ops, "_write", None)  # CORE's write: bumps out's version counter
+    if write is not None:
+        write(out, result._data, cast_ok=True)
     else:
-        out._data = value.copy()  # torch resizes out to the result's shape
+        np.copyto(out._data, result._data, casting="unsafe")
     return out
 
 

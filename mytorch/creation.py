@@ -98,8 +98,13 @@ def _np_dtype(dtype):
 def _float_dtype(dtype, opname):
     dt = _np_dtype(dtype)
     if dt.kind != "f":
-        raise RuntimeError(f"\"{opname}\" not implemented for '{_dtype.from_numpy_dtype(dt).name}'")
+        raise NotImplementedError(f"\"{opname}\" not implemented for '{_torch_name(dt)}'")
     return dt
+
+
+def _torch_name(np_dtype):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
 
 
 # ---------------------------------------------------------------------------- from data
@@ -298,7 +303,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         dt = np.result_type(*(t._data.dtype for t in tensors))
         if dt.kind != "f":
-            raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{_dtype.from_numpy_dtype(dt).name}'")
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_torch_name(dt)}'")
         array = (m + s * rng(generator).standard_normal(shape)).astype(dt)
         return _finish(array, False, None, out)
     if size is None:
