@@ -163,8 +163,8 @@ def test_bad_input_messages(make, message):
         make()
 
 
-def test_unsupported_options_say_so():
-    with pytest.raises(NotImplementedError, match="ceil_mode=True"):
-        F.max_pool2d(mytorch.ones(1, 1, 4, 4), 2, ceil_mode=True)
+def test_bad_options_say_so():
+    with pytest.raises(RuntimeError, match="pad should be at most half"):
+        F.max_pool2d(mytorch.ones(1, 1, 4, 4), 2, padding=2)
     with pytest.raises(ValueError, match="Invalid padding string 'full'"):
         F.conv2d(mytorch.ones(1, 1, 4, 4), mytorch.ones(1, 1, 3, 3), padding="full")
