@@ -36,7 +36,7 @@ import zlib
 import numpy as np
 
 from mytorch import _dtype
-from mytorch.tensor import Tensor
+from mytorch.tensor import Size, Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL"]
@@ -181,8 +181,13 @@ class _Pickler(pickle._Pickler):
             requires_grad = bool(obj.requires_grad and obj.grad_fn is None)
             return (self.rebuild_tensor, (storage, 0, tuple(array.shape), strides, requires_grad,
                                           collections.OrderedDict()))  # torch's empty backward-hooks argument
-        if type(obj) is collections.OrderedDict:
+        if type(obj) is collections.OrderedDict or (isinstance(obj, dict) and type(obj) is not dict
+                                                    and type(obj).__module__.startswith("mytorch.")):
+            # mytorch's internal dict types (a Module's hook stores) are written as torch writes its
+            # own, OrderedDicts, so a whole-model file names no mytorch internals; load restores the types
             return (_ORDERED_DICT, (), None, None, iter(obj.items()))
+        if isinstance(obj, Size):
+            return (_Global("torch", "Size"), (tuple(obj),))
         return NotImplemented
 
 
@@ -419,7 +424,6 @@ def _codecs_encode(obj, encoding="utf-8"):
 
 
 def _size(*args):
-    from mytorch.tensor import Size
     return Size(*args)
 
 
@@ -532,7 +536,9 @@ def _construct_like(cls, state):
 
 
 def _build_module(inst, state, from_torch):
-    """Restores a mytorch Module from a pickled module __dict__, torch's or mytorch's."""
+    """Restores a mytorch Module from a pickled module __dict__, torch's or mytorch's: the stores a
+    fresh Module has (parameters, buffers, submodules, hook dicts) keep their mytorch types and get
+    the file's entries; torch-only internals are dropped; other attributes are set as pickled."""
     from mytorch.nn.modules.module import Module
     from mytorch.nn.parameter import Parameter
     d = inst.__dict__
@@ -549,16 +555,15 @@ def _build_module(inst, state, from_torch):
         if key == "_parameters":
             for n, p in value.items():
                 d["_parameters"][n] = p if p is None or isinstance(p, Parameter) else Parameter(p)
-        elif key == "_buffers":
-            d["_buffers"].update(value)
-        elif key == "_modules":
-            d["_modules"].update(value)
-        elif key in ("_non_persistent_buffers_set", "_non_persistent") and key not in d:
-            non_persistent |= set(value)
         elif key in ("_non_persistent_buffers_set", "_non_persistent"):
-            d[key] = set(value)
-        elif key in _TORCH_MODULE_INTERNALS and key not in d:
-            continue
+            non_persistent |= set(value)
+        elif key in d and isinstance(d[key], dict) and isinstance(value, dict) and \
+                (key.startswith("_") and (key in _TORCH_MODULE_INTERNALS or key in ("_buffers", "_modules"))):
+            if key in _TORCH_MODULE_INTERNALS:
+                d[key].clear()
+            d[key].update(value)
+        elif key in _TORCH_MODULE_INTERNALS:
+            continue  # a torch internal this mytorch Module does not keep
         elif constructed and key in d and key != "training":
             continue  # the constructor's (normalised) value of a torch attribute
         else:
@@ -567,6 +572,15 @@ def _build_module(inst, state, from_torch):
         if key in d and isinstance(d[key], set):
             d[key] |= non_persistent
             break
+
+
+def _custom_setstate(inst):
+    """The class's own __setstate__ when it overrides Module's (then it decides), else None."""
+    from mytorch.nn.modules.module import Module
+    setstate = getattr(type(inst), "__setstate__", None)
+    if setstate is None or setstate is getattr(Module, "__setstate__", None):
+        return None
+    return inst.__setstate__
 
 
 class _Unpickler(pickle._Unpickler):
@@ -647,7 +661,11 @@ class _Unpickler(pickle._Unpickler):
         if isinstance(inst, Module) and _module_state(state):
             if self.weights_only and type(inst) not in _user_safe_globals.values():
                 raise pickle.UnpicklingError(_weights_only_message(_global_name(type(inst))))
-            _build_module(inst, state, type(inst) in self.torch_classes)
+            setstate = _custom_setstate(inst)
+            if setstate is not None:
+                setstate(state)
+            else:
+                _build_module(inst, state, type(inst) in self.torch_classes)
             return
         if self.weights_only:
             allowed = type(inst) is collections.OrderedDict or type(inst) in _user_safe_globals.values()

@@ -2,6 +2,7 @@
 import io
 import os
 import pickle
+import sys
 import zipfile
 
 import numpy as np
@@ -163,3 +164,211 @@ def test_trained_lenet_moves_between_frameworks(tmp_path, trained_in):
         b = dst(dst_lib.tensor(x)).numpy()
     np.testing.assert_allclose(a, b, atol=1e-4, rtol=0)
     assert (a.argmax(1) == b.argmax(1)).all()
+
+
+# ---------------------------------------------------------------------------- whole modules
+class Net(nn.Module):
+    """A user model defined in a test module (pickled by reference, as torch does)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.bn = nn.BatchNorm2d(2)
+        self.fc = nn.Linear(2 * 4 * 4, 3)
+        self.act = nn.ReLU()
+        self.hidden, self.dtype_kept = 5, mytorch.float64
+
+    def forward(self, x):
+        return self.fc(self.act(self.bn(self.conv(x))).flatten(1))
+
+
+def _outputs(model, lib, x):
+    model.eval()
+    with lib.no_grad():
+        return model(lib.tensor(x)).detach().numpy()
+
+
+def test_whole_module_round_trip_and_weights_only_refusal(tmp_path):
+    model = Net()
+    model(mytorch.randn(3, 1, 4, 4))  # moves the running statistics away from their initial values
+    path = tmp_path / "whole.pt"
+    mytorch.save(model, str(path))
+    with pytest.raises(pickle.UnpicklingError, match=r"Weights only load failed(.|\n)*weights_only(.|\n)*"
+                                                     r"GLOBAL test_serialization.Net was not an allowed global"):
+        mytorch.load(str(path))
+    back = mytorch.load(str(path), weights_only=False)
+    assert type(back) is Net and back.hidden == 5 and back.dtype_kept is mytorch.float64
+    assert isinstance(back.fc.weight, nn.Parameter) and back.fc.weight.requires_grad
+    assert list(back.state_dict()) == list(model.state_dict())
+    calls = []
+    handle = back.register_forward_hook(lambda *args: calls.append(1))  # the hook stores work after loading
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(_outputs(back, mytorch, x), _outputs(model, mytorch, x))
+    assert calls == [1]
+    handle.remove()
+    with mytorch.serialization.safe_globals([Net, nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.ReLU]):
+        assert type(mytorch.load(str(path))) is Net
+        assert Net in mytorch.serialization.get_safe_globals()
+    assert Net not in mytorch.serialization.get_safe_globals()
+    mytorch.serialization.add_safe_globals([Net, nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.ReLU])
+    try:
+        assert type(mytorch.load(str(path))) is Net
+    finally:
+        mytorch.serialization.clear_safe_globals()
+    assert mytorch.serialization.get_safe_globals() == []
+
+
+def test_state_dict_files_keep_torchs_globals_whole_models_name_mytorchs(tmp_path):
+    model = Net()
+    mytorch.save(model.state_dict(), str(tmp_path / "sd.pt"))
+    mytorch.save(model, str(tmp_path / "whole.pt"))
+    with zipfile.ZipFile(str(tmp_path / "sd.pt")) as zf:
+        assert b"torch._utils\n_rebuild_tensor_v2" in zf.read("sd/data.pkl")
+    with zipfile.ZipFile(str(tmp_path / "whole.pt")) as zf:
+        assert b"mytorch.serialization\n_rebuild_tensor_v2" in zf.read("whole/data.pkl")
+
+
+@requires_torch
+def test_torch_loads_a_mytorch_whole_model_as_mytorch_objects(tmp_path):
+    model = Net()
+    path = str(tmp_path / "whole.pt")
+    mytorch.save(model, path)
+    back = torch.load(path, weights_only=False)
+    assert type(back) is Net and type(back.fc.weight) is nn.Parameter
+    x = np.random.default_rng(1).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(_outputs(back, mytorch, x), _outputs(model, mytorch, x))
+    assert set(torch.load(str(tmp_path / "whole.pt"), weights_only=False).state_dict()) == set(model.state_dict())
+
+
+class TorchTwin:
+    """Filled in by the test below: the torch model a torch script defines under the same name."""
+
+
+@requires_torch
+def test_a_torch_whole_model_loads_as_mytorch_modules(tmp_path, monkeypatch):
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+            self.bn = torch.nn.BatchNorm2d(2)
+            self.fc = torch.nn.Linear(2 * 4 * 4, 3)
+            self.act = torch.nn.ReLU()
+            self.hidden, self.dtype_kept = 5, torch.float64
+
+        def forward(self, x):
+            return self.fc(self.act(self.bn(self.conv(x))).flatten(1))
+
+    # the torch script saves its Net; the ported script (imports switched) defines Net with mytorch's layers
+    TorchNet.__qualname__, TorchNet.__module__ = "Net", __name__
+    monkeypatch.setattr(sys.modules[__name__], "Net", TorchNet)
+    tmodel = TorchNet()
+    tmodel.train()
+    tmodel(torch.randn(4, 1, 4, 4))
+    path = str(tmp_path / "torch_whole.pt")
+    torch.save(tmodel, path)
+    monkeypatch.undo()
+    back = mytorch.load(path, weights_only=False)
+    assert type(back) is Net and back.hidden == 5 and back.dtype_kept is mytorch.float64
+    assert type(back.conv) is nn.Conv2d and type(back.bn) is nn.BatchNorm2d
+    assert int(back.bn.num_batches_tracked) == 1 and isinstance(back.fc.weight, nn.Parameter)
+    x = np.random.default_rng(2).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(_outputs(back, mytorch, x), _outputs(tmodel, torch, x), rtol=1e-5, atol=1e-6)
+    seq = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                              torch.nn.Linear(8, 2, bias=False), torch.nn.LogSoftmax(dim=1))
+    torch.save(seq, path)
+    mseq = mytorch.load(path, weights_only=False)
+    assert isinstance(mseq, nn.Sequential) and mseq[4].bias is None and mseq[3].p == 0.2
+    np.testing.assert_allclose(_outputs(mseq, mytorch, x), _outputs(seq, torch, x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL torch.nn.modules.container.Sequential was not an "
+                                                     "allowed global"):
+        mytorch.load(path)
+
+
+@requires_torch
+def test_torch_reads_mytorch_dtypes_and_sizes_weights_only(tmp_path):
+    path = str(tmp_path / "misc.pt")
+    mytorch.save({"dtype": mytorch.float16, "shape": mytorch.zeros(2, 3).shape, "bytes": b"\x00\xff"}, path)
+    theirs = torch.load(path, weights_only=True)
+    assert theirs["dtype"] is torch.float16 and theirs["shape"] == torch.Size([2, 3]) and theirs["bytes"] == b"\x00\xff"
+    ours = mytorch.load(path)
+    assert ours["dtype"] is mytorch.float16 and tuple(ours["shape"]) == (2, 3) and ours["bytes"] == b"\x00\xff"
+
+
+# ---------------------------------------------------------------------------- files and streams
+def test_save_through_a_symlink_writes_its_target(tmp_path):
+    target = tmp_path / "real.pt"
+    link = tmp_path / "link.pt"
+    mytorch.save({"v": 1}, str(target))
+    link.symlink_to(target)
+    mytorch.save({"v": 2}, str(link))
+    assert link.is_symlink() and os.readlink(str(link)) == str(target)
+    assert mytorch.load(str(target))["v"] == 2 and sorted(os.listdir(tmp_path)) == ["link.pt", "real.pt"]
+    dangling = tmp_path / "dangling.pt"
+    dangling.symlink_to(tmp_path / "new.pt")
+    mytorch.save({"v": 3}, str(dangling))
+    assert dangling.is_symlink() and mytorch.load(str(tmp_path / "new.pt"))["v"] == 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_files_follow_the_umask_existing_ones_keep_their_mode(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        mytorch.save({"v": 1}, str(tmp_path / "new.pt"))
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "new.pt").st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(tmp_path / "new.pt", 0o640)
+    mytorch.save({"v": 2}, str(tmp_path / "new.pt"))
+    assert os.stat(tmp_path / "new.pt").st_mode & 0o777 == 0o640
+
+
+class _Stream:
+    """A socket-like reader: read() only, no seek or tell."""
+
+    def __init__(self, data):
+        self._buffer = io.BytesIO(data)
+
+    def read(self, n=-1):
+        return self._buffer.read(min(n, 1000) if n and n > 0 else n)
+
+
+def test_non_seekable_streams_and_file_objects(tmp_path):
+    _, ck = _checkpoint()
+    buffer = io.BytesIO()
+    mytorch.save(ck, buffer, pickle_protocol=4)
+    _assert_same(ck, mytorch.load(_Stream(buffer.getvalue())))
+    if hasattr(os, "pipe"):
+        r, w = os.pipe()
+        with os.fdopen(w, "wb") as writer:  # a pipe's buffer holds a small checkpoint
+            mytorch.save({"x": mytorch.arange(3)}, writer)
+        with os.fdopen(r, "rb") as reader:
+            assert not reader.seekable() and mytorch.load(reader)["x"].tolist() == [0, 1, 2]
+    with open(tmp_path / "f.pt", "wb") as f:
+        f.write(b"junk before")
+        mytorch.save({"y": 1}, f)
+    with open(tmp_path / "f.pt", "rb") as f:
+        f.seek(len(b"junk before"))
+        assert mytorch.load(f) == {"y": 1}
+    with pytest.raises(TypeError, match="binary"):
+        mytorch.load(io.StringIO("text"))
+    with pytest.raises(RuntimeError, match="empty file"):
+        mytorch.load(io.BytesIO(b""))
+
+
+@pytest.mark.parametrize("map_location", [None, "cpu", lambda storage, loc: storage, {"cuda:0": "cpu"}])
+def test_map_location_forms_are_accepted(tmp_path, map_location):
+    path = str(tmp_path / "m.pt")
+    mytorch.save({"w": mytorch.ones(2)}, path)
+    assert mytorch.load(path, map_location=map_location)["w"].tolist() == [1.0, 1.0]
+    if map_location == "cpu":
+        assert mytorch.load(path, map_location=mytorch.device("cpu"))["w"].tolist() == [1.0, 1.0]
+
+
+def test_save_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match="pickle_protocol"):
+        mytorch.save({}, str(tmp_path / "p.pt"), pickle_protocol=99)
+    with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
+        mytorch.save({}, str(tmp_path / "missing" / "p.pt"))
+    with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
+        mytorch.load(str(tmp_path / "p.pt"), pickle_module=object())
