@@ -50,7 +50,7 @@ def _sigmoid_np(a):
     return a
 
 
-def lstm_forward_step_np(xg, hg, c, gates, h, precise):
+def lstm_forward_step_np(xg, hg, c, gates, h):
     """gates = act(xg + hg) (i, f, g, o); c <- f*c + i*g (in place); h <- o*tanh(c)."""
     H = c.shape[1]
     np.add(xg, hg, out=gates)
@@ -64,7 +64,7 @@ def lstm_forward_step_np(xg, hg, c, gates, h, precise):
     h *= o
 
 
-def lstm_backward_step_np(gates, c_prev, dh, dc, dgates, precise):
+def lstm_backward_step_np(gates, c_prev, dh, dc, dgates):
     """dgates <- d loss / d(pre-activations); dc <- d loss / d c_prev (in place). dh, dc: gradients
     of the step's h (before any projection) and c."""
     H = c_prev.shape[1]
@@ -78,7 +78,7 @@ def lstm_backward_step_np(gates, c_prev, dh, dc, dgates, precise):
     np.multiply(dcc, f, out=dc)
 
 
-def gru_forward_step_np(xg, hg, b_hh, h, gates, precise):
+def gru_forward_step_np(xg, hg, b_hh, h, gates):
     """torch's GRU: r, z = sigmoid(xg + hg + b_hh); n = tanh(xg_n + r * (hg_n + b_hn));
     h <- (1 - z) * n + z * h. ``gates`` receives r, z, n and hg_n + b_hn."""
     H = h.shape[1]
@@ -111,7 +111,7 @@ def gru_backward_step_np(gates, h_prev, dh, dgx, dgh):
     dh *= z
 
 
-def rnn_forward_step_np(xg, hg, h, relu, precise):
+def rnn_forward_step_np(xg, hg, h, relu):
     """h <- tanh(xg + hg) or relu(xg + hg)."""
     np.add(xg, hg, out=h)
     if relu:
@@ -209,7 +209,6 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
         (out (N, D*P), h_n (L*D, B, P), c_n (L*D, B, H) or None, saved layers or None).
     """
     geo, D, dtype = geometry, num_directions, x.dtype
-    precise = dtype != np.float32
     lstm, gru, relu = mode == "LSTM", mode == "GRU", mode == "RNN_RELU"
     GH = weights[0][1].shape[0]
     H = GH // GATES[mode]
@@ -241,7 +240,8 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
             d, a, e = part
             k = layer * D + d
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
-            w_hh_t = w_hh.T
+            w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS runs h @ W_hh^T faster on a copy than on the view
+            w_hr_t = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
             xw = xws[d]
             h = h0[k, a:e].copy()
             c = c0[k, a:e].copy() if lstm else None
@@ -266,15 +266,15 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
                 gates = keep.gates[d][rows] if save else gate_buf[:n]
                 if lstm:
                     if w_hr is None:
-                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, hb, precise)
+                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, hb)
                     else:
                         raw = keep.h_raw[d][rows] if save else raw_buf[:n]
-                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, raw, precise)
-                        np.matmul(raw, w_hr.T, out=hb)
+                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, raw)
+                        np.matmul(raw, w_hr_t, out=hb)
                 elif gru:
-                    kern.gru_forward_step(xw[rows], hg, b_gru, hb, gates, precise)
+                    kern.gru_forward_step(xw[rows], hg, b_gru, hb, gates)
                 else:
-                    kern.rnn_forward_step(xw[rows], hg, hb, relu, precise)
+                    kern.rnn_forward_step(xw[rows], hg, hb, relu)
                     if save:
                         gates[...] = hb
                 out[rows, cols] = hb
@@ -312,7 +312,6 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
     lstm, gru, relu = mode == "LSTM", mode == "GRU", mode == "RNN_RELU"
     first = saved[0]
     dtype = first.x.dtype
-    precise = dtype != np.float32
     GH = weights[0][1].shape[0]
     H = GH // GATES[mode]
     P = weights[0][1].shape[1]
@@ -356,7 +355,7 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
                     else:
                         d_proj[d][rows] = dhb
                         draw = np.matmul(dhb, w_hr, out=raw_grad[:n])
-                    kern.lstm_backward_step(gates, keep.c_prev[d][rows], draw, dc[:n], d_pre[d][rows], precise)
+                    kern.lstm_backward_step(gates, keep.c_prev[d][rows], draw, dc[:n], d_pre[d][rows])
                     np.matmul(d_pre[d][rows], w_hh, out=dhb)
                 elif gru:
                     kern.gru_backward_step(gates, keep.h_prev[d][rows], dhb, d_pre[d][rows], d_hh[d][rows])
@@ -397,7 +396,6 @@ def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh, save=True):
     Returns (h' (B, H), c' (B, H) or None, gates or None): ``gates`` is what ``cell_backward``
     needs besides the inputs."""
     dtype = x.dtype
-    precise = dtype != np.float32
     xg = np.matmul(x, w_ih.T)
     hg = np.matmul(h, w_hh.T)
     if b_ih is not None:
@@ -408,29 +406,28 @@ def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh, save=True):
         c_new = c.copy()
         h_new = np.empty_like(c)
         gates = np.empty_like(xg)
-        kern.lstm_forward_step(xg, hg, c_new, gates, h_new, precise)
+        kern.lstm_forward_step(xg, hg, c_new, gates, h_new)
         return h_new, c_new, gates
     if mode == "GRU":
         H = w_hh.shape[1]
         h_new = h.copy()
         gates = np.empty((xg.shape[0], 4 * H), dtype)
-        kern.gru_forward_step(xg, hg, b_hh if b_hh is not None else np.zeros(3 * H, dtype), h_new, gates, precise)
+        kern.gru_forward_step(xg, hg, b_hh if b_hh is not None else np.zeros(3 * H, dtype), h_new, gates)
         return h_new, None, gates
     if b_hh is not None:
         xg += b_hh
     h_new = np.empty_like(hg)
-    kern.rnn_forward_step(xg, hg, h_new, mode == "RNN_RELU", precise)
+    kern.rnn_forward_step(xg, hg, h_new, mode == "RNN_RELU")
     return h_new, None, None
 
 
 def cell_backward(mode, kern, x, h, c, w_ih, w_hh, has_bias, h_new, gates, dh, dc):
     """Gradients of ``cell_forward``: (dx, dh, dc or None, dw_ih, dw_hh, db_ih, db_hh)."""
-    precise = x.dtype != np.float32
     dh = dh.copy()
     if mode == "LSTM":
         dc = dc.copy()
         d_pre = np.empty_like(gates)
-        kern.lstm_backward_step(gates, c, dh, dc, d_pre, precise)
+        kern.lstm_backward_step(gates, c, dh, dc, d_pre)
         d_hh = d_pre
     elif mode == "GRU":
         d_pre = np.empty((x.shape[0], w_ih.shape[0]), x.dtype)

@@ -3,6 +3,7 @@ code, switched only by which module is imported.
 
     python -m mytorch.examples.mnist                                  # LeNet-5, mytorch, Adadelta, 10 epochs
     python -m mytorch.examples.mnist --framework torch --model cnn --epochs 3
+    python -m mytorch.examples.mnist --model lstm --optimizer adam    # rows as a sequence: LSTM(28, 128) -> Linear
     python -m mytorch.examples.mnist --out runs/lenet --resume        # continue an interrupted run
     python -m mytorch.examples.mnist --out runs/lenet --eval-only     # score the saved checkpoint
 
@@ -40,8 +41,10 @@ def load_split(root, train):
 
 
 def build_model(lib, name):
-    """The three models, built from ``lib`` (mytorch or torch): identical code for both."""
+    """The four models, built from ``lib`` (mytorch or torch): identical code for both."""
     nn = lib.nn
+    if name == "lstm":
+        return _row_lstm(nn)
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     if name == "lenet":
@@ -52,7 +55,24 @@ def build_model(lib, name):
         return nn.Sequential(nn.Conv2d(1, 32, 3, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 1), nn.ReLU(),
                              nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(),
                              nn.Dropout(0.5), nn.Linear(128, 10))
-    raise ValueError(f"unknown model {name!r}; choose mlp, lenet or cnn")
+    raise ValueError(f"unknown model {name!r}; choose mlp, lenet, cnn or lstm")
+
+
+def _row_lstm(nn):
+    """An LSTM reading each image as 28 steps of 28 pixels (its rows); the last hidden state goes
+    through one Linear layer to the 10 classes."""
+
+    class RowLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(28, 128, batch_first=True)
+            self.fc = nn.Linear(128, 10)
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(x.reshape(x.shape[0], 28, 28))
+            return self.fc(h[-1])
+
+    return RowLSTM()
 
 
 def build_optimizer(lib, name, params, lr):
@@ -175,7 +195,7 @@ def write_figures(out, rows, step_losses, predictions, x_test, y_test):
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--framework", choices=["mytorch", "torch"], default="mytorch")
-    p.add_argument("--model", choices=["mlp", "lenet", "cnn"], default="lenet")
+    p.add_argument("--model", choices=["mlp", "lenet", "cnn", "lstm"], default="lenet")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--test-batch-size", type=int, default=1000)
