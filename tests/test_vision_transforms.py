@@ -62,10 +62,18 @@ CASES = [
     ("adjust_hue", (0.2,), {}), ("adjust_hue", (-0.3,), {}), ("adjust_gamma", (0.8,), {}),
     ("rgb_to_grayscale", (), {}), ("rgb_to_grayscale", (3,), {}),
     ("gaussian_blur", (5, 1.3), {}), ("gaussian_blur", ((3, 5), (0.8, 1.5)), {}), ("invert", (), {}),
+    ("posterize", (3,), {}), ("solarize", (100,), {}), ("adjust_sharpness", (2.5,), {}),
+    ("adjust_sharpness", (0.2,), {}), ("autocontrast", (), {}), ("equalize", (), {}),
+    ("perspective", ([[0, 0], [16, 0], [16, 12], [0, 12]], [[2, 1], [15, 0], [13, 12], [1, 10]]), {}),
+    ("perspective", ([[0, 0], [16, 0], [16, 12], [0, 12]], [[3, 2], [16, 1], [14, 11], [0, 12]]),
+     {"interpolation": IM.NEAREST, "fill": [10, 20, 30]}),
 ]
+UINT8_ONLY = {"posterize", "equalize"}
+FLOAT_THRESHOLD = {"solarize": (0.4,)}
 # Tensor resampling is torch's interpolate/grid_sample in float32 then rounded; our NumPy port sums in
 # another order, so a value at x.5 may round the other way: at most 1 grey level, on few pixels.
-RESAMPLING = {"resize", "rotate", "affine", "gaussian_blur", "adjust_contrast", "adjust_hue"}
+RESAMPLING = {"resize", "rotate", "affine", "gaussian_blur", "adjust_contrast", "adjust_hue", "perspective",
+              "adjust_sharpness"}
 # PIL and tensor hue/gamma/contrast follow Pillow's own integer arithmetic on PIL input: exact.
 
 
@@ -78,6 +86,9 @@ def _case_id(case):
 def test_functional_matches_torchvision(case, kind):
     tvF, torch = _tv()
     name, args, kwargs = case
+    if kind == "float" and name in UINT8_ONLY:
+        pytest.skip("uint8 images only, as torchvision")
+    args = FLOAT_THRESHOLD.get(name, args) if kind == "float" else args
     src = GRAY if name in ("invert",) and kind == "pil" else RGB
     if kind == "pil":
         ours_in, theirs_in = Image.fromarray(src), Image.fromarray(src)
@@ -115,6 +126,20 @@ def test_tensor_resize_matches_torch_interpolate(mode, antialias, size):
                                                antialias=antialias and mode in ("bilinear", "bicubic"), **kw)
     ours = F.resize(Tensor._make(x), list(size), IM(mode), antialias=antialias)
     np.testing.assert_allclose(ours._data, expected.numpy(), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_ndarray_and_batched_tensors_agree_with_single_tensors(case):
+    """An (H, W, C) ndarray and a (N, C, H, W) batch give what a (C, H, W) Tensor gives (no torchvision needed)."""
+    name, args, kwargs = case
+    chw = np.ascontiguousarray(RGB.transpose(2, 0, 1))
+    single = _np(getattr(F, name)(Tensor._make(chw.copy()), *args, **kwargs))
+    from_array = getattr(F, name)(RGB.copy(), *args, **kwargs)
+    assert isinstance(from_array, np.ndarray)
+    np.testing.assert_array_equal(from_array, single.transpose(1, 2, 0))
+    batch = _np(getattr(F, name)(Tensor._make(np.stack([chw, chw[:, ::-1].copy()])), *args, **kwargs))
+    np.testing.assert_array_equal(batch[0], single)
+    np.testing.assert_array_equal(batch[1], _np(getattr(F, name)(Tensor._make(chw[:, ::-1].copy()), *args, **kwargs)))
 
 
 def test_to_tensor_and_friends_match_torchvision():
@@ -182,6 +207,13 @@ def test_random_transforms_given_the_same_params_match_torchvision(kind):
                   lambda x: tvF.adjust_saturation(x, s), lambda x: tvF.adjust_hue(x, h)][i](im)
         return im
     check(t, lambda: t.get_params(t.brightness, t.contrast, t.saturation, t.hue), jitter)
+    t = T.RandomPerspective(0.4, p=1.0, fill=5)
+    fill = 5 if kind == "pil" else [5.0] * 3
+
+    def perspective_params():
+        _rand_p = T.transforms._rand()  # noqa: F841  (forward draws the coin first)
+        return t.get_params(17, 13, 0.4)
+    check(t, perspective_params, lambda im, p: tvF.perspective(im, *p, fill=fill))
     t = T.GaussianBlur(5, (0.5, 2.0))
     check(t, lambda: t.get_params(*t.sigma), lambda im, p: tvF.gaussian_blur(im, [5, 5], [p, p]))
 
@@ -196,7 +228,14 @@ def test_transform_reprs_match_torchvision():
                   lambda m: m.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1)),
                   lambda m: m.ColorJitter(0.2, 0.2, 0.2, 0.1), lambda m: m.Grayscale(3),
                   lambda m: m.GaussianBlur(3), lambda m: m.RandomErasing(), lambda m: m.ToPILImage(),
-                  lambda m: m.RandomApply([m.RandomVerticalFlip()], p=0.3), lambda m: m.RandomGrayscale()):
+                  lambda m: m.RandomApply([m.RandomVerticalFlip()], p=0.3), lambda m: m.RandomGrayscale(),
+                  lambda m: m.RandomChoice([m.RandomVerticalFlip(), m.Grayscale()]),
+                  lambda m: m.RandomOrder([m.CenterCrop(3)]), lambda m: m.RandomPosterize(2),
+                  lambda m: m.RandomSolarize(100), lambda m: m.RandomAdjustSharpness(2), lambda m: m.RandomInvert(),
+                  lambda m: m.RandomAutocontrast(), lambda m: m.RandomEqualize(), lambda m: m.RandomPerspective(),
+                  lambda m: m.FiveCrop(4), lambda m: m.TenCrop(4), lambda m: m.PILToTensor(),
+                  lambda m: m.Resize((32, 30), interpolation=m.InterpolationMode.BICUBIC),
+                  lambda m: m.RandomAffine(0, shear=10, fill=3), lambda m: m.RandomRotation((0, 90), center=(1, 2))):
         assert repr(build(T)) == repr(build(tvT))
 
 

@@ -475,3 +475,101 @@ def normalize(a, mean, std, inplace=False):
         np.divide(a, std, out=a)
         return a
     return (a - mean) / std
+
+
+# ---------------------------------------------------------------------------- histogram and sharpness ops
+def _assert_3d_channels(a, permitted=(1, 3)):
+    if a.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {a.ndim}")
+    _assert_channels(a, list(permitted))
+
+
+def posterize(a, bits):
+    _assert_3d_channels(a)
+    if a.dtype != np.uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {_torch_name(a.dtype)}")
+    return a & np.uint8((0xFF << (8 - bits)) & 0xFF)
+
+
+def solarize(a, threshold):
+    _assert_3d_channels(a)
+    if threshold > _max_value(a.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return np.where(a >= threshold, invert(a), a)
+
+
+def adjust_sharpness(a, sharpness_factor):
+    """Blends with a 3x3 smoothing of the interior (torchvision's 'degenerate' image); borders kept."""
+    if sharpness_factor < 0:
+        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    _assert_image(a)
+    _assert_channels(a, [1, 3])
+    if a.shape[-1] <= 2 or a.shape[-2] <= 2:
+        return a
+    x, out_dtype = _to_float(a)
+    kernel = np.ones((3, 3), x.dtype)
+    kernel[1, 1] = 5.0
+    kernel /= kernel.sum()
+    H, W = x.shape[-2:]
+    smooth = np.zeros(x.shape[:-2] + (H - 2, W - 2), x.dtype)
+    for i in range(3):
+        for j in range(3):
+            smooth += kernel[i, j] * x[..., i:i + H - 2, j:j + W - 2]
+    degenerate = a.copy()
+    degenerate[..., 1:-1, 1:-1] = _from_float(smooth, out_dtype)
+    return _blend(a, degenerate, sharpness_factor)
+
+
+def autocontrast(a):
+    """Stretches each channel's [min, max] to the dtype's full range."""
+    _assert_3d_channels(a)
+    bound = _max_value(a.dtype)
+    ft = a.dtype if _is_float(a) else np.dtype(np.float32)
+    lo = a.min(axis=(-2, -1), keepdims=True).astype(ft)
+    hi = a.max(axis=(-2, -1), keepdims=True).astype(ft)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = ft.type(bound) / (hi - lo)
+    flat = ~np.isfinite(scale)
+    lo[flat], scale[flat] = 0, 1
+    return np.clip((a.astype(ft) - lo) * scale, 0, bound).astype(a.dtype)
+
+
+def _equalize_channel(c):
+    hist = np.bincount(c.reshape(-1), minlength=256)
+    nonzero = hist[hist != 0]
+    step = int(nonzero[:-1].sum()) // 255
+    if step == 0:
+        return c
+    lut = (np.cumsum(hist) + step // 2) // step
+    lut = np.clip(np.concatenate([[0], lut[:-1]]), 0, 255)
+    return lut[c.astype(np.int64)].astype(np.uint8)
+
+
+def equalize(a):
+    """Histogram equalization per channel (uint8 images), as PIL's ImageOps.equalize."""
+    _assert_image(a)
+    if not 3 <= a.ndim <= 4:
+        raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found {a.ndim}")
+    if a.dtype != np.uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {_torch_name(a.dtype)}")
+    _assert_channels(a, [1, 3])
+    flat = a.reshape((-1,) + a.shape[-2:])
+    return np.stack([_equalize_channel(c) for c in flat]).reshape(a.shape)
+
+
+def _perspective_grid(coeffs, ow, oh, dtype):
+    theta1 = np.asarray([[coeffs[0], coeffs[1], coeffs[2]], [coeffs[3], coeffs[4], coeffs[5]]], dtype)
+    theta2 = np.asarray([[coeffs[6], coeffs[7], 1.0], [coeffs[6], coeffs[7], 1.0]], dtype)
+    xs = np.linspace(0.5, ow * 1.0 + 0.5 - 1.0, ow, dtype=dtype)
+    ys = np.linspace(0.5, oh * 1.0 + 0.5 - 1.0, oh, dtype=dtype)
+    base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((), dtype)), axis=-1)
+    grid1 = base @ (theta1.T / np.asarray([0.5 * ow, 0.5 * oh], dtype))
+    grid2 = base @ theta2.T
+    return grid1 / grid2 - dtype.type(1.0)
+
+
+def perspective(a, coeffs, interpolation="bilinear", fill=None):
+    _check_grid_inputs(a, fill, interpolation)
+    dtype = a.dtype if _is_float(a) else np.dtype(np.float32)
+    grid = _perspective_grid(coeffs, a.shape[-1], a.shape[-2], dtype)
+    return _apply_grid_transform(a, grid, interpolation, fill)

@@ -25,7 +25,8 @@ __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_n
            "pil_to_tensor", "to_pil_image", "convert_image_dtype", "normalize", "resize", "pad", "crop",
            "center_crop", "resized_crop", "hflip", "vflip", "five_crop", "ten_crop", "rotate", "affine",
            "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_gamma",
-           "to_grayscale", "rgb_to_grayscale", "gaussian_blur", "erase", "invert"]
+           "to_grayscale", "rgb_to_grayscale", "gaussian_blur", "erase", "invert", "posterize", "solarize",
+           "adjust_sharpness", "autocontrast", "equalize", "perspective"]
 
 
 class InterpolationMode(Enum):
@@ -509,6 +510,60 @@ def _pil_invert(img):
 
 def invert(img):
     return _dispatch(img, F_t.invert, _pil_invert)
+
+
+def _image_ops(name):
+    def run(img, *args):
+        from PIL import ImageOps
+        return getattr(ImageOps, name)(img, *args)
+    return run
+
+
+def posterize(img, bits):
+    """Keeps the top ``bits`` bits of each uint8 value."""
+    if not 0 <= bits <= 8:
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    return _dispatch(img, F_t.posterize, _image_ops("posterize"), bits)
+
+
+def solarize(img, threshold):
+    """Inverts the values at or above ``threshold``."""
+    return _dispatch(img, F_t.solarize, _image_ops("solarize"), threshold)
+
+
+def adjust_sharpness(img, sharpness_factor):
+    return _dispatch(img, F_t.adjust_sharpness, _enhance("Sharpness"), sharpness_factor)
+
+
+def autocontrast(img):
+    return _dispatch(img, F_t.autocontrast, _image_ops("autocontrast"))
+
+
+def equalize(img):
+    return _dispatch(img, F_t.equalize, _image_ops("equalize"))
+
+
+def _perspective_coeffs(startpoints, endpoints):
+    """The 8 coefficients of the projective map from ``endpoints`` back to ``startpoints``."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+                         f"{len(endpoints)} endpoints.")
+    a = np.zeros((8, 8), np.float64)
+    for i, (p1, p2) in enumerate(zip(endpoints, startpoints)):
+        a[2 * i] = [p1[0], p1[1], 1, 0, 0, 0, -p2[0] * p1[0], -p2[0] * p1[1]]
+        a[2 * i + 1] = [0, 0, 0, p1[0], p1[1], 1, -p2[1] * p1[0], -p2[1] * p1[1]]
+    b = np.asarray(startpoints, np.float64).reshape(8)
+    return np.linalg.lstsq(a, b, rcond=None)[0].astype(np.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Maps the four ``startpoints`` corners to ``endpoints`` (each a list of [x, y])."""
+    coeffs = _perspective_coeffs(startpoints, endpoints)
+    interpolation = _interpolation(interpolation)
+    if is_pil_image(img):
+        return img.transform(img.size, pil_image().PERSPECTIVE, coeffs, _TO_PIL_INT[interpolation],
+                             **_parse_fill(fill, img))
+    return _dispatch(img, F_t.perspective, None, coeffs, interpolation.value, fill)
 
 
 # ---------------------------------------------------------------------------- blur, erase

@@ -25,7 +25,8 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImag
            "CenterCrop", "Pad", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "RandomCrop",
            "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "FiveCrop", "TenCrop", "ColorJitter",
            "RandomRotation", "RandomAffine", "Grayscale", "RandomGrayscale", "RandomErasing", "GaussianBlur",
-           "RandomInvert", "InterpolationMode"]
+           "RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast",
+           "RandomEqualize", "RandomPerspective", "LinearTransformation", "InterpolationMode"]
 
 
 # ---------------------------------------------------------------------------- draws from mytorch's generator
@@ -619,14 +620,122 @@ class ColorJitter(Transform):
 
 
 class RandomInvert(Transform):
+    _fn = staticmethod(F.invert)
+
     def __init__(self, p=0.5):
         self.p = p
 
     def forward(self, img):
-        return F.invert(img) if _rand() < self.p else img
+        return self._fn(img) if _rand() < self.p else img
 
     def __repr__(self):
         return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomAutocontrast(RandomInvert):
+    _fn = staticmethod(F.autocontrast)
+
+
+class RandomEqualize(RandomInvert):
+    _fn = staticmethod(F.equalize)
+
+
+class RandomPosterize(Transform):
+    def __init__(self, bits, p=0.5):
+        self.bits, self.p = bits, p
+
+    def forward(self, img):
+        return F.posterize(img, self.bits) if _rand() < self.p else img
+
+    def __repr__(self):
+        return f"{type(self).__name__}(bits={self.bits},p={self.p})"
+
+
+class RandomSolarize(Transform):
+    def __init__(self, threshold, p=0.5):
+        self.threshold, self.p = threshold, p
+
+    def forward(self, img):
+        return F.solarize(img, self.threshold) if _rand() < self.p else img
+
+    def __repr__(self):
+        return f"{type(self).__name__}(threshold={self.threshold},p={self.p})"
+
+
+class RandomAdjustSharpness(Transform):
+    def __init__(self, sharpness_factor, p=0.5):
+        self.sharpness_factor, self.p = sharpness_factor, p
+
+    def forward(self, img):
+        return F.adjust_sharpness(img, self.sharpness_factor) if _rand() < self.p else img
+
+    def __repr__(self):
+        return f"{type(self).__name__}(sharpness_factor={self.sharpness_factor},p={self.p})"
+
+
+class RandomPerspective(Transform):
+    """With probability ``p``, moves each corner inwards by up to ``distortion_scale`` of half the size."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        self.p, self.distortion_scale = p, distortion_scale
+        self.interpolation = _interpolation(interpolation)
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (Sequence, numbers.Number)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        half_h, half_w = height // 2, width // 2
+        dw, dh = int(distortion_scale * half_w), int(distortion_scale * half_h)
+        topleft = [_randint(0, dw + 1), _randint(0, dh + 1)]
+        topright = [_randint(width - dw - 1, width), _randint(0, dh + 1)]
+        botright = [_randint(width - dw - 1, width), _randint(height - dh - 1, height)]
+        botleft = [_randint(0, dw + 1), _randint(height - dh - 1, height)]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [topleft, topright, botright, botleft]
+
+    def forward(self, img):
+        fill = _tensor_fill(img, self.fill)
+        _, height, width = F.get_dimensions(img)
+        if _rand() < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class LinearTransformation(Transform):
+    """Flattens a (C, H, W) tensor, subtracts ``mean_vector`` and multiplies by ``transformation_matrix``
+    (e.g. ZCA whitening)."""
+
+    def __init__(self, transformation_matrix, mean_vector):
+        m, v = transformation_matrix, mean_vector
+        if m.shape[0] != m.shape[1]:
+            raise ValueError(f"transformation_matrix should be square. Got {tuple(m.shape)} rectangular matrix.")
+        if v.shape[0] != m.shape[0]:
+            raise ValueError(f"mean_vector should have the same length {v.shape[0]} as any one of the dimensions of "
+                             f"the transformation_matrix [{tuple(m.shape)}]")
+        if m.dtype != v.dtype:
+            raise ValueError(f"Input tensors should have the same dtype. Got {m.dtype} and {v.dtype}")
+        self.transformation_matrix, self.mean_vector = m, v
+
+    def forward(self, tensor):
+        shape = tensor.shape
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError("Input tensor and transformation matrix have incompatible shape."
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != {self.transformation_matrix.shape[0]}")
+        flat = tensor._data.reshape(-1, n) - self.mean_vector._data
+        out = flat @ self.transformation_matrix._data.astype(flat.dtype)
+        return Tensor._make(out.reshape(shape))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(transformation_matrix={self.transformation_matrix.tolist()}, "
+                f"mean_vector={self.mean_vector.tolist()})")
 
 
 # ---------------------------------------------------------------------------- blur, erasing
