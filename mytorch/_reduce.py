@@ -654,4 +654,47 @@ def dist(input, other, p=2):
     return linalg.vector_norm(ops.sub(input, other), p)
 
 
-from mytorch import linalg  # noqa: E402,F401  (importing it makes mytorch.linalg available)
+# ---------------------------------------------------------------------------- linear algebra at the top level
+from mytorch import linalg  # noqa: E402  (importing it also makes mytorch.linalg available)
+
+_svd_rt = namedtuple("svd", ["U", "S", "V"])
+
+
+@op()
+def svd(input, some=True, compute_uv=True):
+    """torch.svd: (U, S, V) with input = U diag(S) V^T (V, not linalg.svd's Vh); no gradient
+    through U and V."""
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    if not compute_uv:  # torch returns zero-filled U and V then
+        return _svd_rt(Tensor._make(np.zeros_like(u._data)), s, Tensor._make(np.zeros_like(vh._data)))
+    return _svd_rt(u, s, ops.transpose(vh, -2, -1))
+
+
+@op()
+def det(input):
+    """linalg.det."""
+    return linalg.det(input)
+
+
+@op()
+def logdet(input):
+    """log(det(input)) (NaN for a negative determinant, as torch)."""
+    return ops.log(linalg.det(input))
+
+
+@op()
+def slogdet(input):
+    """linalg.slogdet: (sign, log|det|)."""
+    return linalg.slogdet(input)
+
+
+@op()
+def inverse(input):
+    """linalg.inv."""
+    return linalg.inv(input)
+
+
+@op()
+def matrix_power(input, n):
+    """linalg.matrix_power."""
+    return linalg.matrix_power(input, n)

@@ -1196,17 +1196,38 @@ def type_as(self, other):
     return ops.to_dtype(self, other.dtype)
 
 
+def _reshaping_inplace(fn):
+    """``x.unsqueeze_(0)`` and friends: self takes the shape of ``fn(self, ...)`` (a view of its own
+    memory). Inside a graph the new node becomes self's grad_fn, with the old self as its input."""
+    def inplace(self, *args, **kwargs):
+        if not (ops.grad_mode.enabled and self._requires_grad):
+            self._data = fn(self.detach(), *args, **kwargs)._data
+            return self
+        if self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        old = Tensor._make(self._data, True)
+        old.grad_fn = self.grad_fn
+        result = fn(old, *args, **kwargs)
+        self._data, self.grad_fn = result._data, result.grad_fn
+        return self
+    inplace.__name__ = fn.__name__ + "_"
+    inplace.__doc__ = f"In-place version of :meth:`{fn.__name__}` (changes self's shape)."
+    return inplace
+
+
 METHODS.update(view=view, reshape_as=reshape_as, type_as=type_as, clone=clone,
                moveaxis=movedim, swapdims=ops.transpose, swapaxes=ops.transpose)
+METHODS.update({name: _reshaping_inplace(fn) for name, fn in (
+    ("unsqueeze_", ops.unsqueeze), ("squeeze_", ops.squeeze), ("t_", ops.t), ("transpose_", ops.transpose),
+    ("swapaxes_", ops.transpose), ("swapdims_", ops.transpose))})
 __all__ += ["swapdims"]
 swapdims = ops.transpose
 
 
 # NOTE: mytorch/__init__.py star-imports this module but not creation or random; until it does,
 # their public names (legacy constructors, logspace, bernoulli, ..., get_rng_state) are re-exported
-# here, and creation's Tensor methods (new_*, bernoulli_, uniform_, ...) ride along in METHODS.
+# here. (tensor.py installs creation.METHODS itself.)
 from mytorch import creation as _creation, random as _random  # noqa: E402
 globals().update({n: getattr(_creation, n) for n in _creation.__all__})
 globals().update({n: getattr(_random, n) for n in ("get_rng_state", "set_rng_state", "fork_rng")})
 __all__ += [n for n in _creation.__all__ if n not in __all__] + ["get_rng_state", "set_rng_state"]
-METHODS.update(_creation.METHODS)

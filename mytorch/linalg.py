@@ -4,6 +4,7 @@ Primitives here are the ones whose gradient is not a composition: the general p-
 gradient at 0 is 0, as torch's, where sqrt/pow compositions give NaN), det, inv and svdvals.
 """
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -11,8 +12,8 @@ from mytorch import ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor
 
-__all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve", "svdvals", "cross",
-           "multi_dot", "matmul"]
+__all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve", "svd", "svdvals", "cross",
+           "multi_dot", "matmul", "matrix_power"]
 
 
 class PNorm(Function):
@@ -163,7 +164,7 @@ def slogdet(A):
     """(sign, log|det|) of (a batch of) square matrices."""
     _square(A, "linalg.slogdet")
     d = det(A)
-    return Tensor._make(np.sign(d._data)), ops.log(ops.abs(d))
+    return _slogdet_rt(Tensor._make(np.sign(d._data)), ops.log(ops.abs(d)))
 
 
 def inv(A):
@@ -180,6 +181,33 @@ def solve(A, B, *, left=True):
     if B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]):
         return ops.squeeze(ops.matmul(inv(A), ops.unsqueeze(B, -1)), -1)
     return ops.matmul(inv(A), B)
+
+
+_svd_rt = namedtuple("svd", ["U", "S", "Vh"])
+_slogdet_rt = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh. NOTE: no gradient flows through U and Vh (only through
+    svdvals); the results are constants of the graph."""
+    _check_float(A, "linalg.svd")
+    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
+    return _svd_rt(Tensor._make(u), Tensor._make(s), Tensor._make(vh))
+
+
+def matrix_power(A, n):
+    """A @ A @ ... (n times); n = 0 gives the identity, negative n powers of the inverse."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.ndim >= 2 else 1} by {A.shape[-1] if A.ndim else 1} matrices")
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
+        return Tensor._make(np.array(eye))
+    base = inv(A) if n < 0 else A
+    out = base
+    for _ in range(abs(n) - 1):
+        out = ops.matmul(out, base)
+    return out
 
 
 def cross(input, other, *, dim=-1):

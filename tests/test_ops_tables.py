@@ -96,6 +96,12 @@ OPS = [
     ("linalg_det", lambda m, a: m.linalg.det(a), [(2, 3, 3)], D, True, R),
     ("linalg_inv", lambda m, a: m.linalg.inv(a + 5 * m.eye(3, dtype=a.dtype)), [(3, 3)], D, True, R),
     ("linalg_solve", lambda m, a, b: m.linalg.solve(a + 5 * m.eye(3, dtype=a.dtype), b), [(3, 3), (3, 2)], D, True, R),
+    ("det", lambda m, a: m.det(a), [(3, 3)], D, True, R),
+    ("logdet", lambda m, a: m.logdet(a @ a.mT + m.eye(3, dtype=a.dtype)), [(3, 3)], D, True, R),
+    ("slogdet", lambda m, a: m.linalg.slogdet(a), [(2, 2, 2)], D, True, R),
+    ("inverse", lambda m, a: m.inverse(a + 5 * m.eye(2, dtype=a.dtype)), [(2, 2)], D, True, R),
+    ("matrix_power", lambda m, a: m.matrix_power(a, 3), [(2, 2)], D, True, R),
+    ("matrix_power_neg", lambda m, a: m.linalg.matrix_power(a + 5 * m.eye(2, dtype=a.dtype), -2), [(2, 2)], D, True, R),
     ("dist", lambda m, a, b: m.dist(a, b, 3), [(3, 4), (4,)], D, True, R),
     ("diff", lambda m, a: m.diff(a, dim=1), [(3, 4)], D, True, E),
     ("diff_n2_prepend", lambda m, a, b: m.diff(a, 2, 0, prepend=b), [(3, 2), (1, 2)], D, True, R),
@@ -392,6 +398,39 @@ def test_inplace_inside_graph():
         (y * y).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+@requires_torch
+@pytest.mark.parametrize("name,fn", [
+    ("unsqueeze_", lambda x: x.unsqueeze_(0)),
+    ("squeeze_", lambda x: x.unsqueeze_(1).squeeze_(1)),
+    ("t_", lambda x: x.t_()),
+    ("transpose_", lambda x: x.transpose_(0, 1)),
+    ("swapdims_", lambda x: x.swapdims_(1, 0)),
+])
+def test_shape_inplace(name, fn):
+    data = distinct((2, 3), 5).astype(np.float32)
+    results = []
+    for lib in (mytorch, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x * 1
+        assert fn(y) is y
+        (y * lib.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        results.append((tuple(y.shape), y.detach().numpy(), x.grad.numpy()))
+        with pytest.raises(RuntimeError, match="leaf"):
+            fn(x)
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+def test_svd_reconstructs():
+    a = mytorch.tensor(distinct((3, 2), 6))
+    u, s, v = mytorch.svd(a)
+    np.testing.assert_allclose((u * s) @ v.T, a.numpy(), atol=1e-5)
+    assert np.all(np.diff(s.numpy()) <= 0)
+    u, s, vh = mytorch.linalg.svd(a, full_matrices=True)
+    assert u.shape == (3, 3) and vh.shape == (2, 2)
 
 
 def test_inplace_leaf_refused():
