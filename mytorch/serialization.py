@@ -601,6 +601,9 @@ class _Unpickler(pickle._Unpickler):
         module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
         if module == "torch" and name in _DTYPES:
             return _StorageType(name)
+        if module == "torch" and name.endswith("Storage") and name[:1].isupper():
+            raise pickle.UnpicklingError(f"torch.{name}: mytorch has no dtype for this storage type (supported: "
+                                         f"{', '.join(sorted(_DTYPES))})")
         if module == "torch" and name in _DTYPE_NAMES:
             return getattr(_dtype, _DTYPE_NAMES[name])
         if (module, name) in _WEIGHTS_ONLY:
@@ -646,6 +649,8 @@ class _Unpickler(pickle._Unpickler):
         if len(raw) != numel * dtype.itemsize:
             raise pickle.UnpicklingError(f"record {name} has {len(raw)} bytes, {numel} x {dtype.itemsize} expected")
         array = np.frombuffer(raw, dtype).astype(dtype.newbyteorder("="))  # a private, writable copy
+        if array.dtype == np.bool_:
+            array = np.frombuffer(raw, np.uint8) != 0  # a crafted byte 2 must still read as plain True
         storage = _LoadedStorage(array, name)
         if callable(self.map_location):
             mapped = self.map_location(storage, location)
@@ -730,6 +735,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         >>> model.load_state_dict(mytorch.load("model.pt"))
         >>> model = mytorch.load("whole.pt", weights_only=False)
     """
+    if weights_only is None:  # torch's "not given": the default
+        weights_only = True
     if weights_only and pickle_module is not None and pickle_module is not pickle:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if isinstance(map_location, dict) or callable(map_location) or map_location is None:

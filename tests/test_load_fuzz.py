@@ -283,3 +283,16 @@ def test_the_crashing_cases_in_a_subprocess():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "refused 6 of 6" in result.stdout
+
+
+def test_unsupported_storage_types_are_named():
+    pid = ("storage", ser._Global("torch", "BFloat16Storage"), "0", "cpu", 2)
+    data = crafted_checkpoint({"t": _Record(pid, 0, (2,), (1,))}, {"0": bytes(4)})
+    with pytest.raises(pickle.UnpicklingError, match="torch.BFloat16Storage: mytorch has no dtype"):
+        load_bytes(data)
+
+
+def test_bool_records_read_as_plain_bools():
+    data = crafted_checkpoint({"t": _Record(storage_pid(np.bool_, "0", 3), 0, (3,), (1,))}, {"0": bytes([0, 1, 2])})
+    t = load_bytes(data)["t"]
+    assert t.tolist() == [False, True, True] and t.numpy().view(np.uint8).tolist() == [0, 1, 1]
