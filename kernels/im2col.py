@@ -108,7 +108,9 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     kh0 = first_valid_offset(g.OH, g.SH, g.PH, g.DH)
     kw0 = first_valid_offset(g.OW, g.SW, g.PW, g.DW)
     best = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
-    best[...] = xp[:, :, (np.arange(g.OH) * g.SH + kh0 * g.DH)[:, None], (np.arange(g.OW) * g.SW + kw0 * g.DW)[None, :]]
+    # a window with no tap in the input has its first tap past its last: start it at a padding tap
+    rows = np.arange(g.OH) * g.SH + np.minimum(kh0, g.KH - 1) * g.DH
+    best[...] = xp[:, :, rows[:, None], (np.arange(g.OW) * g.SW + np.minimum(kw0, g.KW - 1) * g.DW)[None, :]]
     offset = np.empty(best.shape, np.int32)  # winning window tap kh * KW + kw
     offset[...] = kh0[:, None] * g.KW + kw0[None, :]
     take = np.empty(best.shape, bool)
@@ -126,9 +128,14 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
 
 def max_pool2d_backward(grad_out, indices, x_shape):
     N, C, H, W = x_shape
-    flat = indices.reshape(N * C, indices.shape[2] * indices.shape[3]) + (np.arange(N * C, dtype=np.int64) * (H * W))[:, None]
+    local = indices.reshape(N * C, indices.shape[2] * indices.shape[3])
+    flat = local + (np.arange(N * C, dtype=np.int64) * (H * W))[:, None]
+    weights = grad_out.reshape(local.shape)
+    inside = local < H * W  # a window of padding only reports an index past the plane
+    if not inside.all():
+        flat, weights = flat[inside], weights[inside]
     # bincount sums repeated indices (overlapping windows) in one vectorized pass.
-    dx = np.bincount(flat.ravel(), weights=grad_out.ravel(), minlength=N * C * H * W)
+    dx = np.bincount(flat.ravel(), weights=weights.ravel(), minlength=N * C * H * W)
     return dx.astype(grad_out.dtype, copy=False).reshape(x_shape)
 
 

@@ -11,6 +11,8 @@ Work is split over the N*C planes, not only the batch, so a small batch still ke
 busy. Max pooling runs in the input's dtype (integers included); average pooling of float16 runs
 in float32 (the caller converts).
 """
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -25,15 +27,21 @@ _jit = njit(cache=True, nogil=True)
 
 
 @_jit
-def _max_bins(x, y, idx, hs, he, ws, we, DH, DW):
+def _max_bins(x, y, idx, hs, he, ws, we, DH, DW, low):
     """x (P, H, W) planes; y, idx (P, OH, OW). torch's rule: start at the window's first tap, take
-    every later one that is greater or NaN (ties keep the first, NaN wins with the last NaN's index)."""
+    every later one that is greater or NaN (ties keep the first, NaN wins with the last NaN's index).
+    A window with no tap inside the input gives ``low`` (-inf) at the index torch reports, which
+    lies outside the plane; the backward skips such indices, as torch's does."""
     P, H, W = x.shape
     OH, OW = y.shape[1], y.shape[2]
     for p in range(P):
         plane = x[p]
         for oh in range(OH):
             for ow in range(OW):
+                if hs[oh] >= he[oh] or ws[ow] >= we[ow]:
+                    y[p, oh, ow] = low
+                    idx[p, oh, ow] = hs[oh] * W + ws[ow]
+                    continue
                 best, best_i = plane[hs[oh], ws[ow]], hs[oh] * W + ws[ow]
                 for h in range(hs[oh], he[oh], DH):
                     for w in range(ws[ow], we[ow], DW):
@@ -78,7 +86,8 @@ def _max_backward(dy, idx, dx):
         plane[:] = 0
         g, i = dy[p].reshape(-1), idx[p].reshape(-1)
         for j in range(g.size):
-            plane[i[j]] += g[j]
+            if 0 <= i[j] < plane.size:  # a window of padding only reports an index past the plane
+                plane[i[j]] += g[j]
 
 
 @_jit
@@ -156,6 +165,20 @@ def _avg_inside_backward(dy, dx, KH, KW, SH, SW, scale):
                             row[ow * SW + kw] += g[ow] * scale
 
 
+def _float16_in_float32(fn):
+    """The jitted loops have no float16: such arrays go through in float32 (which holds every
+    float16 exactly) and the results come back in float16."""
+    @functools.wraps(fn)
+    def wrapper(a, *args, **kwargs):
+        if a.dtype != np.float16:
+            return fn(a, *args, **kwargs)
+        out = fn(a.astype(np.float32), *args, **kwargs)
+        if isinstance(out, tuple):  # (values, indices)
+            return (out[0].astype(np.float16),) + out[1:]
+        return out.astype(np.float16)
+    return wrapper
+
+
 def _windows(out, size, k, s, p, d):
     """(first tap, end) per output along one axis: the window's taps cut to [0, size)."""
     start = np.arange(out) * s - p
@@ -181,6 +204,7 @@ def _over_planes(fn, *arrays):
     run_parallel(lambda s: fn(*(a[s] for a in arrays)), parts(P, size, POOL_MIN_ELEMENTS_PER_THREAD))
 
 
+@_float16_in_float32
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     g = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     x = np.ascontiguousarray(x)
@@ -193,10 +217,13 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
         return y, idx
     hs, he = _windows(g.OH, g.H, g.KH, g.SH, g.PH, g.DH)
     ws, we = _windows(g.OW, g.W, g.KW, g.SW, g.PW, g.DW)
-    _over_planes(lambda a, b, c: _max_bins(a, b, c, hs, he, ws, we, g.DH, g.DW), _planes(x), _planes(y), _planes(idx))
+    low = x.dtype.type(-np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+    _over_planes(lambda a, b, c: _max_bins(a, b, c, hs, he, ws, we, g.DH, g.DW, low), _planes(x), _planes(y),
+                 _planes(idx))
     return y, idx
 
 
+@_float16_in_float32
 def max_pool2d_backward(grad_out, indices, x_shape):
     grad_out, indices = np.ascontiguousarray(grad_out), np.ascontiguousarray(indices)
     dx = np.empty(x_shape, grad_out.dtype)
@@ -205,6 +232,7 @@ def max_pool2d_backward(grad_out, indices, x_shape):
     return dx
 
 
+@_float16_in_float32
 def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                        divisor_override=None):
     g = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode)
@@ -223,6 +251,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, 
     return y
 
 
+@_float16_in_float32
 def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False,
                         count_include_pad=True, divisor_override=None):
     g = pool_geometry(x_shape, kernel_size, stride, padding, 1, ceil_mode)
@@ -250,6 +279,7 @@ def _adaptive(x_shape, output_size):
     return OH, OW, hs.astype(np.int64), he.astype(np.int64), ws.astype(np.int64), we.astype(np.int64), div
 
 
+@_float16_in_float32
 def adaptive_max_pool2d_forward(x, output_size):
     """(y, indices) over torch's adaptive bins; the backward is max_pool2d_backward."""
     OH, OW, hs, he, ws, we, _ = _adaptive(x.shape, output_size)
@@ -257,10 +287,13 @@ def adaptive_max_pool2d_forward(x, output_size):
     y = np.empty(x.shape[:2] + (OH, OW), x.dtype)
     idx = np.empty(y.shape, np.int64)
     if y.size:
-        _over_planes(lambda a, b, c: _max_bins(a, b, c, hs, he, ws, we, 1, 1), _planes(x), _planes(y), _planes(idx))
+        low = x.dtype.type(-np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+        _over_planes(lambda a, b, c: _max_bins(a, b, c, hs, he, ws, we, 1, 1, low), _planes(x), _planes(y),
+                     _planes(idx))
     return y, idx
 
 
+@_float16_in_float32
 def adaptive_avg_pool2d_forward(x, output_size):
     OH, OW, hs, he, ws, we, div = _adaptive(x.shape, output_size)
     x = np.ascontiguousarray(x)
@@ -270,6 +303,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     return y
 
 
+@_float16_in_float32
 def adaptive_avg_pool2d_backward(grad_out, x_shape, output_size):
     OH, OW, hs, he, ws, we, div = _adaptive(x_shape, output_size)
     grad_out = np.ascontiguousarray(grad_out)

@@ -100,11 +100,17 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     indices = np.empty((g.N, g.C, g.OH, g.OW), np.int64)
     for oh in range(g.OH):
         for ow in range(g.OW):
-            hs = [h for h in range(oh * g.SH - g.PH, oh * g.SH - g.PH + g.DH * g.KH, g.DH) if 0 <= h < g.H]
-            ws = [w for w in range(ow * g.SW - g.PW, ow * g.SW - g.PW + g.DW * g.KW, g.DW) if 0 <= w < g.W]
-            best = np.full((g.N, g.C), -np.inf).astype(x.dtype) if x.dtype.kind == "f" else \
-                x[:, :, hs[0], ws[0]].copy()
-            best_idx = np.full((g.N, g.C), hs[0] * g.W + ws[0], np.int64)
+            h0, w0 = oh * g.SH - g.PH, ow * g.SW - g.PW
+            # the first tap at or past 0 (torch's loop steps the start by the dilation)
+            h1, w1 = h0 + -(-max(-h0, 0) // g.DH) * g.DH, w0 + -(-max(-w0, 0) // g.DW) * g.DW
+            hs = [h for h in range(h1, h0 + g.DH * g.KH, g.DH) if h < g.H]
+            ws = [w for w in range(w1, w0 + g.DW * g.KW, g.DW) if w < g.W]
+            low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            # NOTE: a window with no tap in the input keeps -inf and an index past the plane, as torch's
+            best = np.full((g.N, g.C), low, x.dtype)
+            best_idx = np.full((g.N, g.C), h1 * g.W + w1, np.int64)
+            if hs and ws and x.dtype.kind != "f":
+                best = x[:, :, hs[0], ws[0]].copy()
             for h in hs:
                 for w in ws:
                     v = x[:, :, h, w]
@@ -123,7 +129,8 @@ def max_pool2d_backward(grad_out, indices, x_shape):
     L = grad_out.shape[2] * grad_out.shape[3]
     flat_dy, flat_idx = grad_out.reshape(N * C, L), indices.reshape(N * C, L)
     for j in range(flat_idx.shape[1]):  # one output pixel at a time; windows may overlap
-        dx[planes, flat_idx[:, j]] += flat_dy[:, j]
+        inside = flat_idx[:, j] < H * W  # a window of padding only reports an index past the plane
+        dx[planes[inside], flat_idx[inside, j]] += flat_dy[inside, j]
     return dx.reshape(x_shape)
 
 
