@@ -301,3 +301,17 @@ def test_cifar_pickles_cannot_run_code(tmp_path):
     (folder / "test_batch").write_bytes(pickle.dumps({"data": np.zeros((2, 3072), np.uint8)})[:40])
     with pytest.raises(RuntimeError, match="corrupt CIFAR batch file"):
         datasets.CIFAR10(str(tmp_path), train=False)
+
+
+def test_emnist_splits(tmp_path):
+    folder = tmp_path / "EMNIST" / "raw" / "gzip"
+    folder.mkdir(parents=True)
+    images, labels = _write_split(str(folder), "emnist-letters-test", 4, 9, gz=True)
+    ds = datasets.EMNIST(str(tmp_path), split="letters", train=False)
+    assert len(ds) == 4 and ds.classes[:3] == ["N/A", "a", "b"] and ds.targets.tolist() == labels.tolist()
+    np.testing.assert_array_equal(ds.data.numpy(), images)
+    assert len(datasets.EMNIST.classes_split_dict["balanced"]) == 47
+    with pytest.raises(RuntimeError, match=r"emnist-letters-train-images-idx3-ubyte\[\.gz\]"):
+        datasets.EMNIST(str(tmp_path), split="letters", train=True)
+    with pytest.raises(ValueError, match="Unknown value 'upper' for argument split"):
+        datasets.EMNIST(str(tmp_path), split="upper")

@@ -2,8 +2,8 @@
 from mytorch.vision.datasets.cifar import CIFAR10, CIFAR100
 from mytorch.vision.datasets.fakedata import FakeData
 from mytorch.vision.datasets.folder import DatasetFolder, ImageFolder
-from mytorch.vision.datasets.mnist import KMNIST, MNIST, FashionMNIST
+from mytorch.vision.datasets.mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from mytorch.vision.datasets.vision import StandardTransform, VisionDataset
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "DatasetFolder", "ImageFolder", "FakeData", "VisionDataset",
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "DatasetFolder", "ImageFolder", "FakeData", "VisionDataset",
            "StandardTransform"]

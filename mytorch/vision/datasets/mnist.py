@@ -12,6 +12,7 @@ itself (this repository's ``data/mnist`` layout). Nothing is fetched from the ne
 put there.
 """
 import os
+import string
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ from mytorch.tensor import Tensor
 from mytorch.vision.datasets.vision import VisionDataset
 from mytorch.vision.idx import IdxFormatError, find, read_idx
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST"]
 
 _PIL = []  # [PIL.Image or None], filled on first use: importing Pillow per sample would cost more
 
@@ -65,8 +66,7 @@ class MNIST(VisionDataset):
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
-        prefix = "train" if train else "t10k"
-        names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+        names = self._file_names()
         paths = [find(self.root, name, self._folders()) for name in names]
         if None in paths:
             self._missing([n for n, p in zip(names, paths) if p is None], download)
@@ -78,6 +78,11 @@ class MNIST(VisionDataset):
             raise IdxFormatError(f"{paths[1]}: {len(labels)} labels for {len(images)} images in {paths[0]}")
         self.data = Tensor._make(images)
         self.targets = Tensor._make(labels.astype(np.int64))
+
+    def _file_names(self):
+        """The (images, labels) idx file names of the chosen split, without '.gz'."""
+        prefix = "train" if self.train else "t10k"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
 
     @property
     def raw_folder(self):
@@ -186,3 +191,38 @@ class KMNIST(MNIST):
                  ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
                  ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134")]
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+class EMNIST(MNIST):
+    """Extended MNIST: handwritten digits and letters in six splits (byclass, bymerge, balanced, letters,
+    digits, mnist), from the ``emnist-<split>-<train|test>-*-ubyte[.gz]`` files of NIST's gzip.zip, found in
+    ``root/EMNIST/raw`` (or its ``gzip/`` sub-folder). As torchvision, images are left as stored (transposed).
+    """
+
+    url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+    mirrors = [url]
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    _merged_classes = {"c", "i", "j", "k", "l", "m", "o", "p", "s", "u", "v", "w", "x", "y", "z"}
+    _all_classes = set(string.digits + string.ascii_letters)
+    classes_split_dict = {
+        "byclass": sorted(_all_classes), "bymerge": sorted(_all_classes - _merged_classes),
+        "balanced": sorted(_all_classes - _merged_classes), "letters": ["N/A"] + list(string.ascii_lowercase),
+        "digits": list(string.digits), "mnist": list(string.digits)}
+
+    def __init__(self, root, split, **kwargs):
+        if split not in self.splits:
+            raise ValueError(f"Unknown value '{split}' for argument split. Valid values are "
+                             f"{{{', '.join(repr(s) for s in self.splits)}}}.")
+        self.split = split
+        self.classes = self.classes_split_dict[split]
+        self.resources = [(f"emnist-{split}-{part}-{kind}-ubyte.gz", None) for part in ("train", "test")
+                          for kind in ("images-idx3", "labels-idx1")]
+        super().__init__(root, **kwargs)
+
+    def _file_names(self):
+        prefix = f"emnist-{self.split}-{'train' if self.train else 'test'}"
+        return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+    def _folders(self):
+        return [self.raw_folder, os.path.join(self.raw_folder, "gzip"), self.root]
