@@ -600,6 +600,8 @@ def histc(input, bins=100, min=0, max=0):
 @op()
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """n-th forward difference along ``dim`` (logical xor for bool tensors)."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
     d = _wrap_dim(dim, input.ndim)
     parts = [p for p in (prepend, input, append) if p is not None]
     x = ops.cat(parts, d) if len(parts) > 1 else input

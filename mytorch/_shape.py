@@ -493,9 +493,9 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension {d}), but got split_sizes={sizes}")
     else:
         size = int(split_size_or_sections)
-        if size <= 0 and n:
+        if size < 0 or (size == 0 and n):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size and n else [0]
     return _pieces(tensor, d, np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist())
 
 
@@ -505,7 +505,9 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = input.shape[_wrap_dim(dim, input.ndim)]
-    return split(input, builtins.max(-(-n // chunks), 1), dim)
+    if n == 0:  # torch: `chunks` empty pieces
+        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
+    return split(input, -(-n // chunks), dim)
 
 
 @op()

@@ -17,15 +17,20 @@ __all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve
 
 
 class PNorm(Function):
-    """(sum |a|^p)^(1/p) over ``axes`` for a finite, non-zero p."""
+    """(sum |a|^p)^(1/p) over ``axes`` for a finite p; p = 0 counts the non-zeros (gradient 0)."""
 
     def forward(self, a, p, axes, keepdim):
         self.a, self.p, self.axes = a, p, axes
-        self.out = np.power(np.sum(np.power(np.abs(a), p), axis=axes, keepdims=True), 1.0 / p).astype(a.dtype)
+        if p == 0:
+            self.out = np.sum(a != 0, axis=axes, keepdims=True).astype(a.dtype)
+        else:
+            self.out = np.power(np.sum(np.power(np.abs(a), p), axis=axes, keepdims=True), 1.0 / p).astype(a.dtype)
         return self.out if keepdim else self.out.reshape(np.sum(a, axis=axes).shape)
 
     def backward(self, g):
         a, p, out = self.a, self.p, self.out
+        if p == 0:
+            return np.zeros(a.shape, g.dtype)
         g = ops._keep(g, a.shape, self.axes)
         with np.errstate(divide="ignore", invalid="ignore"):
             grad = g * np.sign(a) * np.power(np.abs(a), p - 1) / np.power(out, p - 1)
@@ -100,8 +105,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return ops.amax(ops.abs(x), () if axes is None else axes, keepdim)
     if ord == -math.inf:
         return ops.amin(ops.abs(x), () if axes is None else axes, keepdim)
-    if ord == 0:
-        return ops.sum(ops.to_dtype(ops.ne(x, 0), x.dtype), axes, keepdim)
     if ord == 1:
         return ops.sum(ops.abs(x), axes, keepdim)
     return PNorm.apply(x, p=ord, axes=axes, keepdim=keepdim)
