@@ -1,0 +1,101 @@
+"""torchvision.transforms.v2, for plain images: the v1 classes, plus ToImage, ToDtype and ToPureTensor.
+
+v2 transforms also take several inputs at once (``t(img, label)``): here the image-like inputs (PIL
+images, Tensors, ndarrays) are transformed and everything else (labels, strings) passes through.
+NOTE: torchvision's bounding-box / mask ``tv_tensors`` are not modelled; a second image in one call
+draws its own random parameters.
+"""
+import numpy as np
+
+from mytorch import _dtype
+from mytorch.tensor import Tensor
+from mytorch.vision._pil import is_pil_image
+from mytorch.vision.transforms import functional as _F1, transforms as _v1
+from mytorch.vision.transforms.autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+
+__all__ = ["functional", "Transform", "ToImage", "ToDtype", "ToPureTensor", "AutoAugment", "AutoAugmentPolicy",
+           "RandAugment", "TrivialAugmentWide"]
+
+
+def _is_image(x):
+    return isinstance(x, (Tensor, np.ndarray)) or is_pil_image(x)
+
+
+class Transform(_v1.Transform):
+    """Base of v2 transforms: ``forward`` runs on each image-like input; other inputs pass through."""
+
+    def __call__(self, *inputs):
+        sample = inputs[0] if len(inputs) == 1 else inputs
+        return self._walk(sample)
+
+    def _walk(self, x):
+        if _is_image(x):
+            return self.forward(x)
+        if isinstance(x, (tuple, list)):
+            return type(x)(self._walk(v) for v in x)
+        if isinstance(x, dict):
+            return {k: self._walk(v) for k, v in x.items()}
+        return x
+
+
+class ToImage(Transform):
+    """PIL image or (H, W[, C]) ndarray -> (C, H, W) Tensor of the same dtype (no scaling)."""
+
+    def forward(self, img):
+        if isinstance(img, Tensor):
+            return img
+        if isinstance(img, np.ndarray):
+            chw = img[None] if img.ndim == 2 else img.transpose(2, 0, 1)
+            return Tensor._make(np.ascontiguousarray(chw))
+        return _F1.pil_to_tensor(img)
+
+
+class ToDtype(Transform):
+    """Casts image Tensors to ``dtype``; with ``scale=True`` values are rescaled (uint8 255 <-> float 1.0)."""
+
+    def __init__(self, dtype, scale=False):
+        self.dtype, self.scale = dtype, scale
+
+    def forward(self, img):
+        if not isinstance(img, Tensor):
+            return img
+        dtype = self.dtype.get(Tensor, self.dtype.get("others")) if isinstance(self.dtype, dict) else self.dtype
+        if dtype is None:
+            return img
+        target = np.dtype(_dtype.to_numpy_dtype(dtype))
+        if self.scale and not np.issubdtype(img._data.dtype, np.floating) and np.issubdtype(target, np.floating):
+            # NOTE: v2 multiplies by 1/max where v1's convert_image_dtype divides (they differ in the last bit)
+            scale = target.type(1.0 / _F1.F_t._max_value(img._data.dtype))
+            return Tensor._make(img._data.astype(target) * scale)
+        if self.scale:
+            return _F1.convert_image_dtype(img, dtype)
+        return Tensor._make(img._data.astype(_dtype.to_numpy_dtype(dtype)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(scale={self.scale})"
+
+
+class ToPureTensor(Transform):
+    def forward(self, img):
+        return img
+
+
+def _v2(cls):
+    """The v2 form of a v1 class: the same behaviour, applied to each image-like input."""
+    apply = cls.forward if issubclass(cls, _v1.Transform) else cls.__call__
+    return type(cls.__name__, (Transform, cls), {"__call__": Transform.__call__, "__doc__": cls.__doc__,
+                                                 "forward": lambda self, img: apply(self, img)})
+
+
+for _name in _v1.__all__:
+    _cls = getattr(_v1, _name)
+    if _name in ("InterpolationMode",):
+        globals()[_name] = _cls
+    elif _name in ("Compose", "RandomApply", "RandomChoice", "RandomOrder", "Lambda"):
+        globals()[_name] = _cls  # containers: they call their members, which handle the inputs
+    else:
+        globals()[_name] = _v2(_cls)
+    __all__.append(_name)
+del _name, _cls
+
+from mytorch.vision.transforms.v2 import functional  # noqa: E402  (after the classes it builds on)
