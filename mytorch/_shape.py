@@ -59,6 +59,9 @@ class Einsum(Function):
             eq = ",".join([self.out] + [self.subs[j] for j in others]) + "->" + target
             grad = np.einsum(eq, g, *[self.arrays[j] for j in others], optimize=len(others) > 1)
             size = {c: a.shape[s.index(c)] for c in letters}
+            for k, c in enumerate(target):  # a size-1 subscript broadcast against n elsewhere: sum it back
+                if size[c] == 1 and grad.shape[k] != 1:
+                    grad = grad.sum(axis=k, keepdims=True)
             # letters summed inside operand i alone: its gradient is constant along them
             grad = np.broadcast_to(grad.reshape([size[c] if c in target else 1 for c in letters]),
                                    [size[c] for c in letters])
@@ -960,6 +963,12 @@ def einsum(equation, *operands):
     operands = _tensors(operands)
     subs, out = _einsum_parse(equation, [t.shape for t in operands])
     dt = ops.result_type(*operands)
+    sizes = {}
+    for k, (s, t) in enumerate(zip(subs, operands)):
+        for c, n in zip(s, t.shape):
+            if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
+                                   f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
     return Einsum.apply(*[_same_dtype(t, dt) for t in operands], subs=subs, out=out)
 
 
