@@ -118,3 +118,30 @@ def test_io_matches_torchvision(tmp_path):
             theirs = tvio.read_image(str(tmp_path / name), getattr(tvio.ImageReadMode, mode)).numpy()
             assert ours.shape == theirs.shape
             assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1  # libpng vs Pillow's grey formula
+
+
+def test_draw_bounding_boxes_by_hand_and_against_torchvision():
+    image = Tensor._make(np.zeros((3, 12, 16), np.uint8))
+    boxes = Tensor._make(np.array([[1, 2, 6, 8], [8, 1, 15, 11]], np.float32))
+    out = utils.draw_bounding_boxes(image, boxes, colors=["red", (0, 255, 0)], width=1)._data
+    assert out[:, 2, 1].tolist() == [255, 0, 0] and out[:, 1, 8].tolist() == [0, 255, 0]
+    assert out[:, 5, 3].tolist() == [0, 0, 0]  # inside an unfilled box: untouched
+    assert image._data.max() == 0  # a new image
+    filled = utils.draw_bounding_boxes(image, boxes, fill=True, colors="blue")._data
+    assert filled[2, 5, 3] > 0 and filled[0, 5, 3] == 0
+    with pytest.raises(ValueError, match="xmin, ymin, xmax, ymax"):
+        utils.draw_bounding_boxes(image, Tensor._make(np.array([[5, 0, 1, 3]], np.float32)))
+    with pytest.raises(ValueError, match="Pass individual images"):
+        utils.draw_bounding_boxes(Tensor._make(np.zeros((1, 3, 4, 4), np.uint8)), boxes)
+    try:
+        import torch
+        from torchvision.utils import draw_bounding_boxes as tv_draw
+    except ImportError:
+        return
+    img = RNG.integers(0, 256, (3, 20, 24), dtype=np.uint8)
+    bx = np.array([[1, 2, 10, 12], [5, 5, 22, 18], [0, 0, 23, 19]], np.float32)
+    for kwargs in ({}, {"labels": ["a", "bb", "c"], "width": 2}, {"fill": True, "colors": "yellow"},
+                   {"labels": ["x", "y", "z"], "fill_labels": True}):
+        ours = utils.draw_bounding_boxes(Tensor._make(img.copy()), Tensor._make(bx), **kwargs)._data
+        theirs = tv_draw(torch.from_numpy(img.copy()), torch.from_numpy(bx), **kwargs).numpy()
+        np.testing.assert_array_equal(ours, theirs)
