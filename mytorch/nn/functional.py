@@ -9,9 +9,10 @@ import numpy as np
 from mytorch import _dtype, ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor, _wrap_dim
-from mytorch.nn._conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401
+from mytorch.nn import _conv
+from mytorch.nn._conv import *  # noqa: F401,F403  (convolution and pooling: the kernels side)
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "relu", "relu_", "leaky_relu",
+__all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu",
            "leaky_relu_", "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "softmin", "dropout",
            "one_hot", "batch_norm", "embedding", "elu", "elu_", "selu", "celu", "silu", "mish", "softplus",
            "softsign", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "softshrink",
@@ -20,7 +21,11 @@ __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "
            "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "margin_ranking_loss",
            "hinge_embedding_loss", "pairwise_distance", "cosine_similarity", "normalize", "cosine_embedding_loss",
            "triplet_margin_loss", "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss"]
+           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "layer_norm", "rms_norm",
+           "group_norm", "instance_norm", "local_response_norm", "dropout1d", "dropout2d", "dropout3d",
+           "alpha_dropout", "feature_alpha_dropout", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+           "unfold", "fold", "bilinear"]
 
 
 class Pad(Function):
@@ -30,21 +35,6 @@ class Pad(Function):
 
     def backward(self, g):
         return g[self.crop]
-
-
-def pad(input, pad, mode="constant", value=0.0):
-    """Constant padding; ``pad`` lists (before, after) pairs starting from the last dimension."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad mode {mode!r} is not supported; only 'constant'")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the number of "
-                           f"dimensions ({input.ndim}), got {len(pad)}")
-    if min(pad) < 0:
-        raise NotImplementedError(f"negative padding (cropping) is not supported, got {tuple(pad)}")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    return Pad.apply(input, widths=tuple(widths), value=value)
 
 
 # ---------------------------------------------------------------------------- activations
@@ -416,21 +406,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return Softmax.apply(-input, dim=_softmax_dim("softmin", input.ndim, dim) if input.ndim else None)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    from mytorch.random import rng
-    dtype = input._data.dtype if input._data.dtype.kind == "f" else np.float32
-    keep = rng().random(input.shape, dtype=np.float32) >= np.float32(p)
-    scale = np.multiply(keep, dtype.type(1.0 / (1.0 - p)), dtype=dtype)
-    return input * Tensor._make(scale)
-
-
 def one_hot(tensor, num_classes=-1):
     if tensor.dtype.is_floating_point or tensor.dtype is _dtype.bool_:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -607,6 +582,688 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+# ---------------------------------------------------------------------------- normalization layers
+class Standardize(Function):
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance) as one primitive; the backward
+    is the closed form invstd / n * (n g - sum(g) - xhat * sum(g xhat))."""
+
+    def forward(self, x, axes, eps, stats=None):
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        self.invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        self.xhat = centred * self.invstd
+        self.axes = axes
+        self.n = int(np.prod([x.shape[a] for a in axes]))
+        if stats is not None:
+            stats.extend((mean, var))
+        return self.xhat
+
+    def backward(self, g):
+        n, xhat, axes = self.n, self.xhat, self.axes
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
+        return (self.invstd / n) * (n * g - sum_g - xhat * sum_gx)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the trailing ``normalized_shape`` dims, then ``* weight + bias``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+                           f"{', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    out = Standardize.apply(input, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing dims, times ``weight``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    out = input * ops.rsqrt((input * input).mean(dims, keepdim=True) + eps)
+    return out * weight if weight is not None else out
+
+
+def _channel_shape(input, C):
+    return (C,) + (1,) * (input.ndim - 2)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each sample's channels in ``num_groups`` groups, then a per-channel affine."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    N, C = input.shape[0], input.shape[1]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(N, num_groups, -1)
+    out = Standardize.apply(grouped, axes=(2,), eps=eps).reshape(tuple(input.shape))
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(input, C))
+    if bias is not None:
+        out = out + bias.reshape(_channel_shape(input, C))
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalises each (sample, channel) over its spatial dims; the running statistics, if given,
+    move towards the batch average of the per-instance statistics (unbiased variance), as torch."""
+    if input.ndim < 3:
+        raise ValueError(f"expected at least 3D input (got {input.ndim}D input)")
+    C = input.shape[1]
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, input.ndim))
+    n = int(np.prod(input.shape[2:]))
+    if n <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(input.shape)}")
+    stats = []
+    out = Standardize.apply(input, axes=spatial, eps=eps, stats=stats)
+    if running_mean is not None and momentum is not None:
+        mean, var = stats
+        m = momentum
+        running_mean._data[...] = (1 - m) * running_mean._data + m * mean.reshape(input.shape[0], C).mean(0)
+    if running_var is not None and momentum is not None:
+        mean, var = stats
+        unbiased = var.reshape(input.shape[0], C) * (n / (n - 1))
+        running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased.mean(0)
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(input, C))
+    if bias is not None:
+        out = out + bias.reshape(_channel_shape(input, C))
+    return out
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta (zero-padded window)."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    C = input.shape[1]
+    sq = input * input
+    widths = [0] * (2 * (input.ndim - 2)) + [size // 2, (size - 1) // 2]
+    padded = pad(sq, widths)
+    lead = (slice(None),)
+    window = padded[lead + (slice(0, C),)]
+    for j in range(1, size):
+        window = window + padded[lead + (slice(j, j + C),)]
+    div = (window * (alpha / size) + k) ** beta
+    return input / div
+
+
+# ---------------------------------------------------------------------------- dropout family
+def _bernoulli_keep(shape, p, dtype):
+    from mytorch.random import rng
+    return (rng().random(shape, dtype=np.float32) >= np.float32(p)).astype(dtype)
+
+
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _masked(input, mask, inplace):
+    out = input * Tensor._make(mask)
+    return _write_back(input, out) if inplace else out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    dtype = input._data.dtype if input._data.dtype.kind == "f" else np.float32
+    if p == 1.0:
+        return _masked(input, np.zeros((), dtype), inplace)
+    keep = _bernoulli_keep(tuple(input.shape), p, dtype)
+    return _masked(input, keep * dtype.type(1.0 / (1.0 - p)), inplace)
+
+
+def _feature_dropout(input, p, training, inplace, alpha):
+    """Drops whole channels: one draw per (sample, channel), broadcast over the spatial dims."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    dtype = input._data.dtype
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    keep = _bernoulli_keep(mask_shape, p, dtype) if p < 1 else np.zeros(mask_shape, dtype)
+    if not alpha:
+        return _masked(input, keep / dtype.type(1 - p) if p < 1 else keep, inplace)
+    return _alpha_apply(input, keep, p, inplace)
+
+
+_ALPHA_PRIME = 1.7580993408473766  # SELU's -scale * alpha: the value a dropped SELU unit saturates to
+
+
+def _alpha_apply(input, keep, p, inplace):
+    """x * keep * a + (keep - 1) * alpha' * a + alpha' * a * p (torch's affine correction keeps mean 0, var 1)."""
+    if p == 1:
+        return _masked(input, np.zeros((), input._data.dtype), inplace)
+    a = 1.0 / np.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    dtype = input._data.dtype
+    b = ((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(dtype)
+    out = input * Tensor._make((keep * a).astype(dtype)) + Tensor._make(b)
+    return _write_back(input, out) if inplace else out
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped units take SELU's saturation value, then an affine map
+    restores zero mean and unit variance."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    return _alpha_apply(input, _bernoulli_keep(tuple(input.shape), p, input._data.dtype), p, inplace)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels."""
+    return _feature_dropout(input, p, training, inplace, alpha=True)
+
+
+def _unbatched_feature_dropout(input, p, training, inplace, batched_dim):
+    if input.ndim == batched_dim - 1:
+        out = _feature_dropout(input.unsqueeze(0), p, training, False, alpha=False)
+        out = out.squeeze(0) if out is not input else out
+        if out is input or not training or p == 0:
+            return input
+        return _write_back(input, out) if inplace else out
+    return _feature_dropout(input, p, training, inplace, alpha=False)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) input."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _unbatched_feature_dropout(input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W) input (a 3-D input is taken as (N, C, L), as torch)."""
+    _check_p(p)
+    import warnings
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
+                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, alpha=False)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        import warnings
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
+                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    return _unbatched_feature_dropout(input, p, training, inplace, 5)
+
+
+# ---------------------------------------------------------------------------- padding
+class _Gather(Function):
+    """x indexed along each dim by an integer array (one per dim, None for all): the forward of
+    reflect/replicate/circular padding and of nearest upsampling; the backward scatter-adds."""
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        out = x
+        for d, idx in enumerate(index):
+            if idx is not None:
+                out = np.take(out, idx, axis=d)
+        return out
+
+    def backward(self, g):
+        for d in reversed(range(len(self.index))):
+            idx = self.index[d]
+            if idx is None:
+                continue
+            moved = np.moveaxis(g, d, 0)
+            acc = np.zeros((self.shape[d],) + moved.shape[1:], dtype=g.dtype)
+            np.add.at(acc, idx, moved)
+            g = np.moveaxis(acc, 0, d)
+        return g
+
+
+_NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad_index(n, lo, hi, mode, dim):
+    """Source indices along one dim: negative widths crop first, then positive widths pad the rest."""
+    idx = np.arange(n)[max(-lo, 0): n - max(-hi, 0)]
+    lo, hi, n = max(lo, 0), max(hi, 0), len(idx)
+    if mode == "reflect" and max(lo, hi) >= n:
+        raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, but "
+                           f"got: padding ({lo}, {hi}) at dimension {dim} of input {n}")
+    if mode == "circular" and (lo > n or hi > n):
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    if mode == "replicate" and n == 0:
+        raise RuntimeError("padding size is expected to be non-empty")
+    return np.pad(idx, (lo, hi), mode=_NP_PAD_MODE[mode])
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last ``len(pad) // 2`` dims; ``pad`` lists (before, after) pairs from the last dim.
+
+    Args:
+        mode: ``'constant'`` (negative widths crop), ``'reflect'``, ``'replicate'`` or ``'circular'``
+            (the last 1, 2 or 3 dims of a batched or unbatched input). Default: ``'constant'``.
+        value: the fill for constant padding. Default: ``0``.
+    """
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(k)]  # pairs[i] pads dim -1 - i
+    if mode == "constant":
+        widths = [(0, 0)] * input.ndim
+        crop = [slice(None)] * input.ndim
+        for i, (lo, hi) in enumerate(pairs):
+            d = input.ndim - 1 - i
+            n = input.shape[d]
+            if n + lo + hi < 0:
+                raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative "
+                                   f"output size, which is invalid. Check dimension {d} of your input.")
+            widths[d] = (max(lo, 0), max(hi, 0))
+            crop[d] = slice(max(-lo, 0), n - max(-hi, 0))
+        x = input[tuple(crop)] if any(s != slice(None) for s in crop) else input
+        if not any(w != (0, 0) for w in widths):
+            return x
+        return Pad.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
+    if mode not in _NP_PAD_MODE:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise AssertionError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if not (k + 1 <= input.ndim <= k + 2) or k > 3:
+        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now"
+                                  if k > 3 or input.ndim > 5 else
+                                  f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and "
+                                  f"other non-zero dimensions for input, but got: {list(input.shape)}")
+    index = [None] * input.ndim
+    for i, (lo, hi) in enumerate(pairs):
+        d = input.ndim - 1 - i
+        index[d] = _pad_index(input.shape[d], lo, hi, mode, d)
+    return _Gather.apply(input, index=tuple(index))
+
+
+# ---------------------------------------------------------------------------- resampling
+class _AxisMatrices(Function):
+    """Applies a matrix M_d (out_d, in_d) along each spatial dim d (linear, cubic, area, nearest
+    resampling are all separable); the backward applies each M_d transposed."""
+
+    def forward(self, x, mats):
+        self.mats = mats
+        for d, m in mats:
+            x = np.moveaxis(np.moveaxis(x, d, -1) @ m.T.astype(x.dtype, copy=False), -1, d)
+        return np.ascontiguousarray(x)
+
+    def backward(self, g):
+        for d, m in reversed(self.mats):
+            g = np.moveaxis(np.moveaxis(g, d, -1) @ m.astype(g.dtype, copy=False), -1, d)
+        return np.ascontiguousarray(g)
+
+
+def _source_scale(in_n, out_n, align_corners, scale):
+    """torch's area_pixel_compute_scale."""
+    if align_corners:
+        return (in_n - 1) / (out_n - 1) if out_n > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else in_n / out_n
+
+
+def _linear_matrix(in_n, out_n, align_corners, scale):
+    ratio = _source_scale(in_n, out_n, align_corners, scale)
+    dst = np.arange(out_n, dtype=np.float64)
+    real = ratio * dst if align_corners else np.maximum(ratio * (dst + 0.5) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(real).astype(np.int64), in_n - 1)
+    i1 = np.where(i0 < in_n - 1, i0 + 1, i0)
+    lam = real - i0
+    m = np.zeros((out_n, in_n))
+    np.add.at(m, (np.arange(out_n), i0), 1 - lam)
+    np.add.at(m, (np.arange(out_n), i1), lam)
+    return m
+
+
+def _cubic_matrix(in_n, out_n, align_corners, scale, A=-0.75):
+    ratio = _source_scale(in_n, out_n, align_corners, scale)
+    dst = np.arange(out_n, dtype=np.float64)
+    real = ratio * dst if align_corners else ratio * (dst + 0.5) - 0.5
+    base = np.floor(real).astype(np.int64)
+    t = real - base
+    cc1 = lambda x: ((A + 2) * x - (A + 3)) * x * x + 1  # noqa: E731  |x| <= 1
+    cc2 = lambda x: ((A * x - 5 * A) * x + 8 * A) * x - 4 * A  # noqa: E731  1 < |x| < 2
+    m = np.zeros((out_n, in_n))
+    rows = np.arange(out_n)
+    for offset, w in ((-1, cc2(t + 1)), (0, cc1(t)), (1, cc1(1 - t)), (2, cc2(2 - t))):
+        np.add.at(m, (rows, np.clip(base + offset, 0, in_n - 1)), w)
+    return m
+
+
+def _nearest_matrix(in_n, out_n, scale, exact):
+    if out_n == in_n and not exact:
+        src = np.arange(out_n)
+    else:
+        # NOTE: torch computes the source index in float32
+        ratio = np.float32(1.0 / scale if scale is not None and scale > 0 else in_n / out_n)
+        dst = np.arange(out_n, dtype=np.float32)
+        src = np.floor((dst + np.float32(0.5)) * ratio if exact else dst * ratio).astype(np.int64)
+        src = np.minimum(src, in_n - 1)
+    m = np.zeros((out_n, in_n))
+    m[np.arange(out_n), src] = 1
+    return m
+
+
+def _area_matrix(in_n, out_n):
+    m = np.zeros((out_n, in_n))
+    for i in range(out_n):
+        start, end = (i * in_n) // out_n, -(-((i + 1) * in_n) // out_n)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resizes the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor``.
+
+    Args:
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'``/``'bicubic'``
+            (4-D), ``'trilinear'`` (5-D) or ``'area'``. Default: ``'nearest'``.
+        align_corners: for the interpolating modes, map corner pixel centres onto each other. Default: ``False``.
+        recompute_scale_factor: compute the coordinate scale from the output size rather than
+            ``scale_factor``. Default: ``None`` (use ``scale_factor``).
+    """
+    modes = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+    if mode not in modes:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError("antialias=True is not supported")
+    dim = input.ndim - 2
+    if dim < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D)")
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != dim:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = [int(n) for n in input.shape[2:]]
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * dim
+        if len(sizes) != dim:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {in_sizes} and output size of {sizes}. Please provide input "
+                             f"tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        sizes = [int(s) for s in sizes]
+        scales = [None] * dim
+    elif scale_factor is not None:
+        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * dim
+        if len(scales) != dim:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {in_sizes} and scale_factor of shape {scales}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
+                             f"(s1, s2, ...,sK) format.")
+        sizes = [int(np.floor(float(n) * float(s))) for n, s in zip(in_sizes, scales)]
+        if recompute_scale_factor:
+            scales = [None] * dim
+        else:
+            scales = [float(s) for s in scales]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        return adaptive_avg_pool_nd(input, sizes)
+    mats = []
+    for d, (n_in, n_out, s) in enumerate(zip(in_sizes, sizes, scales)):
+        if mode in ("nearest", "nearest-exact"):
+            m = _nearest_matrix(n_in, n_out, s, mode == "nearest-exact")
+        elif mode == "bicubic":
+            m = _cubic_matrix(n_in, n_out, align_corners, s)
+        else:
+            m = _linear_matrix(n_in, n_out, align_corners, s)
+        mats.append((d + 2, m))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"upsample_{mode}" not implemented for \'{_LEGACY_TYPE[input._data.dtype.name][:-6]}\'')
+    return _AxisMatrices.apply(input, mats=tuple(mats))
+
+
+def adaptive_avg_pool_nd(input, output_size):
+    """Adaptive average pooling over every spatial dim (one averaging matrix per dim)."""
+    mats = tuple((d + 2, _area_matrix(int(input.shape[d + 2]), int(n))) for d, n in enumerate(output_size))
+    return _AxisMatrices.apply(input, mats=mats)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    import warnings
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", UserWarning)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class _Permuted(Function):
+    """A reshape -> transpose -> reshape (pixel_shuffle, pixel_unshuffle, channel_shuffle) as one
+    primitive; the backward runs the inverse."""
+
+    def forward(self, x, split, perm, out_shape):
+        self.in_shape, self.split, self.perm = x.shape, split, perm
+        return np.ascontiguousarray(x.reshape(split).transpose(perm)).reshape(out_shape)
+
+    def backward(self, g):
+        inverse = np.argsort(self.perm)
+        permuted = tuple(self.split[p] for p in self.perm)
+        return np.ascontiguousarray(g.reshape(permuted).transpose(inverse)).reshape(self.in_shape)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r)."""
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    r = int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    split = tuple(lead) + (c // (r * r), r, r, h, w)
+    perm = tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)
+    return _Permuted.apply(input, split=split, perm=perm, out_shape=tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H r, W r) -> (*, C r^2, H, W)."""
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)={h}"
+                           f" is not divisible by {r}")
+    if w % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)={w}"
+                           f" is not divisible by {r}")
+    k = len(lead)
+    split = tuple(lead) + (c, h // r, r, w // r, r)
+    perm = tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3)
+    return _Permuted.apply(input, split=split, perm=perm, out_shape=tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with C = g k -> channels reordered as (k, g)."""
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    N, C, *rest = input.shape
+    if C % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {C} channels and {groups} groups.")
+    split = (N, groups, C // groups) + tuple(rest)
+    perm = (0, 2, 1) + tuple(range(3, 3 + len(rest)))
+    return _Permuted.apply(input, split=split, perm=perm, out_shape=tuple(input.shape))
+
+
+native_channel_shuffle = channel_shuffle
+
+
+# ---------------------------------------------------------------------------- unfold / fold
+def _pair2(v, name):
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return tuple(int(a) for a in v)
+
+
+def _unfold_np(xp, KH, KW, DH, DW, SH, SW, OH, OW):
+    """Padded (N, C, H, W) -> (N, C, KH, KW, OH, OW) patches."""
+    N, C = xp.shape[:2]
+    cols = np.empty((N, C, KH, KW, OH, OW), dtype=xp.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            cols[:, :, i, j] = xp[:, :, i * DH: i * DH + SH * (OH - 1) + 1: SH, j * DW: j * DW + SW * (OW - 1) + 1: SW]
+    return cols
+
+
+def _fold_np(cols, HP, WP, KH, KW, DH, DW, SH, SW, OH, OW):
+    """(N, C, KH, KW, OH, OW) patches summed back into a padded (N, C, HP, WP) image."""
+    N, C = cols.shape[:2]
+    out = np.zeros((N, C, HP, WP), dtype=cols.dtype)
+    for i in range(KH):
+        for j in range(KW):
+            out[:, :, i * DH: i * DH + SH * (OH - 1) + 1: SH, j * DW: j * DW + SW * (OW - 1) + 1: SW] += cols[:, :, i, j]
+    return out
+
+
+class _Unfold(Function):
+    def forward(self, x, k, d, p, s, o):
+        (KH, KW), (DH, DW), (PH, PW), (SH, SW), (OH, OW) = k, d, p, s, o
+        self.geo, self.shape = (k, d, p, s, o), x.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW))) if PH or PW else x
+        cols = _unfold_np(xp, KH, KW, DH, DW, SH, SW, OH, OW)
+        return cols.reshape(x.shape[0], -1, OH * OW)
+
+    def backward(self, g):
+        (KH, KW), (DH, DW), (PH, PW), (SH, SW), (OH, OW) = self.geo
+        N, C, H, W = self.shape
+        img = _fold_np(g.reshape(N, C, KH, KW, OH, OW), H + 2 * PH, W + 2 * PW, KH, KW, DH, DW, SH, SW, OH, OW)
+        return img[:, :, PH:PH + H, PW:PW + W]
+
+
+class _Fold(Function):
+    def forward(self, cols, k, d, p, s, o, size):
+        (KH, KW), (DH, DW), (PH, PW), (SH, SW), (OH, OW) = k, d, p, s, o
+        H, W = size
+        self.geo, self.size, self.cshape = (k, d, p, s, o), size, cols.shape
+        N = cols.shape[0]
+        img = _fold_np(cols.reshape(N, -1, KH, KW, OH, OW), H + 2 * PH, W + 2 * PW, KH, KW, DH, DW, SH, SW, OH, OW)
+        return np.ascontiguousarray(img[:, :, PH:PH + H, PW:PW + W])
+
+    def backward(self, g):
+        (KH, KW), (DH, DW), (PH, PW), (SH, SW), (OH, OW) = self.geo
+        gp = np.pad(g, ((0, 0), (0, 0), (PH, PH), (PW, PW))) if PH or PW else g
+        return _unfold_np(gp, KH, KW, DH, DW, SH, SW, OH, OW).reshape(self.cshape)
+
+
+def _blocks(size, k, d, p, s):
+    return [(n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, kk, dd, pp, ss in zip(size, k, d, p, s)]
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of (N, C, H, W) input as columns: (N, C * KH * KW, L) (im2col)."""
+    if input.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)")
+    if input.ndim == 3:
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    k, d, p, s = (_pair2(v, n) for v, n in ((kernel_size, "kernel_size"), (dilation, "dilation"),
+                                            (padding, "padding"), (stride, "stride")))
+    o = _blocks(input.shape[2:], k, d, p, s)
+    if min(o) < 1:
+        raise RuntimeError(f"Given input with spatial size ({input.shape[2]}, {input.shape[3]}), kernel_size={k}, "
+                           f"dilation={d}, padding={p}, calculated shape of the array of sliding blocks as "
+                           f"({o[0]}, {o[1]}), but its components must be at least one.")
+    return _Unfold.apply(input, k=k, d=d, p=p, s=s, o=tuple(o))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums (N, C * KH * KW, L) columns back into (N, C, H, W) (col2im), the adjoint of unfold."""
+    if input.ndim not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                                  f"(got {input.ndim}D)")
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+    size, k, d, p, s = (_pair2(v, n) for v, n in ((output_size, "output_size"), (kernel_size, "kernel_size"),
+                                                  (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
+    o = _blocks(size, k, d, p, s)
+    if input.shape[1] % (k[0] * k[1]):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={input.shape[1]} and kernel_size={k}")
+    if input.shape[2] != o[0] * o[1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
+                           f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{o[0]} * {o[1]} = {o[0] * o[1]}, but got input.size(2)={input.shape[2]}.")
+    return _Fold.apply(input, k=k, d=d, p=p, s=s, o=tuple(o), size=size)
+
+
+# ---------------------------------------------------------------------------- bilinear
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k for weight (out, in1, in2), over any leading dims."""
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {in1}" if input1.shape[-1] != in1 else
+                           f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {in2}")
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    t = ops.matmul(x1, weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    y = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (out_f,))
 
 
 # ---------------------------------------------------------------------------- losses

@@ -1,4 +1,4 @@
-"""Layers with parameters or modes: Linear, Conv2d, pooling, BatchNorm, Dropout, Flatten, Identity."""
+"""Layers: Linear, Bilinear, Conv2d, pooling, BatchNorm, Flatten/Unflatten, Identity, distances, ChannelShuffle."""
 import math
 
 from mytorch import creation
@@ -8,8 +8,9 @@ from mytorch.nn.modules.module import Module
 from mytorch.nn.parameter import Parameter
 from kernels._common import pair
 
-__all__ = ["Identity", "Linear", "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "BatchNorm1d", "BatchNorm2d", "Dropout"]
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Conv2d", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "CosineSimilarity", "PairwiseDistance",
+           "ChannelShuffle"]
 
 
 def _positive(value, name):
@@ -253,17 +254,98 @@ class BatchNorm2d(_BatchNorm):
     _input_dims = (4,)
 
 
-class Dropout(Module):
-    """Inverted dropout in training mode; the identity in eval mode."""
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) inputs."""
+    _input_dims = (5,)
 
-    def __init__(self, p=0.5, inplace=False):
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b with A of shape (out_features, in1_features, in2_features).
+
+    Args:
+        in1_features, in2_features, out_features: sizes. bias: Default: ``True``.
+    Initialisation: U(-1/sqrt(in1_features), 1/sqrt(in1_features)) for weight and bias, as torch.
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(creation.empty(out_features, in1_features, in2_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
 
-    def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class Unflatten(Module):
+    """Expands dim ``dim`` into ``unflattened_size`` (a tuple, or named (name, size) pairs)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, int) and not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be tuple of ints, but found type " + type(unflattened_size).__name__)
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        dim = self.dim if self.dim >= 0 else self.dim + input.ndim
+        sizes = list(self.unflattened_size)
+        if -1 in sizes:
+            known = int(math.prod(s for s in sizes if s != -1))
+            sizes[sizes.index(-1)] = input.shape[dim] // known
+        if math.prod(sizes) != input.shape[dim]:
+            raise RuntimeError(f"unflatten: Provided sizes {list(self.unflattened_size)} don't multiply up to the "
+                               f"size of dim {self.dim} ({input.shape[dim]}) in the input tensor")
+        return input.reshape(tuple(input.shape[:dim]) + tuple(sizes) + tuple(input.shape[dim + 1:]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class CosineSimilarity(Module):
+    """cosine_similarity along ``dim``. Args: dim: Default: ``1``. eps: Default: ``1e-8``."""
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """||x1 - x2 + eps||_p along the last dim. Args: p: ``2.0``; eps: ``1e-6``; keepdim: ``False``."""
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class ChannelShuffle(Module):
+    """Reorders (N, g k, *) channels as (N, k g, *) (ShuffleNet)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
