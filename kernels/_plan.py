@@ -10,10 +10,10 @@ import threading
 import numpy as np
 
 from kernels._common import budget
-from kernels._threads import get_num_threads
+from kernels._threads import get_num_threads, run_parallel
 
 __all__ = ["CONV_MIN_MACS_PER_THREAD", "POOL_MIN_ELEMENTS_PER_THREAD", "CACHE_BLOCK_BYTES", "parts", "blocks",
-           "workspace", "conv_work", "thread_budget"]
+           "workspace", "conv_work", "thread_budget", "reduce_sum"]
 
 # Below this much work per thread, handing part of the batch to a second thread costs more than it
 # saves (docs/PERFORMANCE.md has the measurements for this machine kind).
@@ -79,3 +79,27 @@ class _Workspace(threading.local):
 
 
 workspace = _Workspace()
+
+
+# Below this many elements added, one thread sums the partial results.
+REDUCE_MIN_ELEMENTS = 2 ** 18
+
+
+def reduce_sum(arrays):
+    """The sum of the threads' partial results (same-shaped contiguous arrays, e.g. weight
+    gradients), added into the first. Large sums are themselves split over the threads by element
+    range, so the reduction does not become the serial part of a many-thread call."""
+    first, rest = arrays[0], arrays[1:]
+    if not rest:
+        return first
+    flat, others = first.reshape(-1), [a.reshape(-1) for a in rest]
+    if flat.size * len(rest) < REDUCE_MIN_ELEMENTS:
+        for a in others:
+            flat += a
+        return first
+
+    def add(s):
+        for a in others:
+            np.add(flat[s], a[s], out=flat[s])
+    run_parallel(add, parts(flat.size))
+    return first

@@ -7,7 +7,7 @@ im2col route, whose blocks gather several samples into one GEMM.
 import numpy as np
 
 from kernels import conv_im2col
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts, workspace
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts, reduce_sum, workspace
 from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["scratch_bytes", "forward", "backward"]
@@ -70,4 +70,4 @@ def backward(grad_out, x, weight, g, needs):
         return dw
     with single_threaded_blas():
         dws = run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
-    return dx, (sum(dws[1:], dws[0]).reshape(weight.shape) if needs[1] else None)
+    return dx, (reduce_sum(dws).reshape(weight.shape) if needs[1] else None)

@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from kernels._common import pad
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts, reduce_sum
 from kernels._threads import run_parallel
 
 __all__ = ["scratch_bytes", "forward", "backward"]
@@ -100,4 +100,4 @@ def backward(grad_out, x, weight, g, needs):
         return None
     dws = run_parallel(run, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
     dx = np.ascontiguousarray(dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]) if needs[0] else None
-    return dx, (sum(dws[1:], dws[0]) if needs[1] else None)
+    return dx, (reduce_sum(dws) if needs[1] else None)

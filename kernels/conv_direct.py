@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from kernels._common import pad
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work, parts, reduce_sum
 from kernels._threads import run_parallel
 
 __all__ = ["scratch_bytes", "forward", "backward"]
@@ -371,4 +371,4 @@ def backward(grad_out, x, weight, g, needs):
     dws = run_parallel(direct, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
     if needs[0] and dxp is not dx:
         dx[...] = dxp[:, :, g.PH:g.PH + g.H, g.PW:g.PW + g.W]
-    return dx, (sum(dws[1:], dws[0]) if needs[1] else None)
+    return dx, (reduce_sum(dws) if needs[1] else None)

@@ -16,7 +16,7 @@ from numba import njit
 from numpy.lib.stride_tricks import as_strided
 
 from kernels._common import conv_geometry, pad, pair, patches
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, workspace
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, reduce_sum, workspace
 from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "scratch_bytes", "forward", "backward"]
@@ -253,5 +253,5 @@ def backward(grad_out, x, weight, g, needs, wide=False):
         dws = run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
     dw = None
     if needs[1]:
-        dw = np.ascontiguousarray(sum(dws[1:], dws[0]).transpose(0, 2, 1)).reshape(weight.shape)
+        dw = np.ascontiguousarray(reduce_sum(dws).transpose(0, 2, 1)).reshape(weight.shape)
     return dx, dw

@@ -9,7 +9,7 @@ kernels/routes.py therefore sends calls with non-finite values to an exact route
 import numpy as np
 
 from kernels import _winograd as wino
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, parts, workspace
+from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, parts, reduce_sum, workspace
 from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["scratch_bytes", "forward", "backward"]
@@ -78,7 +78,7 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
         return m
     with single_threaded_blas():
         ms = run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
-    return wino.filter_gradient(sum(ms[1:], ms[0])) if needs[1] else None
+    return wino.filter_gradient(reduce_sum(ms)) if needs[1] else None
 
 
 # Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the rows' strides off

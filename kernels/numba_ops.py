@@ -18,6 +18,7 @@ import numpy as np
 
 from kernels import routes
 from kernels._common import conv_geometry
+from kernels._plan import reduce_sum
 from kernels._threads import get_num_threads, run_parallel
 from kernels.conv_im2col import col2im, im2col
 from kernels.pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, adaptive_max_pool2d_forward,
@@ -100,18 +101,17 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
                 if needs[0]:
                     pieces.append((n, a, b, dxs[0, :, a - lo:b - lo]))
                 if needs[1]:
-                    dw = dws if dw is None else dw + dws
+                    if dw is None:
+                        dw = dws
+                    else:
+                        dw += dws
             return pieces, dw
         results = run_parallel(rows, _row_units(g, choice.rows))
         dx = np.zeros(x.shape, x.dtype) if needs[0] else None
-        dw = None
-        for pieces, part_dw in results:
+        for pieces, _ in results:
             for n, a, b, piece in pieces:  # blocks overlap where windows do: added, one thread
                 dx[n, :, a:b] += piece
-            if needs[1] and part_dw is not None:
-                dw = part_dw if dw is None else dw + part_dw
-        if needs[1] and dw is None:
-            dw = np.zeros(weight.shape, x.dtype)
+        dw = reduce_sum([part_dw for _, part_dw in results]) if needs[1] else None
     return (dx.astype(dtype, copy=False) if needs[0] else None,
             dw.astype(dtype, copy=False) if needs[1] else None, db)
 

@@ -4,6 +4,11 @@
 - ``set_kernels(name)`` changes it; ``get_kernels()`` tells it;
 - ``with using_kernels(name):`` switches it for a block.
 
+Within the numba implementation each convolution takes one route (direct, winograd, 1x1, depthwise,
+im2col, im2col_wide), picked from the layer's geometry by ``kernels.routes.choose_route``;
+``set_route(name)`` / ``with using_route(name):`` force one (``None``: automatic), as does the
+environment variable ``MYTORCH_CONV_ROUTE``; a forced route that cannot serve a layer gives way.
+
 ``auto`` (the default) uses ``numba`` for every conv and pooling shape: its direct convolution
 wins where K = C/G*KH*KW is small, and its im2col fills plus NumPy's GEMM win or tie elsewhere
 (benchmarks/profile_conv.py measures it). If numba cannot be imported, ``auto`` falls back to
@@ -15,7 +20,8 @@ import warnings
 
 import kernels
 
-__all__ = ["CHOICES", "set_kernels", "get_kernels", "using_kernels", "implementation", "mps"]
+__all__ = ["CHOICES", "set_kernels", "get_kernels", "using_kernels", "implementation", "set_route", "get_route",
+           "using_route", "mps"]
 
 CHOICES = ("auto", "reference", "numpy", "numba")
 
@@ -80,6 +86,31 @@ def implementation():
     if name == "numba":
         return _load_numba()
     return kernels.load(name)
+
+
+def _routes():
+    try:
+        from kernels import routes
+    except ImportError as e:
+        raise ImportError(f"convolution routes belong to the 'numba' kernels, which need numba ({e})") from e
+    return routes
+
+
+def set_route(name, rows=None):
+    """Forces the numba convolutions onto route ``name`` (None: automatic); ``rows`` also forces
+    how many blocks of output rows each sample is cut into. Unknown names raise ValueError."""
+    _routes().set_route(name, rows)
+
+
+def get_route():
+    return _routes().get_route()
+
+
+@contextlib.contextmanager
+def using_route(name, rows=None):
+    """Temporarily forces a convolution route inside a ``with`` block."""
+    with _routes().force_route(name, rows):
+        yield
 
 
 class mps:

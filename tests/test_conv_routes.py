@@ -296,3 +296,16 @@ def test_concurrent_callers_get_the_sequential_results(route):
         assert not any(t.is_alive() for t in threads) and not errors, errors
     finally:
         _threads.set_num_threads(previous)
+
+
+def test_reduce_sum_splits_large_sums_over_the_threads_exactly():
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(3)
+    try:
+        rng = np.random.default_rng(7)
+        for size in (10, _plan.REDUCE_MIN_ELEMENTS + 13):
+            parts = [rng.standard_normal(size) for _ in range(3)]
+            want = parts[0] + parts[1] + parts[2]
+            np.testing.assert_array_equal(_plan.reduce_sum([p.copy() for p in parts]), want)
+    finally:
+        _threads.set_num_threads(previous)
