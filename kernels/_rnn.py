@@ -30,9 +30,9 @@ oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on f
 """
 import numpy as np
 
-from kernels._threads import get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
+from kernels._threads import MATMUL_MIN_MACS, get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
 
-__all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward"]
+__all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "release"]
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
@@ -159,6 +159,85 @@ def kernels_for(name):
     return kern
 
 
+# ---------------------------------------------------------------------------- workspace
+class _Pool:
+    """Large arrays recycled between calls.
+
+    A fresh multi-megabyte ndarray is fresh pages from the OS, and the first write to each 4 KiB
+    page is a page fault: an LSTM training step (batch 64, 28 steps, hidden 128) took ~2,000 of
+    them for its saved gates, states and gradient temporaries, which cost more than its gate
+    kernels. Arrays taken here come back through ``give`` once nothing reads them any more (the
+    backward's temporaries at its end, a forward's saved arrays when its graph node is freed), and
+    the next call writes into pages already mapped. At most MAX_PER_SIZE buffers of one size and
+    MAX_BYTES in all are kept.
+    """
+    MAX_PER_SIZE = 16
+    MAX_BYTES = 256 * 2 ** 20
+    MIN_BYTES = 64 * 2 ** 10  # smaller arrays come from malloc's own free lists
+
+    def __init__(self):
+        self.free = {}
+        self.bytes = 0
+
+    def take(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        n = dtype.itemsize
+        for d in shape:
+            n *= d
+        if n < self.MIN_BYTES:
+            return np.empty(shape, dtype)
+        buffers = self.free.get(n)
+        if buffers:
+            buf = buffers.pop()
+            self.bytes -= n
+        else:
+            buf = np.empty(n, np.uint8)
+        return buf.view(dtype).reshape(shape)
+
+    def give(self, *arrays):
+        """Hands arrays from ``take`` back; anything else is ignored. NOTE: the caller guarantees
+        that nothing reads or writes them any more."""
+        for a in arrays:
+            if a is None:
+                continue
+            buf = a.base
+            if buf is None or buf.dtype != np.uint8 or buf.ndim != 1 or buf.nbytes != a.nbytes:
+                continue
+            buffers = self.free.setdefault(buf.nbytes, [])
+            if len(buffers) < self.MAX_PER_SIZE and self.bytes + buf.nbytes <= self.MAX_BYTES:
+                buffers.append(buf)
+                self.bytes += buf.nbytes
+
+
+_pool = _Pool()
+
+
+def release(*arrays):
+    """Returns arrays that came from this module's workspace (sequence_forward's output) to it."""
+    _pool.give(*arrays)
+
+
+def _gemm_into(a, b, out):
+    """out[...] = a @ b for 2-D operands: kernels._threads.matmul's split into row slices over the
+    kernel threads, writing into ``out`` (a recycled buffer) instead of a fresh array."""
+    M, N = out.shape
+    threads = get_num_threads()
+    if threads == 1 or M * a.shape[1] * N < MATMUL_MIN_MACS or M < threads * 8:
+        if threads == 1:
+            np.matmul(a, b, out=out)
+        else:
+            with single_threaded_blas():
+                np.matmul(a, b, out=out)
+        return out
+    step = -(-M // threads)
+
+    def part(r0):
+        np.matmul(a[r0:r0 + step], b, out=out[r0:r0 + step])
+    with single_threaded_blas():
+        run_parallel(part, list(range(0, M, step)))
+    return out
+
+
 # ---------------------------------------------------------------------------- whole sequence
 class Geometry:
     """The per-step rows of a packed batch: ``batch_sizes`` (T,), ``offsets`` (T + 1,)."""
@@ -188,8 +267,17 @@ def _run_parts(fn, parts):
 
 
 class _Layer:
-    """What one layer's backward needs, saved once by its forward."""
-    __slots__ = ("x", "h_prev", "c_prev", "gates", "h_raw", "mask")
+    """What one layer's backward needs, saved once by its forward. Its workspace arrays go back to
+    the pool when it is freed (with its graph node: after the backward, or unused)."""
+    __slots__ = ("x", "x_owned", "h_prev", "c_prev", "gates", "h_raw", "mask")
+
+    def __del__(self):
+        for name in ("h_prev", "c_prev", "gates", "h_raw"):
+            arrays = getattr(self, name, None)
+            if arrays is not None:
+                _pool.give(*arrays)
+        if getattr(self, "x_owned", False):
+            _pool.give(self.x)
 
 
 def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_directions, masks=None,
@@ -218,23 +306,23 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
     c_n = np.empty((num_layers * D, B, H), dtype) if lstm else None
     saved = [] if save else None
     parts = _parts(D, B)
-    layer_in = x
+    layer_in, in_owned = x, False  # in_owned: layer_in is a workspace array of this function
     for layer in range(num_layers):
-        out = np.empty((N, D * P), dtype)
+        out = _pool.take((N, D * P), dtype)
         keep = _Layer() if save else None
         xws, scratch = [], []
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[layer * D + d]
-            xw = _gemm(layer_in, w_ih.T)
+            xw = _gemm_into(layer_in, w_ih.T, _pool.take((N, GH), dtype))
             if b_ih is not None:
                 xw += b_ih if gru else b_ih + b_hh
             xws.append(xw)
         if save:
-            keep.x = layer_in
-            keep.h_prev = [np.empty((N, P), dtype) for _ in range(D)]
-            keep.gates = [np.empty((N, GH + (H if gru else 0)), dtype) for _ in range(D)]
-            keep.c_prev = [np.empty((N, H), dtype) for _ in range(D)] if lstm else None
-            keep.h_raw = [np.empty((N, H), dtype) for _ in range(D)] if w_hr is not None else None
+            keep.x, keep.x_owned = layer_in, in_owned
+            keep.h_prev = [_pool.take((N, P), dtype) for _ in range(D)]
+            keep.gates = [_pool.take((N, GH + (H if gru else 0)), dtype) for _ in range(D)]
+            keep.c_prev = [_pool.take((N, H), dtype) for _ in range(D)] if lstm else None
+            keep.h_raw = [_pool.take((N, H), dtype) for _ in range(D)] if w_hr is not None else None
 
         def run(part, layer=layer, out=out, keep=keep, xws=xws):
             d, a, e = part
@@ -283,17 +371,20 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
                 c_n[k, a:e] = c
 
         _run_parts(run, parts)
+        _pool.give(*xws)
         if save:
             saved.append(keep)
-        if masks is not None and layer < num_layers - 1 and masks[layer] is not None:
-            if save:
-                keep.mask = masks[layer]
-            layer_in = out * masks[layer]
+        elif in_owned:
+            _pool.give(layer_in)
+        mask = masks[layer] if masks is not None and layer < num_layers - 1 else None
+        if save:
+            keep.mask = mask
+        if mask is not None:
+            layer_in, in_owned = out * mask, False
+            _pool.give(out)
         else:
-            if save:
-                keep.mask = None
-            layer_in = out
-    return layer_in if num_layers else x, h_n, c_n, saved
+            layer_in, in_owned = out, True
+    return layer_in, h_n, c_n, saved
 
 
 def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_directions, d_out, dh_n, dc_n,
@@ -323,12 +414,13 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
     dweights = [None] * (num_layers * D)
     parts = _parts(D, B)
     dy = d_out if d_out is not None else np.zeros((N, D * P), dtype)
+    dy_owned = False  # dy is a workspace array of this function
     dx = None
     for layer in range(num_layers - 1, -1, -1):
         keep = saved[layer]
-        d_pre = [np.empty((N, GH), dtype) for _ in range(D)]  # pre-activation gradients
-        d_hh = [np.empty((N, GH), dtype) for _ in range(D)] if gru else d_pre
-        d_proj = [np.empty((N, P), dtype) for _ in range(D)] if keep.h_raw is not None else None
+        d_pre = [_pool.take((N, GH), dtype) for _ in range(D)]  # pre-activation gradients
+        d_hh = [_pool.take((N, GH), dtype) for _ in range(D)] if gru else d_pre
+        d_proj = [_pool.take((N, P), dtype) for _ in range(D)] if keep.h_raw is not None else None
 
         def run(part, layer=layer, keep=keep, d_pre=d_pre, d_hh=d_hh, d_proj=d_proj, dy=dy):
             d, a, e = part
@@ -365,13 +457,17 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
                     np.matmul(d_pre[d][rows], w_hh, out=dhb)
 
         _run_parts(run, parts)
+        if dy_owned:
+            _pool.give(dy)
         x_in = keep.x
         dx = None
         if layer > 0 or need_x:
-            for d in range(D):
-                w_ih = weights[layer * D + d][0]
-                part_dx = _gemm(d_pre[d], w_ih)
-                dx = part_dx if dx is None else dx + part_dx
+            w_ih = weights[layer * D][0]
+            # a workspace array below the first layer, where it only carries dy to the next one
+            dx = _gemm_into(d_pre[0], w_ih, _pool.take((N, w_ih.shape[1]), dtype) if layer > 0
+                            else np.empty((N, w_ih.shape[1]), dtype))
+            for d in range(1, D):
+                dx += _gemm(d_pre[d], weights[layer * D + d][0])
         for d in range(D):
             k = layer * D + d
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
@@ -383,9 +479,18 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
                 db_hh = d_hh[d].sum(axis=0) if gru else db_ih.copy()
             dw_hr = _gemm(d_proj[d].T, keep.h_raw[d]) if w_hr is not None else None
             dweights[k] = (dw_ih, dw_hh, db_ih, db_hh, dw_hr)
+        _pool.give(*d_pre)
+        if gru:
+            _pool.give(*d_hh)
+        if d_proj is not None:
+            _pool.give(*d_proj)
         if layer > 0:
             prev_mask = saved[layer - 1].mask
-            dy = dx * prev_mask if prev_mask is not None else dx
+            if prev_mask is not None:
+                dy, dy_owned = dx * prev_mask, False
+                _pool.give(dx)
+            else:
+                dy, dy_owned = dx, True
     return dx, dh0, dc0, dweights
 
 

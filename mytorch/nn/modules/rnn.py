@@ -106,7 +106,9 @@ class _Recurrent(Function):
             h_n = h_n[:, s.unsorted]
             c_n = c_n[:, s.unsorted] if lstm else None
         pieces = [self._rows_out(out), h_n] + ([c_n] if lstm else [])
-        return np.concatenate([p.reshape(-1) for p in pieces])
+        flat = np.concatenate([p.reshape(-1) for p in pieces])
+        _rnn.release(out)  # copied into flat: its workspace memory serves the next call
+        return flat
 
     def backward(self, g):
         s = self.spec
