@@ -80,7 +80,8 @@ def add_safe_globals(safe_globals):
     for item in safe_globals:
         if isinstance(item, tuple):
             if len(item) != 2 or not isinstance(item[1], str):
-                raise TypeError(f"add_safe_globals: expected an object or an (object, 'module.name') pair, got {item!r}")
+                raise TypeError(f"add_safe_globals: expected an object or an (object, 'module.name') pair, "
+                                f"got {item!r}")
             _user_safe_globals[item[1]] = item[0]
         else:
             _user_safe_globals[_global_name(item)] = item
@@ -178,7 +179,7 @@ class _Pickler(pickle._Pickler):
             storage = _Storage(array, str(len(self.storages)))
             self.storages.append(storage)
             strides = tuple(s // array.itemsize for s in array.strides)
-            requires_grad = bool(obj.requires_grad and obj.grad_fn is None)
+            requires_grad = bool(obj.requires_grad)  # a non-leaf loads as a leaf that requires grad, as torch
             return (self.rebuild_tensor, (storage, 0, tuple(array.shape), strides, requires_grad,
                                           collections.OrderedDict()))  # torch's empty backward-hooks argument
         if type(obj) is collections.OrderedDict or (isinstance(obj, dict) and type(obj) is not dict
@@ -363,13 +364,10 @@ def _checked_view(storage, storage_offset, size, stride):
         refuse(f"size {list(size)}, stride {list(stride)} and offset {offset} reach element {last}")
     if numel * array.itemsize > sys.maxsize:
         refuse(f"{numel} elements do not fit in memory addresses")
-    distinct = numel <= array.size - offset and all(s != 0 for n, s in zip(size, stride) if n > 1)
-    view = np.lib.stride_tricks.as_strided(array[offset:], shape=size,
-                                           strides=tuple(s * array.itemsize for s in stride), writeable=distinct)
-    if distinct and not _non_overlapping(size, stride):
-        view = np.lib.stride_tricks.as_strided(array[offset:], shape=size,
-                                               strides=tuple(s * array.itemsize for s in stride), writeable=False)
-    return view
+    # NOTE: a view whose elements overlap (a stride-0 broadcast) is read-only: one write would change many
+    strides = tuple(s * array.itemsize for s in stride)
+    return np.lib.stride_tricks.as_strided(array[offset:], shape=size, strides=strides,
+                                           writeable=_non_overlapping(size, stride))
 
 
 def _non_overlapping(size, stride):

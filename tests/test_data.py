@@ -14,7 +14,7 @@ import mytorch
 from mytorch.utils.data import (ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, StackDataset,
                                 Subset, TensorDataset, default_collate, default_convert, get_worker_info,
                                 random_split)
-from conftest import requires_torch, torch
+from conftest import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "mnist")
 Point = collections.namedtuple("Point", "x y")
@@ -121,6 +121,10 @@ def test_batch_size_none_sampler_and_batch_sampler():
     batches = list(DataLoader(ds, batch_sampler=[[3], [0, 4]]))
     assert [b[1].tolist() for b in batches] == [[9], [0, 16]]
     assert len(DataLoader(ds, batch_sampler=[[3], [0, 4]])) == 2 and len(DataLoader(ds, batch_size=None)) == 5
+    loader = DataLoader(ds, batch_size=2)
+    with pytest.raises(ValueError, match="batch_size attribute should not be set after DataLoader is initialized"):
+        loader.batch_size = 3
+    loader.collate_fn = default_collate  # not frozen, as in torch
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -135,6 +139,7 @@ def test_batch_size_none_sampler_and_batch_sampler():
     dict(persistent_workers=True),
     dict(batch_size=0),
     dict(batch_size=2.5),
+    dict(multiprocessing_context="fork"),
 ])
 def test_argument_errors_are_torchs(kwargs):
     with pytest.raises(ValueError) as ours:
@@ -187,17 +192,22 @@ def test_worker_init_fn_worker_info_and_seeds():
             return 6
 
         def __getitem__(self, i):
-            return get_worker_info().id, float(mytorch.rand(1).item()), random.random()
+            return get_worker_info().id, float(mytorch.rand(1).item()), random.random(), np.random.rand()
+
+    def main_draws():
+        return mytorch.rand(1).item(), random.random(), np.random.rand()
+
+    def reseed():
+        mytorch.manual_seed(0), random.seed(0), np.random.seed(0)
 
     assert get_worker_info() is None
     loader = DataLoader(Draws(), batch_size=2, num_workers=2, worker_init_fn=init,
                         generator=mytorch.Generator().manual_seed(1))
-    mytorch.manual_seed(0)
-    before = mytorch.rand(1).item()
-    mytorch.manual_seed(0)
+    reseed()
+    before = main_draws()
+    reseed()
     batches = list(loader)
-    after = mytorch.rand(1).item()
-    assert before == after  # workers draw from their own random state, as worker processes do
+    assert main_draws() == before  # workers draw from their own random states, as worker processes do
     assert calls == [(0, 0, 2), (1, 1, 2)] and get_worker_info() is None
     assert [b[0].tolist() for b in batches] == [[0, 0], [1, 1], [0, 0]]  # batch i from worker i % 2
     epoch1 = _plain(batches)

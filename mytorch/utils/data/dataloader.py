@@ -75,6 +75,9 @@ class DataLoader:
             raise ValueError(f"prefetch_factor option should be non-negative, got {prefetch_factor}")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                             f"but got num_workers={num_workers}")
         if generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"generator must be a mytorch.Generator, got {type(generator).__name__}")
 
@@ -121,6 +124,14 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self._workers = None
+        self.__initialized = True
+
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+
+    def __setattr__(self, attr, val):
+        if self.__dict__.get("_DataLoader__initialized") and attr in self._FROZEN:
+            raise ValueError(f"{attr} attribute should not be set after {self.__class__.__name__} is initialized")
+        super().__setattr__(attr, val)
 
     @property
     def _auto_collation(self):

@@ -120,7 +120,8 @@ class WeightedRandomSampler(Sampler):
         array = weights._data if isinstance(weights, Tensor) else weights
         self.weights = Tensor._make(np.asarray(array, dtype=np.float64))
         if self.weights.ndim != 1:
-            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(self.weights.shape)}")
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(self.weights.shape)}")
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
