@@ -184,6 +184,41 @@ class Prod(Function):
         return ops._keep(g, a.shape, self.axes) * others
 
 
+class LogSumExp(Function):
+    """One node instead of five (max, sub, exp, sum, log): it sits in every log-likelihood."""
+
+    def forward(self, a, axes, keepdim):
+        m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros((1,) * a.ndim, a.dtype)
+        m = np.where(np.isfinite(m), m, 0).astype(a.dtype)  # shift by the max; +-inf pass through
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+        self.a, self.out, self.axes = a, out, axes
+        return out if keepdim else out.reshape(np.sum(a, axis=axes).shape)
+
+    def backward(self, g):
+        with np.errstate(invalid="ignore"):
+            return ops._keep(g, self.a.shape, self.axes) * np.exp(self.a - self.out)
+
+
+class LogCumSumExp(Function):
+    def forward(self, a, dim):
+        self.a, self.dim = a, dim
+        self.out = np.logaddexp.accumulate(a, axis=dim) if a.size else a.copy()
+        return self.out
+
+    def backward(self, g):
+        # grad_j = sum_{i>=j} g_i exp(a_j - out_i), summed in log space separately for the positive
+        # and negative parts of g (torch's formulation): no exp overflows.
+        d = self.dim
+
+        def reverse_scan(x):
+            return np.flip(np.logaddexp.accumulate(np.flip(x, d), axis=d), d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos = np.exp(self.a + reverse_scan(np.log(np.maximum(g, 0)) - self.out))
+            neg = np.exp(self.a + reverse_scan(np.log(np.maximum(-g, 0)) - self.out))
+        return (pos - neg).astype(g.dtype)
+
+
 class Cumsum(Function):
     def forward(self, a, dim):
         self.dim = dim
@@ -249,15 +284,10 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 @op(out=True)
 def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(input))) along ``dim``, computed without overflow."""
+    """log(sum(exp(input))) along ``dim`` (an int or a tuple), computed without overflow."""
     if not input.dtype.is_floating_point:
         input = ops.to_dtype(input, _dtype.float32)
-    x = input._data
-    axes = ops._dims(dim, input.ndim)
-    m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
-    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x.dtype))  # shift by the max; inf stays inf
-    out = ops.log(ops.sum(ops.exp(input - m), dim=axes, keepdim=True)) + m
-    return out if keepdim else ops.reshape(out, np.sum(x, axis=axes).shape)
+    return LogSumExp.apply(input, axes=ops._dims(dim, input.ndim), keepdim=keepdim)
 
 
 # ---------------------------------------------------------------------------- scans
@@ -277,14 +307,11 @@ def cumprod(input, dim, *, dtype=None):
 
 @op(out=True)
 def logcumsumexp(input, dim):
-    """log(cumsum(exp(input))) along ``dim``, shifted by the maximum so it does not overflow."""
+    """log(cumsum(exp(input))) along ``dim``, as a running logaddexp (no overflow, no underflow)."""
     _require_float(input, "logcumsumexp")
     if input.ndim == 0:
         return ops.clone(input)
-    d = _wrap_dim(dim, input.ndim)
-    m = np.max(input._data, axis=d, keepdims=True) if input.numel() else np.zeros(())
-    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(input._data.dtype))
-    return ops.log(cumsum(ops.exp(input - m), d)) + m
+    return LogCumSumExp.apply(input, dim=_wrap_dim(dim, input.ndim))
 
 
 def _cumext(input, dim, largest, rt):
