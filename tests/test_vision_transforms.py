@@ -515,3 +515,22 @@ def test_v2_matches_torchvision_v2():
         # v2 resizes uint8 tensors with torch's fixed-point uint8 kernel; ours computes in float32 as v1:
         # within 1 grey level (torchvision's own tolerance between its two paths)
         assert ours.dtype == theirs.dtype and np.abs(ours.astype(float) - theirs.astype(float)).max() <= 1
+
+
+def test_five_and_ten_crop():
+    a = np.arange(30, dtype=np.uint8).reshape(5, 6)
+    tl, tr, bl, br, center = T.FiveCrop(2)(a)
+    assert tl.tolist() == [[0, 1], [6, 7]] and tr.tolist() == [[4, 5], [10, 11]]
+    assert bl.tolist() == [[18, 19], [24, 25]] and br.tolist() == [[22, 23], [28, 29]]
+    assert center.tolist() == [[14, 15], [20, 21]]  # top = round(1.5) = 2, left = round(2.0) = 2
+    ten = T.TenCrop((2, 3), vertical_flip=True)(Image.fromarray(a))
+    assert len(ten) == 10 and np.array_equal(np.asarray(ten[5]), a[::-1][:2, :3])
+    with pytest.raises(ValueError, match="bigger than input size"):
+        F.five_crop(a, 7)
+    try:
+        import torch
+        import torchvision.transforms.functional as tvF
+    except ImportError:
+        return
+    for ours, theirs in zip(F.ten_crop(Tensor._make(a[None].copy()), [3, 4]), tvF.ten_crop(torch.from_numpy(a[None].copy()), [3, 4])):
+        np.testing.assert_array_equal(_np(ours), _np(theirs))

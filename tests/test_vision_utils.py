@@ -145,3 +145,17 @@ def test_draw_bounding_boxes_by_hand_and_against_torchvision():
         ours = utils.draw_bounding_boxes(Tensor._make(img.copy()), Tensor._make(bx), **kwargs)._data
         theirs = tv_draw(torch.from_numpy(img.copy()), torch.from_numpy(bx), **kwargs).numpy()
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_without_pillow_the_error_names_the_extra(monkeypatch, tmp_path):
+    import sys
+    for name in ("PIL", "PIL.Image", "PIL.ImageDraw", "PIL.ImageColor", "PIL.ImageFont", "PIL.ImageOps"):
+        monkeypatch.setitem(sys.modules, name, None)
+    x = Tensor._make(np.zeros((3, 4, 4), np.float32))
+    assert utils.make_grid(x).shape == (3, 4, 4)  # pure NumPy: works without Pillow
+    for call in (lambda: utils.save_image(x, tmp_path / "a.png"),
+                 lambda: utils.draw_bounding_boxes(x, Tensor._make(np.zeros((1, 4), np.float32))),
+                 lambda: io.encode_png(Tensor._make(np.zeros((3, 4, 4), np.uint8))),
+                 lambda: io.decode_image(Tensor._make(np.zeros(8, np.uint8)))):
+        with pytest.raises(ImportError, match=r"pip install mytorch-im2col\[vision\]"):
+            call()

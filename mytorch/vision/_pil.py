@@ -15,6 +15,13 @@ def pil_image():
     return Image
 
 
+def pil_module(name):
+    """A Pillow sub-module (``ImageDraw``, ``ImageOps``, ...), or ImportError naming the extra."""
+    pil_image()
+    import importlib
+    return importlib.import_module(f"PIL.{name}")
+
+
 def is_pil_image(obj):
     """True for a PIL image; never imports Pillow (an object can only be one once Pillow is loaded)."""
     module = sys.modules.get("PIL.Image")

@@ -6,7 +6,7 @@ from enum import Enum
 import numpy as np
 
 from mytorch.tensor import Tensor
-from mytorch.vision._pil import fromarray, pil_image
+from mytorch.vision._pil import fromarray, pil_image, pil_module
 
 __all__ = ["ImageReadMode", "read_file", "write_file", "decode_image", "decode_png", "decode_jpeg", "read_image",
            "encode_png", "write_png", "encode_jpeg", "write_jpeg"]
@@ -63,8 +63,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
     except Exception as e:  # Pillow raises several kinds for damaged data
         raise RuntimeError(f"could not decode the image ({type(e).__name__}: {e})") from e
     if apply_exif_orientation:
-        from PIL import ImageOps
-        img = ImageOps.exif_transpose(img)
+        img = pil_module("ImageOps").exif_transpose(img)
     if mode != ImageReadMode.UNCHANGED:
         img = img.convert(_PIL_MODES[mode])
     elif img.mode == "P":

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from mytorch.tensor import Tensor
-from mytorch.vision._pil import fromarray
+from mytorch.vision._pil import fromarray, pil_module
 
 __all__ = ["make_grid", "save_image", "draw_bounding_boxes"]
 
@@ -104,7 +104,7 @@ def _palette(num_objects):
 
 def _parse_colors(colors, num_objects):
     """One RGB tuple per object from None (a palette), one colour for all, or a list of colours."""
-    from PIL import ImageColor
+    ImageColor = pil_module("ImageColor")
     if colors is None:
         colors = _palette(num_objects)
     elif isinstance(colors, list):
@@ -131,7 +131,7 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
         width: line width. Default: ``1``.
         font, font_size: a TrueType font file and its size. Default: Pillow's default font.
     """
-    from PIL import ImageDraw, ImageFont
+    ImageDraw, ImageFont = pil_module("ImageDraw"), pil_module("ImageFont")
     if not isinstance(image, Tensor):
         raise TypeError(f"Tensor expected, got {type(image)}")
     a = image._data

@@ -18,7 +18,7 @@ import numpy as np
 
 from mytorch import _dtype
 from mytorch.tensor import Tensor
-from mytorch.vision._pil import fromarray, is_pil_image, pil_image
+from mytorch.vision._pil import fromarray, is_pil_image, pil_image, pil_module
 from mytorch.vision.transforms import _functional_tensor as F_t
 
 __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_num_channels", "to_tensor",
@@ -252,9 +252,8 @@ def _pil_pad(img, padding, fill, padding_mode):
     if isinstance(padding, tuple) and len(padding) == 1:
         padding = padding[0]
     if padding_mode == "constant":
-        from PIL import ImageOps
         opts = _parse_fill(fill, img, name="fill")
-        out = ImageOps.expand(img, border=padding, **opts)
+        out = pil_module("ImageOps").expand(img, border=padding, **opts)
         if img.mode == "P":
             out.putpalette(img.getpalette())
         return out
@@ -437,8 +436,7 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
 # ---------------------------------------------------------------------------- colour
 def _enhance(kind):
     def run(img, factor):
-        from PIL import ImageEnhance
-        return getattr(ImageEnhance, kind)(img).enhance(factor)
+        return getattr(pil_module("ImageEnhance"), kind)(img).enhance(factor)
     return run
 
 
@@ -504,8 +502,7 @@ def rgb_to_grayscale(img, num_output_channels=1):
 
 
 def _pil_invert(img):
-    from PIL import ImageOps
-    return ImageOps.invert(img)
+    return pil_module("ImageOps").invert(img)
 
 
 def invert(img):
@@ -514,8 +511,7 @@ def invert(img):
 
 def _image_ops(name):
     def run(img, *args):
-        from PIL import ImageOps
-        return getattr(ImageOps, name)(img, *args)
+        return getattr(pil_module("ImageOps"), name)(img, *args)
     return run
 
 
