@@ -13,7 +13,7 @@ import numpy as np
 
 from mytorch import _dtype
 from mytorch._dtype import result_type, to_numpy_dtype
-from mytorch.autograd import Function, grad_mode
+from mytorch.autograd import Function, _bump, _counter, _next_seq, _rebase_count, grad_mode, no_grad
 from mytorch.tensor import Tensor, _wrap_dim
 from kernels._threads import matmul as _gemm  # 2-D GEMMs split over the kernel threads
 
@@ -105,6 +105,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saved = ((0, 1), (1, 0))  # torch saves each factor only when the other needs a gradient
+
     def forward(self, a, b, dtype):
         self.a, self.b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
         return np.multiply(self.a, self.b)
@@ -114,24 +116,33 @@ class Mul(Function):
 
 
 class Div(Function):
+    saved = ((0, 1), (1, None))
+
     def forward(self, a, b, dtype):
-        self.b = b.astype(dtype, copy=False)
-        self.out = np.true_divide(a, b, dtype=dtype, casting="unsafe")
-        return self.out
+        self.a, self.b = a, b.astype(dtype, copy=False)
+        return np.true_divide(a, b, dtype=dtype, casting="unsafe")
 
     def backward(self, g):
         ga = g / self.b
-        return ga, -ga * self.out
+        # NOTE: from the saved inputs, not the output: the output may be changed in place later.
+        return ga, (-ga * self.a / self.b if self.needs_input_grad[1] else None)
 
 
 class Pow(Function):
     """tensor ** tensor."""
+    saved = ((0, None), (1, None))
+    saves_output = True
+    _torch_name = "PowBackward1"
 
     def forward(self, a, b, dtype):
         a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
-        if a.dtype.kind in "iu" and np.any(b < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
         self.a, self.b = a, b
+        if a.dtype.kind in "iu" and np.any(b < 0):
+            # torch with a tensor exponent: a**-k truncates to 0 except for a = +-1
+            neg = b < 0
+            self.out = np.where(neg, np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (np.abs(b) % 2), 0)),
+                                np.power(a, np.where(neg, 0, b))).astype(a.dtype)
+            return self.out
         self.out = np.power(a, b)
         return self.out
 
@@ -139,7 +150,9 @@ class Pow(Function):
         a, b = self.a, self.b
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g * b * np.power(a, b - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # NOTE: 0 where b == 0 (torch): a**0 is constant even at a == 0, where b*a**(b-1) is 0*inf
+                ga = np.where(b == 0, 0, g * b * np.power(a, b - 1))
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 # NOTE: d(a**b)/db at a == 0 is taken as 0 for b >= 0, torch's convention.
@@ -149,6 +162,8 @@ class Pow(Function):
 
 class PowScalar(Function):
     """tensor ** python number."""
+    saved = ((0, None),)
+    _torch_name = "PowBackward0"
 
     def forward(self, a, exponent, dtype):
         a = a.astype(dtype, copy=False)
@@ -160,10 +175,13 @@ class PowScalar(Function):
     def backward(self, g):
         if self.p == 0:
             return np.zeros_like(g)
+        if self.p == 1:
+            return g
         return g * self.p * np.power(self.a, self.a.dtype.type(self.p - 1))
 
 
 class Maximum(Function):
+    saved = ((0, None), (1, None))
     def forward(self, a, b, dtype):
         self.a, self.b = a, b
         return np.maximum(a, b, dtype=dtype, casting="unsafe")
@@ -174,6 +192,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    saved = ((0, None), (1, None))
     def forward(self, a, b, dtype):
         self.a, self.b = a, b
         return np.minimum(a, b, dtype=dtype, casting="unsafe")
@@ -197,6 +216,7 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves_output = True
     def forward(self, a):
         self.out = np.exp(a)
         return self.out
@@ -206,6 +226,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    saved = ((0, None),)
     def forward(self, a):
         self.a = a
         return np.log(a)
@@ -215,6 +236,7 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_output = True
     def forward(self, a):
         self.out = np.sqrt(a)
         return self.out
@@ -224,6 +246,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saved = ((0, None),)
     def forward(self, a):
         self.a = a
         return np.abs(a)
@@ -233,6 +256,7 @@ class Abs(Function):
 
 
 class Tanh(Function):
+    saves_output = True
     def forward(self, a):
         self.out = np.tanh(a)
         return self.out
@@ -242,6 +266,7 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves_output = True
     def forward(self, a):
         # 0.5 * (1 + tanh(x / 2)) is exact sigmoid without exp overflow for large |x|.
         self.out = a.dtype.type(0.5) * (1 + np.tanh(a * a.dtype.type(0.5)))
@@ -252,6 +277,7 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    saves_output = True
     def forward(self, a):
         # One pass; the backward derives its mask from the output (out > 0 exactly where a > 0).
         self.out = np.maximum(a, a.dtype.type(0))
@@ -263,6 +289,8 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    saved = ((0, None),)
+    _torch_name = "ClampBackward1"
     def forward(self, a, lo, hi):
         out = a
         if lo is not None:
@@ -280,6 +308,7 @@ class Clamp(Function):
 
 
 class ToDtype(Function):
+    _torch_name = "ToCopyBackward0"
     def forward(self, a, dtype):
         return a.astype(dtype)
 
@@ -299,6 +328,8 @@ class Clone(Function):
 class Sum(Function):
     def forward(self, a, axes, keepdim):
         self.shape, self.axes = a.shape, axes
+        if axes is not None:
+            self._torch_name = "SumBackward1"
         return np.sum(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -308,6 +339,8 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, axes, keepdim):
         self.shape, self.axes = a.shape, axes
+        if axes is not None:
+            self._torch_name = "MeanBackward1"
         return np.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -318,11 +351,15 @@ class Mean(Function):
 
 class Amax(Function):
     """max/min over dims with ties sharing the gradient evenly (torch's amax/amin and max())."""
+    saved = ((0, None),)
+    saves_output = True
 
     def forward(self, a, axes, keepdim, largest):
         if a.size == 0:
             raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0")
         out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
+        self._torch_name = ("Amax" if largest else "Amin") + "Backward0" if axes is not None else \
+            ("Max" if largest else "Min") + "Backward1"
         self.a, self.axes, self.out_keep = a, axes, out
         return out if keepdim else (out.reshape(()) if axes is None else np.squeeze(out, axes))
 
@@ -334,6 +371,8 @@ class Amax(Function):
 
 class TakeAlongDim(Function):
     """Values at given indices along one dim (max(dim)/min(dim)): the gradient goes to that index."""
+
+    _torch_name = "MaxBackward0"
 
     def forward(self, a, index, dim, keepdim):
         self.shape, self.index, self.dim = a.shape, index, dim
@@ -348,8 +387,11 @@ class TakeAlongDim(Function):
 
 # ---------------------------------------------------------------------------- linear algebra
 class Matmul(Function):
+    saved = ((0, 1), (1, 0))
+
     def forward(self, a, b, dtype):
         a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+        self._torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         self.a, self.b = a, b
         return _gemm(a, b)
 
@@ -374,6 +416,10 @@ class Matmul(Function):
             if b.ndim == 1:
                 gb = gb[..., 0]
         return ga, gb
+
+
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
+                 (1, 2): "SqueezeBackward4", (3, 3): "BmmBackward0"}
 
 
 def _check_matmul(a, b):
@@ -402,6 +448,7 @@ def _check_matmul(a, b):
 
 # ---------------------------------------------------------------------------- shape
 class Reshape(Function):
+    _torch_name = "ViewBackward0"
     def forward(self, a, shape):
         self.shape = a.shape
         return a.reshape(shape)
@@ -442,6 +489,7 @@ class GetItem(Function):
     def forward(self, a, index):
         self.shape, self.index = a.shape, index
         self.accumulate = _has_int_array(index)
+        self._torch_name = _getitem_name(index, self.accumulate)
         return a[index]
 
     def backward(self, g):
@@ -451,6 +499,17 @@ class GetItem(Function):
         else:
             full[self.index] = g
         return full
+
+
+def _getitem_name(index, advanced):
+    if advanced or any(isinstance(p, np.ndarray) for p in (index if isinstance(index, tuple) else (index,))):
+        return "IndexBackward0"
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (int, np.integer)) for p in parts):
+        return "SelectBackward0"
+    if any(p is None for p in parts):
+        return "UnsqueezeBackward0"
+    return "SliceBackward0"
 
 
 def _has_int_array(index):
@@ -538,6 +597,10 @@ subtract = sub
 
 
 def floor_divide(input, other):
+    if result_type(input, other)._category < 2:
+        divisor = other._data if isinstance(other, Tensor) else np.asarray(other)
+        if not np.all(divisor):
+            raise RuntimeError("ZeroDivisionError")
     return div(input, other, rounding_mode="floor")
 
 
@@ -607,6 +670,17 @@ def relu(input):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    bounds = [b for b in (min, max) if b is not None]
+    dt = result_type(input, *bounds)
+    if input._data.dtype != dt.np:
+        input = to_dtype(input, dt)  # an integer tensor clamped to float bounds is float, as in torch
+    if builtins.any(isinstance(b, Tensor) for b in bounds):
+        out = input
+        if min is not None:
+            out = maximum(out, _tensor(min, dt)) if isinstance(min, Tensor) else Clamp.apply(out, lo=min, hi=None)
+        if max is not None:
+            out = minimum(out, _tensor(max, dt)) if isinstance(max, Tensor) else Clamp.apply(out, lo=None, hi=max)
+        return out
     return Clamp.apply(input, lo=min, hi=max)
 
 
@@ -755,7 +829,7 @@ def reshape(input, *shape):
     shape = _resolve_shape(_shape_args(shape), input._data.size)
     if shape == input._data.shape:
         return input
-    return Reshape.apply(input, shape=shape)
+    return _alias(Reshape.apply(input, shape=shape), input)
 
 
 view = reshape
@@ -798,14 +872,14 @@ def permute(input, *dims):
                            f"but {len(dims)} were given ({list(dims)})")
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return Permute.apply(input, dims=dims)
+    return _alias(Permute.apply(input, dims=dims), input, "PermuteBackward0")
 
 
 def transpose(input, dim0, dim1):
     dims = list(range(input.ndim))
     a, b = _wrap_dim(dim0, input.ndim), _wrap_dim(dim1, input.ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(input, dims=tuple(dims))
+    return _alias(Permute.apply(input, dims=tuple(dims)), input, "TransposeBackward0")
 
 
 swapaxes = transpose
@@ -814,7 +888,9 @@ swapaxes = transpose
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    if input.ndim < 2:
+        return input
+    return _alias(Permute.apply(input, dims=(1, 0)), input, "TBackward0")
 
 
 def expand(input, *sizes):
@@ -835,7 +911,7 @@ def expand(input, *sizes):
                                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                                f"Tensor sizes: {list(input.shape)}")
         shape.append(int(s))
-    return Expand.apply(input, shape=tuple(shape))
+    return _alias(Expand.apply(input, shape=tuple(shape)), input)
 
 
 def expand_as(input, other):
@@ -853,7 +929,7 @@ def repeat(input, *sizes):
 def getitem(input, index):
     index = _convert_index(index)
     try:
-        return GetItem.apply(input, index=index)
+        return _alias(GetItem.apply(input, index=index), input)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input.shape)})") from None
 
@@ -966,68 +1042,225 @@ def bitwise_not(input):
     return Tensor._make(np.invert(input._data))
 
 
-# ---------------------------------------------------------------------------- in place
-def _check_inplace(t):
-    if grad_mode.enabled and t._requires_grad:
-        if t.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not "
-                           "supported by mytorch; use the out-of-place op")
+# ---------------------------------------------------------------------------- views and in place
+def _alias(result, input, name=None):
+    """Marks ``result`` as a view of ``input`` where NumPy made it one (it shares input's memory):
+    it then shares input's version counter, as torch's views do. ``name`` is torch's node name."""
+    if result is not input:
+        a = result._data
+        if a.base is not None and np.may_share_memory(a, input._data):
+            result._vc = _counter(input)
+            if result.grad_fn is not None:
+                result._base = input._base if input._base is not None else input
+        if name is not None and result.grad_fn is not None:
+            result.grad_fn._torch_name = name
+    return result
 
 
-def _inplace_operand(t, other, cast_ok):
-    """``other`` as an array that broadcasts to t's shape; without ``cast_ok``, a result of a higher
-    dtype category than t (float into an integer tensor) is refused, as torch refuses it."""
-    _check_inplace(t)
-    if not cast_ok:
-        dt = result_type(t, other)
-        if dt._category > t.dtype._category:
-            raise RuntimeError(f"result type {dt.name} can't be cast to the desired output type {t.dtype.name}")
-    value = other._data if isinstance(other, Tensor) else np.asarray(other)
-    if _broadcast_error(value.shape, t.shape) or np.broadcast_shapes(value.shape, t.shape) != t._data.shape:
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
-                           f"of the input's {list(t.shape)} and the other operand's {list(value.shape)}")
-    return value
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 
 
-def _inplace(ufunc):
-    def op(self, other, *, alpha=1):
-        value = _inplace_operand(self, other, cast_ok=False)
-        if alpha != 1:
-            value = np.multiply(value, alpha)
-        ufunc(self._data, value, out=self._data, casting="unsafe")
+def _write(self, array, cast_ok=False):
+    """Stores ``array`` into self's memory (views see it) and bumps self's version."""
+    have, want = array.dtype, self._data.dtype
+    if not cast_ok and _CATEGORY[have.kind] > _CATEGORY[want.kind]:
+        raise RuntimeError(f"result type {_TORCH_NAMES[have.name]} can't be cast to the desired output "
+                           f"type {_TORCH_NAMES[want.name]}")
+    if array.shape != self._data.shape:
+        try:
+            np.broadcast_to(array, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast "
+                               f"shape {list(np.broadcast_shapes(array.shape, self._data.shape))}") from None
+    np.copyto(self._data, array, casting="unsafe")
+    _bump(self)
+
+
+def _tracked(self, args):
+    if not grad_mode.enabled:
+        return False
+    if self._requires_grad:
+        return True
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    return False
+
+
+def _inplace(self, op, args=(), kwargs=None, name="in-place operation", cast_ok=False):
+    """``self <- op(self, *args, **kwargs)`` in self's memory, with torch's autograd rules.
+
+    Outside a graph this is a write and a version bump. Inside one (self or an operand requires
+    grad) the node is computed out of place against a snapshot that holds self's old value and
+    old grad_fn (so the graph has no cycle and a backward needing the old value has it), the result
+    is written into self's memory and self's grad_fn becomes the new node. A leaf that requires
+    grad refuses, as in torch; so does a view of a graph tensor (torch rebases the base with
+    CopySlices: not implemented here).
+    """
+    kwargs = kwargs or {}
+    if not _tracked(self, args):
+        with no_grad():
+            result = op(self, *args, **kwargs)
+        _write(self, result._data, cast_ok)
         return self
+    if self._requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    base = self._base
+    if base is not None:
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        raise NotImplementedError(f"{name} on a view of a tensor that is part of an autograd graph is not "
+                                  "supported by mytorch (torch rebases the view's base); apply the "
+                                  "out-of-place op to the base tensor instead")
+    snapshot = Tensor._make(self._data.copy(), self._requires_grad)
+    snapshot.grad_fn = self.grad_fn
+    if self._output_nr:
+        snapshot._output_nr = self._output_nr
+    seq = _next_seq()  # nodes made before this point still reach self's old grad_fn
+    result = op(snapshot, *args, **kwargs)
+    _write(self, result._data, cast_ok)
+    node = result.grad_fn
+    if node is not None:
+        v = node._versions
+        if v is not None:  # a saved output is self now, at its new version
+            for k in range(0, len(v), 3):
+                if v[k] is result._vc:
+                    v[k], v[k + 1] = self._vc, self._vc[0]
+        self._rebased = (self._rebased or ()) + ((seq, self.grad_fn),)
+        _rebase_count[0] += 1
+        self.grad_fn = node
+        self._requires_grad = True
+        self.__dict__.pop("_output_nr", None)
+    return self
+
+
+def _inplace_binary(ufunc, fn, float_result=False):
+    def op(self, other, *, alpha=1):
+        if not _tracked(self, (other,)):  # the fast path of optimizers and buffers: one ufunc, no copy
+            dt = result_type(self, other)
+            if float_result and not dt.is_floating_point:
+                dt = _FLOAT
+            if dt._category > self.dtype._category:
+                raise RuntimeError(f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired "
+                                   f"output type {_TORCH_NAMES[self.dtype.name]}")
+            value = other._data if isinstance(other, Tensor) else other
+            if alpha != 1:
+                value = np.multiply(value, alpha)
+            try:
+                ufunc(self._data, value, out=self._data, casting="unsafe")
+            except ValueError:
+                shape = np.shape(value)
+                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                                   f"{list(np.broadcast_shapes(shape, self._data.shape)) if not _broadcast_error(shape, self._data.shape) else list(shape)}") from None
+            _bump(self)
+            return self
+        return _inplace(self, fn, (other,), {"alpha": alpha} if alpha != 1 else None, fn.__name__ + "_")
+    op.__name__ = fn.__name__ + "_"
     return op
 
 
-add_, sub_, mul_, div_ = (_inplace(u) for u in (np.add, np.subtract, np.multiply, np.true_divide))
+class Fill(Function):
+    """Every element becomes ``value`` (a 0-d tensor): the input gets no gradient."""
+
+    def forward(self, a, value):
+        return np.full(a.shape, value, dtype=a.dtype)
+
+    def backward(self, g):
+        return np.zeros_like(g), g.sum()
+
+
+class Copy(Function):
+    """``copy_``: the values of ``src`` broadcast to the destination's shape and dtype."""
+
+    def forward(self, a, src):
+        return np.array(np.broadcast_to(src, a.shape), dtype=a.dtype)
+
+    def backward(self, g):
+        return np.zeros_like(g), g
+
+
+class IndexPut(Function):
+    """``a[index] = v`` out of place: the old values lose the indexed region's gradient; ``v`` gets
+    the gradient of the region (summed back to v's shape by the engine)."""
+    _torch_name = "IndexPutBackward0"
+
+    def forward(self, a, v, index):
+        self.index = index
+        out = a.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g):
+        ga = None
+        if self.needs_input_grad[0]:
+            ga = g.copy()
+            ga[self.index] = 0
+        return ga, (g[self.index] if self.needs_input_grad[1] else None)
+
+
+def _fill(input, value):
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
+    elif value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return Fill.apply(input, value)
+
+
+def _copy(input, src):
+    if not isinstance(src, Tensor):
+        src = Tensor._make(np.asarray(src))
+    msg = _broadcast_error(src.shape, input.shape)
+    if msg or np.broadcast_shapes(src._data.shape, input._data.shape) != input._data.shape:
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(src.shape)}")
+    return Copy.apply(input, src)
+
+
+def _index_put(input, index, value):
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
+    elif value._data.dtype != input._data.dtype:
+        value = to_dtype(value, input.dtype)
+    return IndexPut.apply(input, value, index=index)
+
+
+add_ = _inplace_binary(np.add, add)
+sub_ = _inplace_binary(np.subtract, sub)
+mul_ = _inplace_binary(np.multiply, mul)
+div_ = _inplace_binary(np.true_divide, div, float_result=True)
 
 
 def zero_(self):
-    _check_inplace(self)
-    self._data[...] = 0
-    return self
+    if not _tracked(self, ()):
+        self._data[...] = 0
+        _bump(self)
+        return self
+    return _inplace(self, _fill, (0,), name="zero_")
 
 
 def fill_(self, value):
-    _check_inplace(self)
-    self._data[...] = value._data if isinstance(value, Tensor) else value
-    return self
+    return _inplace(self, _fill, (value,), name="fill_", cast_ok=True)
 
 
-def copy_(self, src):
-    self._data[...] = _inplace_operand(self, src, cast_ok=True)
-    return self
+def copy_(self, src, non_blocking=False):
+    return _inplace(self, _copy, (src,), name="copy_", cast_ok=True)
 
 
 def clamp_(self, min=None, max=None):
-    _check_inplace(self)
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    np.clip(self._data, min, max, out=self._data)
-    return self
+    return _inplace(self, clamp, (min, max), name="clamp_")
 
 
 def setitem(self, index, value):
-    _check_inplace(self)
-    self._data[_convert_index(index)] = value._data if isinstance(value, Tensor) else value
+    index = _convert_index(index)
+    if not _tracked(self, (value,)):
+        try:
+            self._data[index] = value._data if isinstance(value, Tensor) else value
+        except ValueError as e:
+            raise RuntimeError(f"{e} (assigning into a tensor of shape {list(self.shape)})") from None
+        _bump(self)
+        return
+    _inplace(self, _index_put, (index, value), name="__setitem__")

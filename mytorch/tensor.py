@@ -3,6 +3,8 @@
 The ndarray lives in ``_data``; ``.data`` behaves as torch's (a detached Tensor sharing memory),
 so torch scripts that write ``p.data.mul_(0.9)`` keep working. Operators and methods call ops.py.
 """
+import functools
+
 import numpy as np
 
 from mytorch import _dtype
@@ -35,11 +37,15 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
-
+    _output_nr = 0   # which output of its grad_fn this tensor is (torch-form Functions have several)
+    _hooks = None    # gradient hooks of a leaf (a non-leaf's live on its grad_fn)
+    _base = None     # the tensor this one is a view of, when made inside a graph
+    _rebased = None  # ((seq, old grad_fn), ...) once in-place ops inside a graph changed grad_fn
     def __init__(self, data=(), requires_grad=False):
         self._data = np.array(data, dtype=np.float32)
+        self._vc = None
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -52,9 +58,66 @@ class Tensor:
         t = object.__new__(cls)
         t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
         t._requires_grad = requires_grad
+        t._vc = None
         t.grad = None
         t.grad_fn = None
         return t
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass whose __init__ does not call Tensor.__init__ (nn.Parameter) still gets its
+        # version counter. NOTE: not a __getattr__ fallback: defining __getattr__ slows every
+        # attribute access on Tensor (about 1 us per op in benchmarks.overhead).
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            @functools.wraps(init)
+            def __init__(self, *args, **kw):
+                self._vc = None
+                init(self, *args, **kw)
+            cls.__init__ = __init__
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's storage has seen (shared by its views)."""
+        return 0 if self._vc is None else self._vc[0]
+
+    @_version.setter
+    def _version(self, value):
+        # code that writes ``t._data`` directly records the change with ``t._version += 1``
+        autograd._bump(self)
+        self._vc[0] = int(value)
+        autograd._last_bump[0] = autograd._next_seq()
+
+    def _inplace_from(self, out):
+        """Makes this tensor hold ``out``, a result computed out of place from it, as the in-place
+        form of that op would (nn's ``inplace=True`` inside a graph). ``out``'s memory becomes this
+        tensor's (the node keeps the old array, so its backward reads the old values), the version
+        is bumped (older nodes that saved this tensor raise at backward, as in torch) and grad_fn
+        becomes out's node, which still reaches the old grad_fn through the rebase history."""
+        if self._requires_grad and self.grad_fn is None and autograd.grad_mode.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        node = out.grad_fn
+        if node is None or not autograd.grad_mode.enabled:
+            ops._write(self, out._data)
+            return self
+        self._data = out._data
+        autograd._bump(self)
+        v = node._versions
+        if v is not None:
+            keep = []
+            for k in range(0, len(v), 3):
+                if v[k] is self:
+                    continue  # the node read the old array, which nothing changes
+                if v[k] is out._vc:
+                    keep += (self._vc, self._vc[0], v[k + 2])
+                else:
+                    keep += v[k:k + 3]
+            node._versions = keep or None
+        self._rebased = (self._rebased or ()) + ((node.seq + 1, self.grad_fn),)
+        autograd._rebase_count[0] += 1
+        self.grad_fn = node
+        self._requires_grad = True
+        return self
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -78,11 +141,18 @@ class Tensor:
 
     @property
     def data(self):
+        """A tensor sharing this one's memory, outside autograd, with its own version counter: as in
+        torch, in-place changes through ``.data`` are not seen by the version check."""
         return Tensor._make(self._data)
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        from_numpy_dtype(array.dtype)  # a dtype mytorch has a name for
+        if self._requires_grad and array.dtype.kind != "f":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or "
+                               f"complex dtype (got {from_numpy_dtype(array.dtype)})")
+        self._data = array
 
     @property
     def shape(self):
@@ -175,7 +245,10 @@ class Tensor:
         return int(self.item())
 
     def detach(self):
-        return Tensor._make(self._data)
+        """A tensor sharing this one's memory and version counter, outside the graph."""
+        t = Tensor._make(self._data)
+        t._vc = autograd._counter(self)
+        return t
 
     def detach_(self):
         self.grad_fn = None
@@ -238,13 +311,39 @@ class Tensor:
         return ops.clone(self)
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
-        autograd.backward(self, gradient, retain_graph=bool(retain_graph))
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulates the gradient of this tensor into the leaves' ``.grad`` (only into
+        ``inputs``' when given)."""
+        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                          inputs=inputs)
+
+    def register_hook(self, hook):
+        """Calls ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces
+        the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            hooks = self.__dict__.setdefault("_hooks", [])
+        else:
+            if self.grad_fn._tensor_hooks is None:
+                self.grad_fn._tensor_hooks = []
+            hooks = self.grad_fn._tensor_hooks
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad() is not supported: non-leaf grads are never kept")
+        """Keeps this non-leaf tensor's gradient in ``.grad`` during backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            import weakref
+            self.grad_fn._retain = weakref.ref(self)
+            if self.grad_fn._tensor_hooks is None:
+                self.grad_fn._tensor_hooks = []  # the engine looks for _retain behind this
+
+    @property
+    def retains_grad(self):
+        return self.grad_fn is not None and self.grad_fn._retain is not None and self.grad_fn._retain() is self
 
     # ------------------------------------------------------------------ printing and copying
     def __repr__(self):
@@ -279,6 +378,15 @@ class Tensor:
         return new
 
     __hash__ = object.__hash__
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _rebuild(cls, array, requires_grad):
@@ -326,17 +434,21 @@ from mytorch import autograd, ops  # noqa: E402  (both need Tensor defined first
 
 
 def _install_methods():
-    """Tensor methods and operators are the functions of ops.py, each declared once there."""
-    same_name = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "sqrt",
-                 "rsqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip", "sum", "mean", "max", "min",
-                 "amax", "amin", "argmax", "argmin", "var", "std", "matmul", "mm", "reshape", "view",
-                 "view_as", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t", "expand",
-                 "expand_as", "repeat", "eq", "ne", "lt", "le", "gt", "ge", "add_", "sub_", "mul_", "div_",
-                 "zero_", "fill_", "copy_", "clamp_", "isnan", "isfinite", "logical_not", "remainder",
-                 "floor_divide", "swapaxes", "equal", "allclose", "logical_and", "bitwise_not")
+    """Tensor methods are the functions of the op tables (each declared once, in its module's
+    ``METHODS``); the operators call the same functions. tensor.pyi lists them for editors
+    (``python -m mytorch._stubgen`` regenerates it; tests check it is current)."""
+    from mytorch import _pointwise, _reduce, _shape, creation
+    same_name = ("sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "matmul", "mm",
+                 "reshape", "view", "view_as", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
+                 "expand", "expand_as", "repeat", "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_",
+                 "clamp_", "swapaxes", "equal", "allclose", "where")
     for name in same_name:
         setattr(Tensor, name, getattr(ops, name))
-    Tensor.negative = ops.neg
+    for module in (_pointwise, _reduce, _shape, creation):
+        for name, fn in getattr(module, "METHODS", {}).items():
+            if name in ("add_", "sub_", "mul_", "div_", "clamp_"):
+                continue  # ops.py's in-place fast paths (one ufunc, no copy, outside graphs)
+            setattr(Tensor, name, fn)
     Tensor.where = lambda self, condition, other: ops.where(condition, self, other)
     Tensor.T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: ops.transpose(self, -2, -1))
@@ -346,15 +458,14 @@ def _install_methods():
         "__rtruediv__": lambda self, other: ops.div(other, self),
         "__pow__": ops.pow, "__rpow__": lambda self, other: ops.pow(other, self),
         "__matmul__": ops.matmul, "__rmatmul__": lambda self, other: ops.matmul(other, self),
-        "__neg__": ops.neg, "__abs__": ops.abs, "__pos__": lambda self: self,
+        "__neg__": ops.neg, "__abs__": ops.abs,
         "__floordiv__": ops.floor_divide, "__rfloordiv__": lambda self, other: ops.floor_divide(other, self),
-        "__mod__": ops.remainder,
+        "__mod__": _pointwise.remainder,
         "__eq__": ops.eq, "__ne__": ops.ne, "__lt__": ops.lt, "__le__": ops.le, "__gt__": ops.gt,
         "__ge__": ops.ge, "__getitem__": ops.getitem, "__setitem__": ops.setitem,
-        "__and__": ops.bitwise_and, "__or__": ops.bitwise_or, "__xor__": ops.bitwise_xor,
-        "__invert__": ops.bitwise_not,
         "__iadd__": ops.add_, "__isub__": ops.sub_, "__imul__": ops.mul_, "__itruediv__": ops.div_,
     }
+    operators.update(_pointwise.OPERATORS)
     for name, fn in operators.items():
         setattr(Tensor, name, fn)
 

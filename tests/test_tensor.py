@@ -115,7 +115,7 @@ def test_repr_like_torch():
     assert repr(mytorch.tensor([1.5, 2.0])) == "tensor([1.5000, 2.0000])"
     assert repr(mytorch.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(mytorch.tensor([1.0], dtype=mytorch.float64)) == "tensor([1.], dtype=mytorch.float64)"
-    assert "grad_fn=<MulBackward>" in repr(mytorch.ones(1, requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(mytorch.ones(1, requires_grad=True) * 2)
     assert repr(mytorch.tensor([True, False])) == "tensor([ True, False])"
 
 

@@ -1,0 +1,301 @@
+"""Per-thread grad mode, version counters and in-place ops inside graphs, and torch's autograd API
+(custom Functions, autograd.grad, hooks, retain_grad, next_functions), each checked against torch
+where it is installed (same values, same exception where torch raises)."""
+import threading
+
+import numpy as np
+import pytest
+
+import mytorch
+from conftest import requires_torch, torch
+
+LIBS = [mytorch] + ([torch] if torch is not None else [])
+
+
+# ---------------------------------------------------------------------------- threads
+def test_grad_mode_is_per_thread_and_new_threads_start_enabled():
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with mytorch.no_grad():
+            with mytorch.no_grad():
+                inside.set()
+                outside.wait(5)
+                seen["worker"] = mytorch.is_grad_enabled()
+        seen["worker_after"] = mytorch.is_grad_enabled()
+
+    th = threading.Thread(target=worker)
+    th.start()
+    inside.wait(5)
+    seen["main"] = mytorch.is_grad_enabled()  # the other thread is inside no_grad right now
+    with mytorch.no_grad():
+        fresh = []
+        t2 = threading.Thread(target=lambda: fresh.append(mytorch.is_grad_enabled()))
+        t2.start()
+        t2.join()
+    outside.set()
+    th.join()
+    assert seen == {"worker": False, "worker_after": True, "main": True} and fresh == [True]
+
+
+def _train(seed, steps=20):
+    rng = np.random.default_rng(seed)
+    x = mytorch.tensor(rng.standard_normal((16, 3)))
+    y = mytorch.tensor(rng.standard_normal((16, 1)))
+    w = mytorch.tensor(rng.standard_normal((3, 1)) * 0.1, requires_grad=True)
+    for _ in range(steps):
+        loss = ((x @ w).tanh() - y).pow(2).mean()
+        loss.backward()
+        with mytorch.no_grad():
+            w -= 0.1 * w.grad
+        w.grad = None
+    return w.detach().numpy().copy()
+
+
+def test_threads_training_separate_models_equal_the_sequential_results():
+    expected = [_train(s) for s in range(4)]
+    got = [None] * 4
+    threads = [threading.Thread(target=lambda i=i: got.__setitem__(i, _train(i))) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(e, g)
+
+
+def test_inference_mode_as_context_and_decorator():
+    x = mytorch.ones(2, requires_grad=True)
+    with mytorch.inference_mode():
+        assert not (x * 2).requires_grad
+    assert mytorch.inference_mode()(lambda: (x * 2).requires_grad)() is False
+    with mytorch.inference_mode(False):
+        assert (x * 2).requires_grad
+
+
+# ---------------------------------------------------------------------------- version counters
+def _raises_like_torch(build):
+    """build(lib) runs to the point where torch raises; both libraries must raise the same way."""
+    for lib in LIBS:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            build(lib)
+
+
+def test_inplace_change_of_a_saved_input_raises_at_backward():
+    def build(lib):
+        a = lib.ones(3, requires_grad=True) * 1
+        w = lib.ones(3, requires_grad=True)
+        z = (a * w).sum()
+        a.add_(10)
+        z.backward()
+    _raises_like_torch(build)
+
+
+def test_saved_output_zeroed_under_no_grad_raises():
+    def build(lib):
+        s = lib.ones(3, requires_grad=True).sigmoid()
+        with lib.no_grad():
+            s.zero_()
+        s.sum().backward()
+    _raises_like_torch(build)
+
+
+def test_parameter_update_between_two_backward_passes_of_a_retained_graph_raises():
+    def build(lib):
+        p = lib.ones(3, requires_grad=True)
+        loss = (p * p).sum()
+        loss.backward(retain_graph=True)
+        with lib.no_grad():
+            p.sub_(0.1 * p.grad)  # what optimizer.step() does
+        loss.backward()
+    _raises_like_torch(build)
+
+
+def test_version_counter_is_shared_by_views_but_not_by_data():
+    x = mytorch.zeros(2, 3)
+    v = x[0]
+    d = x.detach()
+    v.add_(1)
+    assert x._version == v._version == d._version == 1
+    x.data.add_(1)  # .data: outside the version check, as in torch
+    assert x._version == 1
+    x.view(6).mul_(2)
+    assert x._version == 2 and x.tolist() == [[4, 4, 4], [2, 2, 2]]
+
+
+def test_modifying_an_input_not_saved_by_torch_does_not_raise():
+    # torch's MulBackward0 saves a factor only when the other factor needs a gradient
+    for lib in LIBS:
+        x = lib.ones(3, requires_grad=True)
+        a = x * 2
+        c = lib.full((3,), 3.0)
+        b = a * c
+        a.add_(1)
+        b.sum().backward()
+        assert x.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_leaf_requiring_grad_refuses_inplace_and_view_of_leaf():
+    x = mytorch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+        x[1:].mul_(2)
+
+
+@pytest.mark.parametrize("case", ["residual", "relu_", "mul_", "mask", "setitem_value", "clamp_",
+                                  "div_", "chain", "fill_", "copy_"])
+@requires_torch
+def test_inplace_ops_on_non_leaves_give_torch_gradients(case):
+    rng = np.random.default_rng(0)
+    xs, rs = rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 3))
+
+    def run(lib):
+        x = lib.tensor(xs, requires_grad=True)
+        r = lib.tensor(rs, requires_grad=True)
+        out = x * 1.5
+        if case == "residual":
+            out += r
+        elif case == "relu_":
+            out = (out + r).relu_()
+        elif case == "mul_":
+            out.mul_(r)
+        elif case == "mask":
+            out[out > 0.5] = 0
+            out = out * r
+        elif case == "setitem_value":
+            out[:, :, 1] = r[:, 0] * 2
+        elif case == "clamp_":
+            out.clamp_(-0.5, 0.5)
+            out = out * r
+        elif case == "div_":
+            out.div_(r.abs() + 1)
+        elif case == "chain":
+            y = out.tanh()  # consumes out before the in-place change: must see the old grad_fn
+            out.add_(r).mul_(2)
+            out = out + y
+        elif case == "fill_":
+            out[0].detach()  # a view outside the graph does not matter
+            out = out.sum(0)
+            out.fill_(2.0)
+            out = out * r.sum(0)
+        elif case == "copy_":
+            out.copy_(r * 3)
+        loss = (out * lib.tensor(xs[::-1].copy())).sum()
+        loss.backward()
+        return [t.detach().numpy() for t in (loss, x.grad if x.grad is not None else lib.zeros(4, 3), r.grad)]
+
+    for ours, theirs in zip(run(mytorch), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_inplace_on_a_view_of_a_graph_tensor_is_refused_clearly():
+    y = mytorch.ones(3, requires_grad=True) * 2
+    with pytest.raises(NotImplementedError, match="view of a tensor that is part of an autograd graph"):
+        y[1:].mul_(3)
+
+
+def test_data_assignment_checks_dtype_like_torch():
+    for lib in LIBS:
+        p = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="must be floating point"):
+            p.data = lib.arange(3)
+        q = lib.ones(3)
+        q.data = lib.arange(3)  # allowed without requires_grad
+        assert q.dtype == lib.int64
+
+
+# ---------------------------------------------------------------------------- torch's autograd API
+def test_custom_function_in_torch_form():
+    for lib in LIBS:
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, k):
+                ctx.save_for_backward(a)
+                ctx.k = k
+                return a * k, a + 1
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                (a,) = ctx.saved_tensors
+                assert ctx.needs_input_grad == (True, False)
+                return g1 * ctx.k + g2 * a, None
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y1, y2 = Scale.apply(x, 3.0)
+        assert y1.grad_fn.name() == "ScaleBackward" and y1.grad_fn is y2.grad_fn
+        (y1.sum() + (y2 * 0).sum()).backward()
+        assert x.grad.tolist() == [3.0, 3.0], lib  # g2 is materialized as zeros... times 0
+
+
+def test_custom_function_mark_dirty_and_non_differentiable():
+    class AddOne(mytorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            a.add_(1)
+            ctx.mark_dirty(a)
+            idx = mytorch.tensor([0])
+            ctx.mark_non_differentiable(idx)
+            return a, idx
+
+        @staticmethod
+        @mytorch.autograd.function.once_differentiable
+        def backward(ctx, g, _):
+            return g
+
+    x = mytorch.ones(2, requires_grad=True)
+    y = x * 1
+    out, idx = AddOne.apply(y)
+    assert out is y and out._version == 1 and not idx.requires_grad
+    out.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_autograd_grad_does_not_touch_dot_grad():
+    for lib in LIBS:
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * x
+        (gx, gh) = lib.autograd.grad(h.sum() * 2, [x, h], retain_graph=True)
+        assert gx.tolist() == [4.0, 8.0] and gh.tolist() == [2.0, 2.0] and x.grad is None
+        with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+            lib.autograd.grad((x * x).sum(), [x, lib.ones(2, requires_grad=True)])
+        assert lib.autograd.grad((x * x).sum(), [x, lib.ones(2, requires_grad=True)], allow_unused=True)[1] is None
+
+
+def test_hooks_retain_grad_and_backward_inputs():
+    for lib in LIBS:
+        x = lib.ones(3, requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        h.register_hook(lambda g: g * 10)
+        handle = x.register_hook(lambda g: g + 1)
+        h.sum().backward()
+        assert h.grad.tolist() == [10.0] * 3 and x.grad.tolist() == [21.0] * 3
+        handle.remove()
+        w = lib.ones(3, requires_grad=True)
+        (x * w).sum().backward(inputs=[w])
+        assert x.grad.tolist() == [21.0] * 3 and w.grad.tolist() == [1.0] * 3
+
+
+def test_next_functions_and_node_names_match_torch():
+    def names(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = (x * 2 + 1).exp().sum()
+        node = y.grad_fn
+        chain = []
+        while node is not None and hasattr(node, "next_functions") and node.next_functions:
+            chain.append(node.name())
+            node = node.next_functions[0][0]
+        leaf = node.variable is x
+        return chain, leaf, [type(n).__name__ for n, _ in (x * 2).grad_fn.next_functions]
+    ours = names(mytorch)
+    assert ours[0] == ["SumBackward0", "ExpBackward0", "AddBackward0", "MulBackward0"] and ours[1]
+    assert ours[2] == ["AccumulateGrad", "NoneType"]
+    if torch is not None:
+        assert ours == names(torch)
+
+
+def test_variable_is_an_identity_wrapper():
+    x = mytorch.autograd.Variable(mytorch.ones(2), requires_grad=True)
+    assert isinstance(x, mytorch.Tensor) and x.requires_grad and isinstance(x, mytorch.autograd.Variable)
