@@ -311,6 +311,22 @@ class _LoadedStorage:
         self.array, self.name = array, name
 
 
+def _short(obj, limit=200):
+    """repr(obj) cut to ``limit`` characters, for error messages about crafted values."""
+    text = repr(obj)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _read_record(zf, name):
+    """A record's bytes. Only stored (uncompressed) records, as torch writes them: a compressed
+    one could inflate a small file into any amount of memory."""
+    info = zf.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise RuntimeError(f"record {name} is compressed (method {info.compress_type}); torch's checkpoints store "
+                           "records uncompressed")
+    return zf.read(info)
+
+
 def _is_int(x):
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
@@ -595,7 +611,7 @@ class _Unpickler(pickle._Unpickler):
 
     def find_class(self, module, name):
         if not isinstance(module, str) or not isinstance(name, str):
-            raise pickle.UnpicklingError(f"malformed global {module!r}.{name!r}")
+            raise pickle.UnpicklingError(f"malformed global {_short(module)}.{_short(name)}")
         module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
         if module == "torch" and name in _DTYPES:
             return _StorageType(name)
@@ -627,12 +643,12 @@ class _Unpickler(pickle._Unpickler):
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
+            raise pickle.UnpicklingError(f"unsupported persistent id {_short(pid)}")
         _, storage_type, key, location, numel = pid
         if not isinstance(storage_type, _StorageType):
-            raise pickle.UnpicklingError(f"unsupported storage type {storage_type!r}")
+            raise pickle.UnpicklingError(f"unsupported storage type {_short(storage_type)}")
         if not isinstance(key, str) or not key or "/" in key or not _is_int(numel) or numel < 0:
-            raise pickle.UnpicklingError(f"malformed storage id {pid!r}")
+            raise pickle.UnpicklingError(f"malformed storage id {_short(pid)}")
         name = f"data/{key}"
         if key in self.storages:
             storage = self.storages[key]
@@ -640,7 +656,7 @@ class _Unpickler(pickle._Unpickler):
                 raise pickle.UnpicklingError(f"record {name} is named twice with different types or sizes")
             return storage
         try:
-            raw = self.zf.read(self.prefix + name)
+            raw = _read_record(self.zf, self.prefix + name)
         except KeyError:
             raise pickle.UnpicklingError(f"the archive has no record {name} for a tensor") from None
         dtype = storage_type.dtype.newbyteorder("<" if self.byteorder == "little" else ">")
@@ -779,10 +795,10 @@ def _load_file(f, name, map_location, weights_only, pickle_load_args):
                 raise RuntimeError(f"{name}: a zip archive without a <name>/data.pkl record; not a torch checkpoint")
             prefix = pkl[0][:-len("data.pkl")]
             names = set(zf.namelist())
-            byteorder = zf.read(prefix + "byteorder").decode() if prefix + "byteorder" in names else "little"
+            byteorder = _read_record(zf, prefix + "byteorder").decode() if prefix + "byteorder" in names else "little"
             if byteorder not in ("little", "big"):
                 raise RuntimeError(f"{name}: unknown byteorder record {byteorder!r}")
-            pickled = zf.read(pkl[0])
+            pickled = _read_record(zf, pkl[0])
         except RuntimeError:
             raise
         except _CORRUPT as e:

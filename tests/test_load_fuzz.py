@@ -296,3 +296,14 @@ def test_bool_records_read_as_plain_bools():
     data = crafted_checkpoint({"t": _Record(storage_pid(np.bool_, "0", 3), 0, (3,), (1,))}, {"0": bytes([0, 1, 2])})
     t = load_bytes(data)["t"]
     assert t.tolist() == [False, True, True] and t.numpy().view(np.uint8).tolist() == [0, 1, 1]
+
+
+def test_compressed_records_are_refused(reference):
+    """A deflated record could inflate a tiny file into any amount of memory; torch stores records."""
+    _, raw = reference
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with pytest.raises(RuntimeError, match="is compressed"):
+        load_bytes(out.getvalue())
