@@ -205,7 +205,8 @@ def test_image_folder(image_tree):
     x, y = ds[3]
     assert x.shape == (3, 6, 5) and y == 2
     from PIL import Image
-    np.testing.assert_array_equal(x.numpy(), np.asarray(Image.open(ds.samples[3][0])).transpose(2, 0, 1) / np.float32(255))
+    pixels = np.asarray(Image.open(ds.samples[3][0])).transpose(2, 0, 1)
+    np.testing.assert_array_equal(x.numpy(), pixels / np.float32(255))
     batch, labels = next(iter(DataLoader(ds, batch_size=5)))
     assert batch.shape == (5, 3, 6, 5) and labels.tolist() == [0, 1, 2, 2, 2]
 

@@ -508,8 +508,8 @@ def test_v2_matches_torchvision_v2():
     img = Image.fromarray(RGB)
     for build in (lambda m, d: m.Compose([m.ToImage(), m.ToDtype(d.float32, scale=True)]),
                   lambda m, d: m.Compose([m.ToImage(), m.Resize((7, 9)), m.CenterCrop(5)]),
-                  lambda m, d: m.Compose([m.ToImage(), m.ToDtype(d.float32, scale=True), m.Normalize([0.4] * 3, [0.2] * 3),
-                                          m.ToDtype(d.float64)]),
+                  lambda m, d: m.Compose([m.ToImage(), m.ToDtype(d.float32, scale=True),
+                                          m.Normalize([0.4] * 3, [0.2] * 3), m.ToDtype(d.float64)]),
                   lambda m, d: m.Compose([m.ToImage(), m.Grayscale(), m.Pad(2, padding_mode="reflect")])):
         ours, theirs = _np(build(v2, mytorch)(img)), _np(build(tv2, torch)(img))
         # v2 resizes uint8 tensors with torch's fixed-point uint8 kernel; ours computes in float32 as v1:
@@ -532,5 +532,6 @@ def test_five_and_ten_crop():
         import torchvision.transforms.functional as tvF
     except ImportError:
         return
-    for ours, theirs in zip(F.ten_crop(Tensor._make(a[None].copy()), [3, 4]), tvF.ten_crop(torch.from_numpy(a[None].copy()), [3, 4])):
+    ours_all = F.ten_crop(Tensor._make(a[None].copy()), [3, 4])
+    for ours, theirs in zip(ours_all, tvF.ten_crop(torch.from_numpy(a[None].copy()), [3, 4])):
         np.testing.assert_array_equal(_np(ours), _np(theirs))

@@ -1,4 +1,5 @@
-"""torchvision.io's image functions through Pillow: read/decode to uint8 (C, H, W) Tensors, encode/write PNG and JPEG."""
+"""torchvision.io's image functions through Pillow: read/decode to uint8 (C, H, W) Tensors, encode/write
+PNG and JPEG."""
 import io
 import os
 from enum import Enum

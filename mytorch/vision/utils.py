@@ -149,7 +149,7 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
                          "convert them")
     num_boxes = b.shape[0]
     if num_boxes == 0:
-        warnings.warn("boxes doesn't contain any box. No box was drawn")
+        warnings.warn("boxes doesn't contain any box. No box was drawn", stacklevel=2)
         return image
     if labels is None:
         labels = [None] * num_boxes
@@ -162,7 +162,7 @@ def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, widt
         if fill_labels and label_background_colors else colors
     if font is None:
         if font_size is not None:
-            warnings.warn("Argument 'font_size' will be ignored since 'font' is not set.")
+            warnings.warn("Argument 'font_size' will be ignored since 'font' is not set.", stacklevel=2)
         txt_font = ImageFont.load_default()
     else:
         txt_font = ImageFont.truetype(font=font, size=font_size or 10)

@@ -5,5 +5,6 @@ from mytorch.vision.datasets.folder import DatasetFolder, ImageFolder
 from mytorch.vision.datasets.mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from mytorch.vision.datasets.vision import StandardTransform, VisionDataset
 
-__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "DatasetFolder", "ImageFolder", "FakeData", "VisionDataset",
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "DatasetFolder", "ImageFolder",
+           "FakeData", "VisionDataset",
            "StandardTransform"]

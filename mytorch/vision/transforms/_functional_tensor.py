@@ -59,7 +59,8 @@ def convert_image_dtype(a, dtype):
         if np.issubdtype(dtype, np.floating):
             return a.astype(dtype)
         if (a.dtype == np.float32 and dtype in (np.int32, np.int64)) or (a.dtype == np.float64 and dtype == np.int64):
-            raise RuntimeError(f"The cast from {_torch_name(a.dtype)} to {_torch_name(dtype)} cannot be performed safely.")
+            raise RuntimeError(f"The cast from {_torch_name(a.dtype)} to {_torch_name(dtype)} cannot be performed "
+                               "safely.")
         eps = 1e-3
         return (a * a.dtype.type(_max_value(dtype) + 1.0 - eps)).astype(dtype)
     input_max = float(_max_value(a.dtype))

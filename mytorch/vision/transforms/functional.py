@@ -228,7 +228,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     interpolation = _interpolation(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in (1, 2):
-            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element tuple/list")
+            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element "
+                             "tuple/list")
         if max_size is not None and len(size) != 1:
             raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
                              "i.e. size should be an int or a sequence of length 1 in torchscript mode.")
@@ -239,7 +240,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         return img
     if is_pil_image(img):
         if antialias is False:
-            warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
+            warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.",
+                          stacklevel=2)
         return img.resize(tuple(out_size[::-1]), _TO_PIL_INT[interpolation])
     if interpolation.value not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
         raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
@@ -298,7 +300,8 @@ def pad(img, padding, fill=0, padding_mode="constant"):
         if fill is not None and not isinstance(fill, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate fill arg")
         if isinstance(padding, (tuple, list)) and len(padding) not in (1, 2, 4):
-            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element "
+                             "tuple")
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
             raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
         return _pil_pad(img, padding, fill, padding_mode)
@@ -307,7 +310,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
 
 def crop(img, top, left, height, width):
     """The ``height`` x ``width`` window at (top, left); outside the image is zero."""
-    return _dispatch(img, F_t.crop, lambda im, t, l, h, w: im.crop((l, t, l + w, t + h)), top, left, height, width)
+    return _dispatch(img, F_t.crop, lambda im, i, j, h, w: im.crop((j, i, j + w, i + h)), top, left, height, width)
 
 
 def center_crop(img, output_size):

@@ -319,7 +319,8 @@ class Pad(Transform):
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
             raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
         if isinstance(padding, Sequence) and len(padding) not in (1, 2, 4):
-            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+            raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element "
+                             "tuple")
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def forward(self, img):
@@ -388,7 +389,7 @@ class RandomResizedCrop(Transform):
         if not isinstance(ratio, Sequence):
             raise TypeError("Ratio should be a sequence")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
         self.interpolation, self.antialias = _interpolation(interpolation), antialias
         self.scale, self.ratio = scale, ratio
 
@@ -471,7 +472,8 @@ class RandomRotation(Transform):
         return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
 
     def __repr__(self):
-        s = f"{type(self).__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, expand={self.expand}"
+        s = (f"{type(self).__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, "
+             f"expand={self.expand}")
         if self.center is not None:
             s += f", center={self.center}"
         if self.fill is not None:
@@ -784,7 +786,7 @@ class RandomErasing(Transform):
         if not isinstance(ratio, Sequence):
             raise TypeError("Ratio should be a sequence")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:
