@@ -163,6 +163,20 @@ def _same_dtype(x, dt):
     return ops.to_dtype(x, dt) if x.dtype is not dt else x
 
 
+_C_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _source(src, input, message):
+    """A source tensor that must have input's dtype, as torch requires of scatter/index_*/masked_scatter."""
+    if src.dtype is not input.dtype:
+        raise RuntimeError(message.format(self=_C_NAMES[input.dtype.name], src=_C_NAMES[src.dtype.name]))
+    return src
+
+
+_SCATTER_DTYPE = "scatter(): Expected self.dtype to be equal to src.dtype"
+
+
 def _scalar(value, dt):
     if isinstance(value, Tensor):
         return _same_dtype(value, dt)
@@ -224,7 +238,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     grid, idx, d = _scatter_grid(input, dim, index, "scatter")
     if isinstance(src, Tensor):
-        placed = Put.apply(_same_dtype(_slices(src, idx.shape), input.dtype), index=grid,
+        placed = Put.apply(_slices(_source(src, input, _SCATTER_DTYPE), idx.shape), index=grid,
                            shape=input.shape, accumulate=False)
     else:
         placed = _scalar(src, input.dtype)
@@ -235,7 +249,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     grid, idx, d = _scatter_grid(input, dim, index, "scatter_add")
-    src = _same_dtype(_slices(src, idx.shape), input.dtype)
+    src = _slices(_source(src, input, _SCATTER_DTYPE), idx.shape)
     return ops.add(input, Put.apply(src, index=grid, shape=input.shape, accumulate=True))
 
 
@@ -247,7 +261,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     grid, idx, d = _scatter_grid(input, dim, index, "scatter_reduce")
-    src = _same_dtype(_slices(src, idx.shape), input.dtype)
+    src = _slices(_source(src, input, _SCATTER_DTYPE), idx.shape)
     return ScatterReduce.apply(input, src, index=grid, reduce=reduce, include_self=include_self)
 
 
@@ -296,11 +310,11 @@ def index_select(input, dim, index):
     return ops.getitem(input, _dim_index(input.ndim, d, _long(idx)))
 
 
-def _index_place(input, dim, index, source, accumulate, opname):
+def _index_place(input, dim, index, source, accumulate, opname, dtype_message):
     idx = _index_vector(index, opname)
     d = _wrap_dim(dim, input.ndim)
     where = _dim_index(input.ndim, d, idx)
-    source = _same_dtype(source, input.dtype)
+    source = _source(source, input, dtype_message)
     expected = input._data[where].shape
     if tuple(source.shape) != expected:
         source = ops.expand(source, expected)
@@ -310,16 +324,19 @@ def _index_place(input, dim, index, source, accumulate, opname):
 @op(inplace=True)
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` added into the slices at ``index`` along ``dim``."""
+    message = "index_add_(): self ({self}) and source ({src}) must have the same scalar type"
+    _source(source, input, message)
     if alpha != 1:
         source = ops.mul(source, alpha)
-    placed, _ = _index_place(input, dim, index, source, True, "index_add")
+    placed, _ = _index_place(input, dim, index, source, True, "index_add", message)
     return ops.add(input, placed)
 
 
 @op(inplace=True)
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
-    placed, where = _index_place(input, dim, index, source, False, "index_copy")
+    placed, where = _index_place(input, dim, index, source, False, "index_copy", "index_copy_(): self and source "
+                                 "expected to have the same dtype, but got (self) {self} and (source) {src}")
     return ops.where(_mask(input.shape, where), placed, input)
 
 
@@ -335,7 +352,9 @@ def index_fill(input, dim, index, value):
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``values`` written (or added, ``accumulate=True``) at ``input[indices]``."""
     where = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
-    values = _same_dtype(values if isinstance(values, Tensor) else _scalar(values, input.dtype), input.dtype)
+    values = _source(values if isinstance(values, Tensor) else _scalar(values, input.dtype), input,
+                     "Index put requires the source and destination dtypes match, got {self} for the destination "
+                     "and {src} for the source.")
     expected = input._data[where].shape
     if tuple(values.shape) != expected:
         values = ops.expand(values, expected)
@@ -381,7 +400,8 @@ def masked_scatter(input, mask, source):
     k = int(where.sum())
     if source.numel() < k:
         raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
-    src = ops.getitem(ops.reshape(_same_dtype(source, input.dtype), -1), slice(0, k))
+    _source(source, input, "masked_scatter: expected self and source to have same dtypes but got {self} and {src}")
+    src = ops.getitem(ops.reshape(source, -1), slice(0, k))
     placed = Put.apply(src, index=where, shape=input.shape, accumulate=False)
     return ops.where(Tensor._make(where), placed, input)
 
@@ -632,7 +652,11 @@ def _dim_list(dims, args):
 @op()
 def flip(input, *args, dims=None):
     """``input`` reversed along each of ``dims`` (a copy, as torch's)."""
-    axes = set(_wrap_dim(d, input.ndim) for d in _dim_list(dims, args))
+    listed = [_wrap_dim(d, input.ndim) for d in _dim_list(dims, args)]
+    axes = set(listed)
+    if len(axes) != len(listed):
+        raise RuntimeError(f"dims has duplicates, original flip dims size={len(listed)}, but unique flip dims "
+                           f"size={len(axes)}")
     if not axes or input.ndim == 0:
         return ops.clone(input)
     return ops.clone(ops.getitem(input, tuple(slice(None, None, -1) if i in axes else slice(None)

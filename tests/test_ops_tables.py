@@ -506,6 +506,14 @@ def test_return_types_are_namedtuples():
     ("logsumexp_no_dim", lambda m: m.logsumexp(m.ones(2))),
     ("matrix_norm_1d", lambda m: m.linalg.matrix_norm(m.ones(3))),
     ("inv_not_square", lambda m: m.linalg.inv(m.ones(2, 3))),
+    ("scatter_src_dtype", lambda m: m.ones(3).scatter(0, m.tensor([0]), m.ones(1, dtype=m.float64))),
+    ("scatter_add_src_dtype", lambda m: m.ones(3).scatter_add(0, m.tensor([0]), m.ones(1, dtype=m.float64))),
+    ("index_add_dtype", lambda m: m.ones(3).index_add(0, m.tensor([0]), m.ones(1, dtype=m.float64))),
+    ("index_copy_dtype", lambda m: m.ones(3).index_copy(0, m.tensor([0]), m.ones(1, dtype=m.float64))),
+    ("index_put_dtype", lambda m: m.ones(3).index_put((m.tensor([0]),), m.tensor(2))),
+    ("masked_scatter_dtype", lambda m: m.ones(3).masked_scatter(m.ones(3) > 0, m.ones(3, dtype=m.float64))),
+    ("flip_duplicate_dims", lambda m: m.ones(2, 2).flip((1, -1))),
+    ("scatter_unknown_kwarg", lambda m: m.ones(3).scatter(dim=0, index=m.tensor([0]), src=m.ones(1), mode="typo")),
 ])
 def test_error_types(name, fn):
     with pytest.raises(Exception) as theirs:
