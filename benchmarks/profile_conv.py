@@ -4,6 +4,12 @@
     python -m benchmarks.profile_conv --threads 1,2 --json results.json --png results.png
     python -m benchmarks.profile_conv --shape 16,3,64,64,32,3,1,1 --impls numpy,numba
     python -m benchmarks.profile_conv --impls numba,torch --threads 1,2   # the kernels targets
+    python -m benchmarks.profile_conv --zoo --threads 1,2,4,8,16 --passes fwd,fwd+bwd --json zoo.json --png zoo.png
+
+``--zoo`` times issue 14's layer list (conv and pooling kinds: LeNet, MNIST CNN, ResNet-18 on CIFAR
+with its stride-2 and 1x1 layers, a 7x7 stem, depthwise, pointwise, grouped, dilated, 5x5, odd
+planes, batch 1 and 256), each framework alone in a process of its own (after checking once that
+they agree), and plots time against threads for both.
 
 Every implementation runs the same step (forward, or forward + backward for dx, dW, db) on the
 same arrays, interleaved round by round so machine noise hits all of them alike. Within a round
@@ -275,6 +281,216 @@ def print_table(rows):
             print(f"  {op:9} {passes:7} {threads} thread(s) {impl:9} {geomean(ratios):.2f}  (max {max(ratios):.2f})")
 
 
+# ---------------------------------------------------------------------------- the layer zoo
+# Each layer as (N, C, H, W, F, KH, KW, stride, padding, dilation, groups): the kinds issue 14 names.
+ZOO_CONV = {
+    "lenet1": (64, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1),
+    "lenet2": (64, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1),
+    "mnist1": (64, 1, 28, 28, 32, 3, 3, 1, 0, 1, 1),
+    "mnist2": (64, 32, 26, 26, 64, 3, 3, 1, 0, 1, 1),
+    "res64": (32, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1),
+    "res128": (32, 128, 16, 16, 128, 3, 3, 1, 1, 1, 1),
+    "res256": (32, 256, 8, 8, 256, 3, 3, 1, 1, 1, 1),
+    "res512": (32, 512, 4, 4, 512, 3, 3, 1, 1, 1, 1),
+    "res_s2_128": (32, 64, 32, 32, 128, 3, 3, 2, 1, 1, 1),
+    "res_s2_256": (32, 128, 16, 16, 256, 3, 3, 2, 1, 1, 1),
+    "res_down_1x1": (32, 64, 32, 32, 128, 1, 1, 2, 0, 1, 1),
+    "stem7x7": (8, 3, 112, 112, 64, 7, 7, 2, 3, 1, 1),
+    "dw_s1": (32, 64, 28, 28, 64, 3, 3, 1, 1, 1, 64),
+    "dw_s2": (32, 128, 28, 28, 128, 3, 3, 2, 1, 1, 128),
+    "pointwise": (32, 64, 28, 28, 128, 1, 1, 1, 0, 1, 1),
+    "grouped": (32, 64, 28, 28, 64, 3, 3, 1, 1, 1, 4),
+    "dilated": (32, 32, 32, 32, 32, 3, 3, 1, 2, 2, 1),
+    "5x5_pad": (32, 16, 28, 28, 32, 5, 5, 1, 2, 1, 1),
+    "odd15": (32, 24, 15, 15, 48, 3, 3, 1, 1, 1, 1),
+    "batch1_56": (1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1),
+    "batch1_s2": (1, 128, 28, 28, 256, 3, 3, 2, 1, 1, 1),
+    "batch256": (256, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1),
+}
+# (N, C, H, W, op, arguments)
+ZOO_POOL = {
+    "max2_s": (64, 6, 28, 28, "max_pool2d", dict(kernel_size=2)),
+    "max2_l": (32, 64, 32, 32, "max_pool2d", dict(kernel_size=2)),
+    "avg2_s": (64, 6, 28, 28, "avg_pool2d", dict(kernel_size=2)),
+    "avg2_l": (32, 64, 32, 32, "avg_pool2d", dict(kernel_size=2)),
+    "max3s2p1": (32, 64, 56, 56, "max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    "avg_ceil": (32, 64, 15, 15, "avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                                    count_include_pad=False)),
+    "max_odd": (32, 32, 15, 17, "max_pool2d", dict(kernel_size=2, ceil_mode=True)),
+    "global_avg": (32, 512, 7, 7, "adaptive_avg_pool2d", dict(output_size=1)),
+    "adaptive": (32, 64, 15, 15, "adaptive_avg_pool2d", dict(output_size=(4, 4))),
+}
+
+
+def _zoo_arrays(name):
+    rng = np.random.default_rng(sum(map(ord, name)))
+    if name in ZOO_CONV:
+        N, C, H, W, Fo, KH, KW, S, P, D, G = ZOO_CONV[name]
+        OH, OW = (H + 2 * P - D * (KH - 1) - 1) // S + 1, (W + 2 * P - D * (KW - 1) - 1) // S + 1
+        return (rng.standard_normal((N, C, H, W)).astype(np.float32),
+                (rng.standard_normal((Fo, C // G, KH, KW)) / np.sqrt(C // G * KH * KW)).astype(np.float32),
+                rng.standard_normal(Fo).astype(np.float32), rng.standard_normal((N, Fo, OH, OW)).astype(np.float32))
+    N, C, H, W, _, _ = ZOO_POOL[name]
+    return (rng.standard_normal((N, C, H, W)).astype(np.float32),)
+
+
+def _zoo_step(lib, name, arrays, backward):
+    """One forward (+ backward) of zoo layer ``name`` in ``lib`` (mytorch or torch); returns the
+    output and the gradients as arrays."""
+    F_ = lib.nn.functional
+    if name in ZOO_CONV:
+        x, w, b, dy = arrays
+        S, P, D, G = ZOO_CONV[name][7:]
+        ts = [lib.from_numpy(a).requires_grad_(backward) for a in (x, w, b)]
+        y = F_.conv2d(*ts, S, P, D, G)
+    else:
+        op, kwargs = ZOO_POOL[name][4:]
+        ts = [lib.from_numpy(arrays[0]).requires_grad_(backward)]
+        y = getattr(F_, op)(ts[0], **kwargs)
+        dy = np.ones(tuple(y.shape), np.float32)
+    if backward:
+        y.backward(lib.from_numpy(dy))
+    return [y.detach().numpy()] + ([t.grad.numpy() for t in ts] if backward else [])
+
+
+def zoo_worker(framework, threads, layers, passes, repeats, burst, path):
+    """Runs in its own process: times every zoo layer in one framework at each thread count and
+    writes the rows to ``path`` (JSON)."""
+    lib = torch if framework == "torch" else mytorch
+    rows = []
+    for n in threads:
+        lib.set_num_threads(n)
+        for name in layers:
+            arrays = _zoo_arrays(name)
+            for backward in passes:
+                step = lambda: _zoo_step(lib, name, arrays, backward)  # noqa: E731
+                step()
+                step()  # warm-up: compilation or cache load, pools started, scratch allocated
+                times = []
+                for _ in range(repeats):
+                    for i in range(burst):
+                        t0 = time.perf_counter()
+                        step()
+                        if i or burst == 1:
+                            times.append((time.perf_counter() - t0) * 1e3)
+                rows.append(dict(layer=name, kind="conv" if name in ZOO_CONV else "pool",
+                                 passes="fwd+bwd" if backward else "fwd", threads=n, framework=framework,
+                                 median_ms=float(np.median(times)), min_ms=float(np.min(times))))
+                print(f"  .. {framework} {n}t {name} {rows[-1]['passes']} {rows[-1]['median_ms']:.2f} ms",
+                      file=sys.stderr, flush=True)
+    with open(path, "w") as f:
+        json.dump(rows, f)
+
+
+def zoo_check(layers):
+    """mytorch against torch on every zoo layer (forward and gradients), once, before any timing."""
+    for name in layers:
+        arrays = _zoo_arrays(name)
+        for got, want in zip(_zoo_step(mytorch, name, arrays, True), _zoo_step(torch, name, arrays, True)):
+            scale = max(float(np.abs(want).max()), 1e-30)
+            if np.abs(got - want).max() / scale > 2e-4:
+                raise AssertionError(f"zoo layer {name}: mytorch disagrees with torch")
+
+
+def run_zoo(args):
+    import subprocess
+    import tempfile
+    layers = [n for n in (args.layers.split(",") if args.layers else list(ZOO_CONV) + list(ZOO_POOL))]
+    unknown = [n for n in layers if n not in ZOO_CONV and n not in ZOO_POOL]
+    if unknown:
+        raise SystemExit(f"unknown zoo layers {unknown}; choose from {list(ZOO_CONV) + list(ZOO_POOL)}")
+    frameworks = ["mytorch"] + (["torch"] if torch is not None else [])
+    if torch is not None and not args.no_check:
+        zoo_check(layers)
+    rows = []
+    for framework in frameworks:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = f"{tmp}/{framework}.json"
+            cmd = [sys.executable, "-m", "benchmarks.profile_conv", "--zoo-worker", framework, "--threads",
+                   args.threads, "--passes", args.passes, "--repeats", str(args.repeats), "--burst", str(args.burst),
+                   "--layers", ",".join(layers), "--json", out]
+            subprocess.run(cmd, check=True)
+            with open(out) as f:
+                rows += json.load(f)
+    by_key = {(r["layer"], r["passes"], r["threads"], r["framework"]): r for r in rows}
+    for r in rows:
+        if r["framework"] == "mytorch" and (r["layer"], r["passes"], r["threads"], "torch") in by_key:
+            r["ratio_to_torch"] = r["median_ms"] / by_key[(r["layer"], r["passes"], r["threads"], "torch")]["median_ms"]
+    print_zoo(rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    if args.png:
+        scaling_plot(rows, args.png)
+
+
+def print_zoo(rows):
+    threads = sorted({r["threads"] for r in rows})
+    keys = sorted({(r["layer"], r["passes"]) for r in rows}, key=lambda k: (k[0] not in ZOO_CONV, k))
+    print(f"{'layer':14} {'pass':7} " + " ".join(f"{f'{t} thr: mytorch / torch = ratio':>34}" for t in threads))
+    find = {(r["layer"], r["passes"], r["threads"], r["framework"]): r for r in rows}
+    for layer, passes in keys:
+        cells = []
+        for t in threads:
+            m, tt = find.get((layer, passes, t, "mytorch")), find.get((layer, passes, t, "torch"))
+            ratio = m.get("ratio_to_torch") if m else None
+            cells.append(f"{m['median_ms'] if m else float('nan'):>9.2f} / {tt['median_ms'] if tt else float('nan'):>9.2f}"
+                         f" = {ratio if ratio else float('nan'):>5.2f}".rjust(34))
+        print(f"{layer:14} {passes:7} " + " ".join(cells))
+    print("\ngeometric mean of mytorch's time / torch's (max in brackets)")
+    for kind in ("conv", "pool"):
+        for passes in sorted({r["passes"] for r in rows}):
+            for t in threads:
+                ratios = [r["ratio_to_torch"] for r in rows if r["kind"] == kind and r["passes"] == passes
+                          and r["threads"] == t and "ratio_to_torch" in r]
+                if ratios:
+                    print(f"  {kind} {passes:7} {t:>2} thread(s): {geomean(ratios):.2f}  ({max(ratios):.2f})")
+
+
+def scaling_plot(rows, path):
+    """Time against threads, both frameworks: per layer (left, log-log, mytorch solid, torch dashed)
+    and the geometric mean of the ratio (right)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot written", file=sys.stderr)
+        return
+    threads = sorted({r["threads"] for r in rows})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    layers = sorted({r["layer"] for r in rows if r["passes"] == "fwd+bwd"})
+    colors = plt.cm.tab20(np.linspace(0, 1, max(len(layers), 1)))
+    for color, layer in zip(colors, layers):
+        for framework, style in (("mytorch", "-"), ("torch", "--")):
+            pts = sorted((r["threads"], r["median_ms"]) for r in rows if r["layer"] == layer
+                         and r["framework"] == framework and r["passes"] == "fwd+bwd")
+            if pts:
+                left.plot(*zip(*pts), style, color=color, marker="o", ms=3,
+                          label=layer if framework == "mytorch" else None)
+    left.set_xscale("log", base=2)
+    left.set_yscale("log")
+    left.set_xticks(threads, [str(t) for t in threads])
+    left.set_xlabel("threads")
+    left.set_ylabel("fwd+bwd median ms (mytorch solid, torch dashed)")
+    left.legend(fontsize=6, ncol=2)
+    for kind in ("conv", "pool"):
+        for passes in sorted({r["passes"] for r in rows}):
+            ys = [geomean([r["ratio_to_torch"] for r in rows if r["kind"] == kind and r["passes"] == passes
+                           and r["threads"] == t and "ratio_to_torch" in r]) for t in threads]
+            if any(ys):
+                right.plot(threads, ys, marker="o", label=f"{kind} {passes}")
+    right.axhline(1.0, color="black", lw=0.8)
+    right.set_xscale("log", base=2)
+    right.set_xticks(threads, [str(t) for t in threads])
+    right.set_xlabel("threads")
+    right.set_ylabel("geomean mytorch time / torch time")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shapes", default="A,B,C,D,E", help="preset conv shapes (A-E) or 'none'")
@@ -289,8 +505,19 @@ def main(argv=None):
                         help="back-to-back calls per implementation and round; the first is not timed")
     parser.add_argument("--settle", type=float, default=0.0, help="ms to sleep before each burst")
     parser.add_argument("--json", help="also write the rows to this JSON file")
-    parser.add_argument("--png", help="also write a bar chart of the ratios to torch to this PNG file")
+    parser.add_argument("--png", help="also write a bar chart of the ratios to torch to this PNG file "
+                                      "(with --zoo: the scaling plot, time against threads)")
+    parser.add_argument("--zoo", action="store_true",
+                        help="the layer zoo of issue 14, each framework timed alone in its own process")
+    parser.add_argument("--layers", help="with --zoo: a comma-separated subset of the zoo's layers")
+    parser.add_argument("--no-check", action="store_true", help="with --zoo: skip the agreement check")
+    parser.add_argument("--zoo-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.zoo_worker:
+        return zoo_worker(args.zoo_worker, [int(t) for t in args.threads.split(",")], args.layers.split(","),
+                          [p == "fwd+bwd" for p in args.passes.split(",")], args.repeats, args.burst, args.json)
+    if args.zoo:
+        return run_zoo(args)
 
     shapes = {} if args.shapes == "none" else {s: CONV_SHAPES[s] for s in args.shapes.split(",")}
     for i, spec in enumerate(args.shape):
