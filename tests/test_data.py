@@ -86,6 +86,12 @@ def test_fast_path_gives_the_slow_paths_batches(mnist_test):
     assert _plain(fast) == _plain(slow)
 
 
+def test_a_custom_collate_sees_the_samples_getitem_returns(mnist_test):
+    seen = []
+    next(iter(DataLoader(mnist_test, batch_size=3, collate_fn=lambda batch: seen.extend(batch))))
+    assert [type(label) for _, label in seen] == [int] * 3 and seen[0][0].shape == (1, 28, 28)
+
+
 def test_dataloader_batches_shuffle_and_drop_last(mnist_test):
     loader = DataLoader(mnist_test, batch_size=64, shuffle=False)
     batches = list(loader)

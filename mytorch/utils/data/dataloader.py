@@ -149,7 +149,8 @@ class DataLoader:
         if hasattr(dataset, "__getitems__"):
             data = dataset.__getitems__(index)
             if isinstance(data, Batched) and self.collate_fn is not default_collate:
-                data = data.unstack()  # a custom collate_fn expects the list of samples
+                # a custom collate_fn gets the samples __getitem__ returns (an int label, not a 0-d tensor)
+                data = [dataset[i] for i in index]
         else:
             data = [dataset[i] for i in index]
         return self.collate_fn(data)

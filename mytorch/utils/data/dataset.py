@@ -21,13 +21,8 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
 class Batched(tuple):
     """What ``__getitems__`` of an array-backed dataset returns: the fields of a batch of samples,
     each already stacked along dimension 0. ``default_collate`` turns it into the list torch's
-    default_collate makes of the same samples (``[images, labels]``); a custom ``collate_fn`` gets
-    the unstacked list of sample tuples instead."""
-
-    def unstack(self):
-        """The list of per-sample tuples this batch stands for."""
-        n = len(self[0]) if self else 0
-        return [tuple(field[i] for field in self) for i in range(n)]
+    default_collate makes of the same samples (``[images, labels]``); with a custom ``collate_fn``
+    the DataLoader reads the samples one by one instead, so the function sees what torch gives it."""
 
 
 class Dataset:
