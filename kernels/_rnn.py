@@ -32,7 +32,8 @@ import numpy as np
 
 from kernels._threads import MATMUL_MIN_MACS, get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
 
-__all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "release"]
+__all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "workspace",
+           "release"]
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
@@ -212,8 +213,17 @@ class _Pool:
 _pool = _Pool()
 
 
+def workspace(shape, dtype, zero=False):
+    """An array from the workspace (uninitialised unless ``zero``); hand it back with ``release``."""
+    a = _pool.take(shape, dtype)
+    if zero:
+        a.fill(0)
+    return a
+
+
 def release(*arrays):
-    """Returns arrays that came from this module's workspace (sequence_forward's output) to it."""
+    """Returns arrays that came from this module's workspace (sequence_forward's output, ``workspace``)
+    to it; other arrays are ignored. NOTE: nothing may use them afterwards."""
     _pool.give(*arrays)
 
 

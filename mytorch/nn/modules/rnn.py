@@ -55,7 +55,9 @@ class _Part(Function):
         return flat[start:self.stop].reshape(shape)
 
     def backward(self, g):
-        full = np.zeros(self.flat_shape, g.dtype)
+        # From the workspace: _Recurrent.backward hands it back, and a zero-filled recycled buffer
+        # costs less than the page faults of a fresh one.
+        full = _rnn.workspace(self.flat_shape, g.dtype, zero=True)
         full[self.start:self.stop] = g.reshape(-1)
         return full
 
@@ -126,6 +128,7 @@ class _Recurrent(Function):
             dc_n = dc_n[:, s.sorted] if lstm else None
         dx, dh0, dc0, dweights = _rnn.sequence_backward(s.mode, s.kern, self.saved, self.weights, geo, L, D,
                                                         d_out, dh_n, dc_n, need_x=self.needs_input_grad[0])
+        _rnn.release(g, d_out)  # no-ops unless they are workspace arrays (see _Part, _rows)
         grads = [self._rows_in(dx) if dx is not None else None]
         if s.has_h0:
             grads.append(self._state_out(dh0, s.h_shape))
@@ -167,10 +170,15 @@ class _Recurrent(Function):
         return dh.reshape(shape)
 
     def _rows(self, a, output=False):
-        """(N, features) rows, step after step, from the caller's layout."""
+        """(N, features) rows, step after step, from the caller's layout (an output gradient's
+        transposed copy goes into the workspace)."""
         layout = self.spec.layout
         if layout == "batch_first":
             a = a.swapaxes(0, 1)
+            if output:
+                rows = _rnn.workspace(a.shape, a.dtype)
+                np.copyto(rows, a)
+                return rows.reshape(-1, a.shape[-1])
         if layout != "packed":
             a = np.ascontiguousarray(a).reshape(-1, a.shape[-1])
         return a
