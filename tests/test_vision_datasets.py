@@ -316,3 +316,12 @@ def test_emnist_splits(tmp_path):
         datasets.EMNIST(str(tmp_path), split="letters", train=True)
     with pytest.raises(ValueError, match="Unknown value 'upper' for argument split"):
         datasets.EMNIST(str(tmp_path), split="upper")
+
+
+def test_v2_pipeline_takes_the_batch_path_with_the_same_values(fake_root):
+    from mytorch.vision.transforms import v2
+    transform = v2.Compose([v2.ToImage(), v2.ToDtype(mytorch.float32, scale=True), v2.Normalize([0.5], [0.5])])
+    assert transform.batchable
+    ds = datasets.MNIST(fake_root[0], train=True, transform=transform)
+    images, _ = ds.__getitems__([1, 4])
+    np.testing.assert_array_equal(images.numpy()[1], ds[4][0].numpy())

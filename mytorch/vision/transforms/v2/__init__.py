@@ -41,6 +41,13 @@ class Transform(_v1.Transform):
 class ToImage(Transform):
     """PIL image or (H, W[, C]) ndarray -> (C, H, W) Tensor of the same dtype (no scaling)."""
 
+    batchable = True
+
+    def batch(self, images):
+        """(N, H, W[, C]) array -> (N, C, H, W) Tensor (the datasets' one-pass batch path)."""
+        a = np.asarray(images)
+        return Tensor._make(np.ascontiguousarray(a[:, None] if a.ndim == 3 else a.transpose(0, 3, 1, 2)))
+
     def forward(self, img):
         if isinstance(img, Tensor):
             return img
@@ -52,6 +59,8 @@ class ToImage(Transform):
 
 class ToDtype(Transform):
     """Casts image Tensors to ``dtype``; with ``scale=True`` values are rescaled (uint8 255 <-> float 1.0)."""
+
+    batchable = True
 
     def __init__(self, dtype, scale=False):
         self.dtype, self.scale = dtype, scale
@@ -70,6 +79,9 @@ class ToDtype(Transform):
         if self.scale:
             return _F1.convert_image_dtype(img, dtype)
         return Tensor._make(img._data.astype(_dtype.to_numpy_dtype(dtype)))
+
+    def batch(self, images):
+        return self.forward(images)
 
     def __repr__(self):
         return f"{type(self).__name__}(scale={self.scale})"
