@@ -372,3 +372,27 @@ def test_save_argument_errors(tmp_path):
         mytorch.save({}, str(tmp_path / "missing" / "p.pt"))
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
         mytorch.load(str(tmp_path / "p.pt"), pickle_module=object())
+
+
+@requires_torch
+@pytest.mark.parametrize("make, shape", [
+    (lambda T: T.Sequential(T.Conv2d(2, 4, 3, stride=2, padding=1, groups=2, bias=False), T.MaxPool2d(2),
+                            T.AdaptiveAvgPool2d((1, 1)), T.Flatten()), (2, 2, 8, 8)),
+    (lambda T: T.Sequential(T.Linear(4, 6), T.BatchNorm1d(6), T.LeakyReLU(0.1), T.Dropout(0.3), T.Linear(6, 3),
+                            T.LayerNorm(3), T.Softmax(dim=1)), (5, 4)),
+    (lambda T: T.Sequential(T.ConvTranspose2d(2, 3, 3, stride=2), T.BatchNorm2d(3), T.ELU(), T.GELU()), (1, 2, 4, 4)),
+    (lambda T: T.LSTM(3, 4, num_layers=2, batch_first=True), (2, 5, 3)),
+], ids=["conv", "mlp", "deconv", "lstm"])
+def test_torch_whole_models_of_stock_layers_run_the_same_in_mytorch(tmp_path, make, shape):
+    tmodel = make(torch.nn)
+    tmodel.eval()
+    path = str(tmp_path / "m.pt")
+    torch.save(tmodel, path)
+    model = mytorch.load(path, weights_only=False)
+    assert type(model).__name__ == type(tmodel).__name__ and type(model).__module__.startswith("mytorch")
+    model.eval()
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    with torch.no_grad(), mytorch.no_grad():
+        a, b = tmodel(torch.tensor(x)), model(mytorch.tensor(x))
+    a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
+    np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
