@@ -6,6 +6,8 @@ rounds, truncated where it truncates), so uint8 outputs agree with torchvision's
 to float summation order. Resampling (resize, rotate, affine) is written as torch's
 ``interpolate`` and ``grid_sample`` compute it, with align_corners=False.
 """
+from functools import lru_cache
+
 import numpy as np
 
 _INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.int8): 127, np.dtype(np.int16): 32767,
@@ -169,8 +171,16 @@ def _cubic_kernel(x, a):
     return np.where(x < 1, near, np.where(x < 2, far, 0.0))
 
 
+@lru_cache(maxsize=64)
 def _interp_weights(in_size, out_size, mode, antialias):
-    """(out, in) matrix M with out = M @ in along one axis, for torch.nn.functional.interpolate."""
+    """(out, in) matrix M with out = M @ in along one axis, for torch.nn.functional.interpolate.
+    Cached (a dataset resizes every image alike), hence read-only."""
+    weights = _build_interp_weights(in_size, out_size, mode, antialias)
+    weights.flags.writeable = False
+    return weights
+
+
+def _build_interp_weights(in_size, out_size, mode, antialias):
     if antialias and mode in ("bilinear", "bicubic"):
         if mode == "bilinear":
             return _antialias_weights(in_size, out_size, 1.0, _linear_kernel)
@@ -211,7 +221,7 @@ def resize(a, size, interpolation="bilinear", antialias=True):
     x, out_dtype = _to_float(a)
     oh, ow = size
     if interpolation in ("nearest", "nearest-exact"):  # a gather, exact for every dtype
-        rows = np.argmax(_interp_weights(a.shape[-2], oh, interpolation, False), axis=1)
+        rows = np.argmax(_interp_weights(a.shape[-2], oh, interpolation, False), axis=1)  # the one 1 per row
         cols = np.argmax(_interp_weights(a.shape[-1], ow, interpolation, False), axis=1)
         return a[..., rows[:, None], cols[None, :]]
     wh = _interp_weights(a.shape[-2], oh, interpolation, bool(antialias)).astype(x.dtype)

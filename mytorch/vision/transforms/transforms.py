@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mytorch import creation
+import mytorch
 from mytorch import _dtype
 from mytorch.tensor import Tensor
 from mytorch.vision.transforms import functional as F
@@ -30,9 +30,11 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImag
 
 
 # ---------------------------------------------------------------------------- draws from mytorch's generator
+# NOTE: through mytorch's public random functions (looked up at call time: mytorch is still importing
+# when this module loads), so a seeded run draws exactly what the rest of mytorch would.
 def _rand():
     """One uniform draw in [0, 1) (torch.rand(1))."""
-    return float(creation.rand(1, dtype=_dtype.float64)._data[0])
+    return float(mytorch.rand(1, dtype=_dtype.float64)._data[0])
 
 
 def _uniform(low, high):
@@ -42,11 +44,11 @@ def _uniform(low, high):
 
 def _randint(low, high):
     """torch.randint(low, high, (1,)).item()."""
-    return int(creation.randint(low, high, (1,))._data[0])
+    return int(mytorch.randint(low, high, (1,))._data[0])
 
 
 def _randperm(n):
-    return [int(i) for i in creation.randperm(n)._data]
+    return [int(i) for i in mytorch.randperm(n)._data]
 
 
 class Transform:
@@ -596,7 +598,7 @@ class ColorJitter(Transform):
 
     @staticmethod
     def get_params(brightness, contrast, saturation, hue):
-        fn_idx = creation.randperm(4)
+        fn_idx = mytorch.randperm(4)
         b = None if brightness is None else float(_uniform(brightness[0], brightness[1]))
         c = None if contrast is None else float(_uniform(contrast[0], contrast[1]))
         s = None if saturation is None else float(_uniform(saturation[0], saturation[1]))
@@ -806,7 +808,7 @@ class RandomErasing(Transform):
             if not (h < img_h and w < img_w):
                 continue
             if value is None:
-                v = creation.randn(img_c, h, w, dtype=_dtype.float32)
+                v = mytorch.randn(img_c, h, w, dtype=_dtype.float32)
             else:
                 v = Tensor._make(np.asarray(value, np.float32)[:, None, None])
             return _randint(0, img_h - h + 1), _randint(0, img_w - w + 1), h, w, v
