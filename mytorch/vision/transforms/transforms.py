@@ -133,6 +133,8 @@ class Compose:
 
 
 class Lambda:
+    """Wraps any callable as a transform: ``Lambda(lambda x: x.view(-1))``."""
+
     def __init__(self, lambd):
         if not callable(lambd):
             raise TypeError(f"Argument lambd should be callable, got {repr(type(lambd).__name__)}")
@@ -227,6 +229,8 @@ class ToTensor:
 
 
 class PILToTensor:
+    """PIL image -> (C, H, W) Tensor of its own dtype, unscaled (uint8 stays 0..255)."""
+
     def __call__(self, pic):
         return F.pil_to_tensor(pic)
 
@@ -235,6 +239,12 @@ class PILToTensor:
 
 
 class ToPILImage:
+    """(C, H, W) Tensor or (H, W[, C]) ndarray -> PIL image; floats are scaled by 255.
+
+    Args:
+        mode: Pillow's mode ('L', 'RGB', 'RGBA', 'F', ...). Default: inferred from channels and dtype.
+    """
+
     def __init__(self, mode=None):
         self.mode = mode
 
@@ -246,6 +256,8 @@ class ToPILImage:
 
 
 class ConvertImageDtype(Transform):
+    """Converts a Tensor image to ``dtype``, rescaling its values (uint8 255 <-> float 1.0)."""
+
     batchable = True
 
     def __init__(self, dtype):
@@ -285,6 +297,20 @@ class Normalize(Transform):
 
 # ---------------------------------------------------------------------------- geometry
 class Resize(Transform):
+    """Resizes to ``size``.
+
+    Args:
+        size: (h, w), or an int: the smaller edge becomes ``size``, keeping the aspect ratio.
+        interpolation: ``InterpolationMode`` (or Pillow's int). Default: ``BILINEAR``.
+        max_size: the longer edge's limit when ``size`` is an int. Default: ``None``.
+        antialias: low-pass when downscaling Tensors (PIL always does). Default: ``True``.
+
+    Example::
+
+        >>> Resize(32)(Image.new("L", (28, 56))).size
+        (32, 64)
+    """
+
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
         if not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
@@ -302,6 +328,8 @@ class Resize(Transform):
 
 
 class CenterCrop(Transform):
+    """The central ``size`` (h, w) crop (an int: square); a smaller image is zero-padded first."""
+
     def __init__(self, size):
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -313,6 +341,14 @@ class CenterCrop(Transform):
 
 
 class Pad(Transform):
+    """Pads the borders.
+
+    Args:
+        padding: an int (all sides), (left/right, top/bottom) or (left, top, right, bottom).
+        fill: the value (or one per channel) for ``constant``. Default: ``0``.
+        padding_mode: ``constant``, ``edge``, ``reflect`` or ``symmetric``. Default: ``constant``.
+    """
+
     def __init__(self, padding, fill=0, padding_mode="constant"):
         if not isinstance(padding, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
@@ -333,7 +369,18 @@ class Pad(Transform):
 
 
 class RandomCrop(Transform):
-    """A random ``size`` crop, after optional ``padding`` (and padding up to ``size`` with ``pad_if_needed``)."""
+    """A random ``size`` crop.
+
+    Args:
+        size: (h, w) or an int (square).
+        padding: applied first, as :class:`Pad`. Default: ``None``.
+        pad_if_needed: pad both sides of a dimension smaller than ``size``. Default: ``False``.
+        fill, padding_mode: as :class:`Pad`. Default: ``0``, ``constant``.
+
+    Example::
+
+        >>> RandomCrop(32, padding=4)   # the CIFAR-10 augmentation
+    """
 
     @staticmethod
     def get_params(img, output_size):
@@ -365,6 +412,8 @@ class RandomCrop(Transform):
 
 
 class RandomHorizontalFlip(Transform):
+    """Flips left-right with probability ``p`` (Default: 0.5)."""
+
     def __init__(self, p=0.5):
         self.p = p
 
@@ -376,12 +425,21 @@ class RandomHorizontalFlip(Transform):
 
 
 class RandomVerticalFlip(RandomHorizontalFlip):
+    """Flips top-bottom with probability ``p`` (Default: 0.5)."""
+
     def forward(self, img):
         return F.vflip(img) if _rand() < self.p else img
 
 
 class RandomResizedCrop(Transform):
-    """A crop of random area (``scale``) and aspect ratio (``ratio``), resized to ``size``."""
+    """A crop of random area and aspect ratio, resized to ``size``.
+
+    Args:
+        size: output (h, w) or an int (square).
+        scale: the crop's area as a fraction of the image's, (min, max). Default: ``(0.08, 1.0)``.
+        ratio: the crop's width / height, (min, max). Default: ``(3/4, 4/3)``.
+        interpolation, antialias: as :class:`Resize`. Default: ``BILINEAR``, ``True``.
+    """
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
@@ -427,6 +485,8 @@ class RandomResizedCrop(Transform):
 
 
 class FiveCrop(Transform):
+    """The four corner crops and the central crop of ``size``, as a tuple."""
+
     def __init__(self, size):
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
@@ -438,6 +498,8 @@ class FiveCrop(Transform):
 
 
 class TenCrop(Transform):
+    """FiveCrop of the image and of its flip (vertical with ``vertical_flip``), as a tuple of ten."""
+
     def __init__(self, size, vertical_flip=False):
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
         self.vertical_flip = vertical_flip
@@ -450,7 +512,15 @@ class TenCrop(Transform):
 
 
 class RandomRotation(Transform):
-    """Rotation by an angle drawn uniformly from ``degrees`` ((-d, d) for a number)."""
+    """Rotation by an angle drawn uniformly from ``degrees``.
+
+    Args:
+        degrees: (min, max), or d for (-d, d).
+        interpolation: ``NEAREST`` or ``BILINEAR``. Default: ``NEAREST``.
+        expand: grow the output to hold the whole rotated image. Default: ``False``.
+        center: (x, y) to rotate about. Default: the image centre.
+        fill: the value of pixels from outside the image. Default: ``0``.
+    """
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
         self.interpolation = _interpolation(interpolation)
@@ -484,7 +554,15 @@ class RandomRotation(Transform):
 
 
 class RandomAffine(Transform):
-    """Random rotation, translation (fractions of the size), scale and shear, keeping the image size."""
+    """Random rotation, translation, scale and shear, keeping the image size.
+
+    Args:
+        degrees: rotation range, (min, max) or d for (-d, d).
+        translate: (a, b): horizontal shift within +-a * width, vertical within +-b * height. Default: ``None``.
+        scale: (min, max) scale factor. Default: ``None`` (1).
+        shear: x-shear range (d, (min, max)), or (xmin, xmax, ymin, ymax). Default: ``None``.
+        interpolation, fill, center: as :class:`RandomRotation`.
+    """
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
@@ -547,6 +625,8 @@ class RandomAffine(Transform):
 
 # ---------------------------------------------------------------------------- colour
 class Grayscale(Transform):
+    """RGB -> grey (L = 0.2989 R + 0.587 G + 0.114 B), with 1 or 3 output channels."""
+
     def __init__(self, num_output_channels=1):
         self.num_output_channels = num_output_channels
 
@@ -558,6 +638,8 @@ class Grayscale(Transform):
 
 
 class RandomGrayscale(Transform):
+    """Grayscale with probability ``p`` (Default: 0.1), keeping the number of channels."""
+
     def __init__(self, p=0.1):
         self.p = p
 
@@ -572,7 +654,13 @@ class RandomGrayscale(Transform):
 
 
 class ColorJitter(Transform):
-    """Random brightness, contrast, saturation and hue changes, applied in a random order."""
+    """Random brightness, contrast, saturation and hue changes, applied in a random order.
+
+    Args:
+        brightness, contrast, saturation: a factor drawn from [max(0, 1 - x), 1 + x], or from (min, max).
+            Default: ``0`` (unchanged).
+        hue: a shift drawn from [-x, x] (x <= 0.5), or from (min, max) in [-0.5, 0.5]. Default: ``0``.
+    """
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         self.brightness = self._check_input(brightness, "brightness")
@@ -744,7 +832,12 @@ class LinearTransformation(Transform):
 
 # ---------------------------------------------------------------------------- blur, erasing
 class GaussianBlur(Transform):
-    """Gaussian blur with a sigma drawn uniformly from ``sigma`` (min, max) per call."""
+    """Gaussian blur with a sigma drawn per call.
+
+    Args:
+        kernel_size: odd (kx, ky) or an int.
+        sigma: a fixed sigma, or (min, max) to draw from. Default: ``(0.1, 2.0)``.
+    """
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
         self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
