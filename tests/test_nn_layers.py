@@ -112,6 +112,7 @@ MODULES = [
     ("Dropout2d", (), {}, (2, 3, 4, 4)), ("Dropout1d", (0.1,), dict(inplace=True), (2, 3, 4)),
     ("Dropout3d", (), {}, (2, 3, 2, 2, 2)), ("AlphaDropout", (0.2,), {}, (3, 4)),
     ("FeatureAlphaDropout", (), {}, (2, 3, 4)), ("Dropout", (0.3,), {}, (3, 4)),
+    ("Linear", (3, 2), dict(bias=False), (4, 3)), ("Linear", (3, 2), {}, (5, 4, 3)),
 ]
 
 

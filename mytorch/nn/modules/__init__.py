@@ -1,6 +1,6 @@
 """torch.nn's layers: each file's ``__all__`` is re-exported here (and from mytorch.nn)."""
 from mytorch.nn.modules import (activation, container, conv, dropout, layers, loss, module, normalization, padding,
-                                rnn, sparse, upsampling)
+                                rnn, sparse, transformer, upsampling)
 from mytorch.nn.modules.activation import *  # noqa: F401,F403
 from mytorch.nn.modules.container import *  # noqa: F401,F403
 from mytorch.nn.modules.conv import *  # noqa: F401,F403
@@ -12,8 +12,9 @@ from mytorch.nn.modules.normalization import *  # noqa: F401,F403
 from mytorch.nn.modules.padding import *  # noqa: F401,F403
 from mytorch.nn.modules.rnn import *  # noqa: F401,F403
 from mytorch.nn.modules.sparse import *  # noqa: F401,F403
+from mytorch.nn.modules.transformer import *  # noqa: F401,F403
 from mytorch.nn.modules.upsampling import *  # noqa: F401,F403
 
 __all__ = (module.__all__ + container.__all__ + layers.__all__ + activation.__all__ + loss.__all__
            + sparse.__all__ + rnn.__all__ + conv.__all__ + dropout.__all__ + normalization.__all__
-           + padding.__all__ + upsampling.__all__)
+           + padding.__all__ + upsampling.__all__ + transformer.__all__)

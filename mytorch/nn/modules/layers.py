@@ -48,9 +48,7 @@ class Linear(Module):
         self.in_features = _positive(in_features, "in_features")
         self.out_features = _positive(out_features, "out_features")
         self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype, device=device))
-        self.bias = Parameter(creation.empty(out_features, dtype=dtype)) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(creation.empty(out_features, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -65,6 +63,10 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name (MultiheadAttention's out_proj, named so in torch's repr)."""
 
 
 class Flatten(Module):
