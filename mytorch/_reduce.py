@@ -659,6 +659,143 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     return ops.sum((hi + lo) * spacing, d) / 2
 
 
+def _quantile(input, q, dim, keepdim, interpolation, skip_nan, opname):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{opname}() input tensor must be either float or double dtype")
+    qs = np.asarray(q._data if isinstance(q, Tensor) else q, np.float64)
+    if qs.ndim > 1:
+        raise RuntimeError(f"{opname}() q must be a scalar or 1D tensor")
+    if np.any((qs < 0) | (qs > 1)):
+        raise RuntimeError(f"{opname}() q must be in the range [0, 1] but got {qs.tolist()}")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{opname}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                           f"Found {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{opname}() input tensor must be non-empty")
+    x = ops.reshape(input, -1) if dim is None else input
+    d = 0 if dim is None else _wrap_dim(dim, input.ndim)
+    rows = _move_last(sort(x, d).values, d) if x.ndim else ops.reshape(x, 1)  # NaN sort last
+    nan = np.isnan(rows._data)
+    count = (rows.shape[-1] - nan.sum(-1)) if skip_nan else np.full(rows.shape[:-1], rows.shape[-1])
+    pos = qs.reshape((-1,) + (1,) * (rows.ndim - 1)) * (np.maximum(count, 1) - 1)  # (Q, *rows)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    if interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)  # half to even, as torch
+    if not skip_nan:  # a slice holding NaN: its quantiles are its last sorted element, a NaN (as torch)
+        last = np.broadcast_to(nan.any(-1), pos.shape)
+        pos = np.where(last, rows.shape[-1] - 1, pos)
+        lo, hi = np.where(last, rows.shape[-1] - 1, lo), np.where(last, rows.shape[-1] - 1, hi)
+    table = ops.expand(ops.unsqueeze(rows, 0), (pos.shape[0],) + tuple(rows.shape))
+    v_lo = ops.squeeze(_along(table, lo[..., None], table.ndim - 1), -1)
+    v_hi = ops.squeeze(_along(table, hi[..., None], table.ndim - 1), -1)
+    if interpolation in ("lower", "nearest"):
+        out = v_lo
+    elif interpolation == "higher":
+        out = v_hi
+    elif interpolation == "midpoint":
+        out = (v_lo + v_hi) * 0.5
+    else:
+        out = v_lo + (v_hi - v_lo) * Tensor._make((pos - lo).astype(rows._data.dtype))
+    if keepdim:
+        out = ops.reshape(out, out.shape[:1] + ((1,) * input.ndim if dim is None else
+                                                tuple(1 if i == d else n for i, n in enumerate(input.shape))))
+    return ops.squeeze(out, 0) if qs.ndim == 0 else out
+
+
+def _move_last(t, d):
+    return t if d == t.ndim - 1 else ops.permute(t, [i for i in range(t.ndim) if i != d] + [d])
+
+
+@op(out=True)
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles (q a number or a 1-D tensor in [0, 1]) over all elements or along ``dim``;
+    a slice holding NaN gives NaN. With a tensor q the quantiles stack along a new first dim."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@op(out=True)
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile() ignoring NaN (a slice of only NaN gives NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+@op()
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    x = ops.reshape(input, (1, -1)) if input.ndim < 2 else input
+    if not x.dtype.is_floating_point:
+        x = ops.to_dtype(x, _dtype.float32)
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights._data.astype(np.float64)
+    if aweights is not None:
+        w = aweights._data.astype(np.float64) if w is None else w * aweights._data
+    if w is None:
+        mean = ops.mean(x, 1, keepdim=True)
+        norm = n - correction
+        centred = x - mean
+        c = ops.matmul(centred, ops.transpose(centred, 0, 1)) / max(norm, 0)
+    else:
+        w_sum = w.sum()
+        wt = Tensor._make(w.astype(x._data.dtype))
+        mean = ops.sum(x * wt, 1, keepdim=True) / float(w_sum)
+        norm = w_sum - (correction * (w * aweights._data).sum() / w_sum if aweights is not None else correction)
+        centred = x - mean
+        c = ops.matmul(centred * wt, ops.transpose(centred, 0, 1)) / max(float(norm), 0)
+    return ops.reshape(c, ()) if input.ndim < 2 else c
+
+
+@op()
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in the rows of ``input``, clipped to [-1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = ops.sqrt(_diagonal(c))
+    return ops.clamp(c / ops.reshape(d, (-1, 1)) / ops.reshape(d, (1, -1)), -1, 1)
+
+
+def _diagonal(matrix):
+    n = matrix.shape[0]
+    return ops.getitem(matrix, (_long(np.arange(n)), _long(np.arange(n))))
+
+
+_histogram_rt = _rt("histogram", ("hist", "bin_edges"))
+
+
+@op(out=True)
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts (or weight sums, or a density) of ``input`` in ``bins`` equal bins
+    over ``range`` (the data's range by default) or between the given edges."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but got "
+                           f"input {_torch_name(input.dtype).lower()} and bins float")
+    edges = bins._data if isinstance(bins, Tensor) else int(bins)
+    hist, bin_edges = np.histogram(x.reshape(-1), bins=edges, range=range,
+                                   weights=None if weight is None else weight._data.reshape(-1), density=density)
+    return _histogram_rt(Tensor._make(hist.astype(x.dtype)), Tensor._make(bin_edges.astype(x.dtype)))
+
+
+@op()
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Running trapezoidal integral along ``dim`` (one element shorter than y along it)."""
+    d = _wrap_dim(dim, y.ndim)
+    m = y.shape[d]
+    hi = ops.getitem(y, (slice(None),) * d + (slice(1, None),))
+    lo = ops.getitem(y, (slice(None),) * d + (slice(0, max(m - 1, 0)),))
+    if x is None:
+        return cumsum((hi + lo) * ((1.0 if dx is None else dx) / 2), d)
+    spacing = diff(x, dim=-1 if x.ndim == 1 else d)
+    if x.ndim == 1:
+        spacing = ops.reshape(spacing, (-1,) + (1,) * (y.ndim - d - 1))
+    return cumsum((hi + lo) * spacing / 2, d)
+
+
 # ---------------------------------------------------------------------------- norms
 @op()
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

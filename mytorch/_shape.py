@@ -808,6 +808,103 @@ def cartesian_prod(*tensors):
     return ops.stack([ops.reshape(g, -1) for g in meshgrid(*tensors, indexing="ij")], 1)
 
 
+@op()
+def ravel(input):
+    """The elements of ``input`` as a 1-D tensor."""
+    return ops.reshape(input, -1)
+
+
+@op(public=False)
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: every window of ``size`` elements, ``step`` apart, along ``dimension``; the
+    windows replace that dim and their elements form a new last dim."""
+    x = input if input.ndim else ops.reshape(input, 1)
+    d = _wrap_dim(dimension, x.ndim)
+    n = x.shape[d]
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    windows = (n - size) // step + 1
+    index = np.arange(windows)[:, None] * step + np.arange(size)[None, :]
+    out = ops.getitem(x, _dim_index(x.ndim, d, _long(index)))
+    out = movedim(out, d + 1, -1)
+    return ops.reshape(out, (size,)) if input.ndim == 0 else out
+
+
+def _scatter_into(input, src, where, opname):
+    src = _source(src, input, opname + "(): expected src to have dtype {self}, but got {src}")
+    expected = input._data[where].shape
+    if tuple(src.shape) != expected:
+        raise RuntimeError(f"{opname}(): expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(expected)}")
+    placed = Put.apply(src, index=where, shape=input.shape, accumulate=False)
+    return ops.where(_mask(input.shape, where), placed, input)
+
+
+@op()
+def select_scatter(input, src, dim, index):
+    """``input`` with ``input.select(dim, index)`` replaced by ``src``."""
+    d = _wrap_dim(dim, input.ndim)
+    return _scatter_into(input, src, _dim_index(input.ndim, d, int(index)), "select_scatter")
+
+
+@op()
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with the slice ``start:end:step`` along ``dim`` replaced by ``src``."""
+    d = _wrap_dim(dim, input.ndim)
+    return _scatter_into(input, src, _dim_index(input.ndim, d, slice(start, end, step)), "slice_scatter")
+
+
+@op()
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with its ``offset``-th diagonal over (dim1, dim2) replaced by ``src``."""
+    d1, d2 = _wrap_dim(dim1, input.ndim), _wrap_dim(dim2, input.ndim)
+    r, c = _diag_index(input.shape[d1], input.shape[d2], offset)
+    where = [slice(None)] * input.ndim
+    # NOTE: the diagonal is the last dim of src (as diagonal() returns it): index arrays placed at
+    # d1 and d2 with the other dims broadcast in front give that layout.
+    rest = [k for k in range(input.ndim) if k not in (d1, d2)]
+    grids = np.indices([input.shape[k] for k in rest], sparse=True) if rest else []
+    index = [None] * input.ndim
+    for k, g in zip(rest, grids):
+        index[k] = g[..., None]
+    index[d1], index[d2] = r, c
+    return _scatter_into(input, src, tuple(index), "diagonal_scatter")
+
+
+@op(method=False)
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, one per row."""
+    import itertools
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r)) if r > 0 else []
+    index = np.array(rows, np.int64).reshape(-1, r) if rows else np.zeros((0,) if r == 0 else (0, r), np.int64)
+    return ops.getitem(input, _long(index))
+
+
+@op(method=False)
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D tensor: columns x^(N-1), ..., x^0 (reversed if ``increasing``)."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if not x.dtype.is_floating_point:
+        x = ops.to_dtype(x, _dtype.int64)
+    column = ops.reshape(x, (-1, 1))
+    ones = Tensor._make(np.ones((x.shape[0], 1), x._data.dtype))
+    if n <= 1:
+        out = ops.getitem(ones, (slice(None), slice(0, n)))
+    else:  # cumprod: exact where x has zeros (a power's gradient at 0 is not)
+        from mytorch._reduce import cumprod
+        out = ops.cat([ones, cumprod(ops.expand(column, (x.shape[0], n - 1)), 1)], 1)
+    return out if increasing else flip(out, 1)
+
+
 # ---------------------------------------------------------------------------- triangles and diagonals
 def _triangle(input, diagonal, lower):
     if input.ndim < 2:
