@@ -92,6 +92,20 @@ def test_a_custom_collate_sees_the_samples_getitem_returns(mnist_test):
     assert [type(label) for _, label in seen] == [int] * 3 and seen[0][0].shape == (1, 28, 28)
 
 
+def test_concat_dataset_batches_whole_and_in_order(mnist_test):
+    both = ConcatDataset([Subset(mnist_test, range(5)), TensorDataset(mytorch.zeros(3, 1, 28, 28), mytorch.arange(3))])
+    fast = both.__getitems__([6, 0, 4, 5, -1])
+    assert type(fast).__name__ == "Batched"
+    samples = [both[i] for i in [6, 0, 4, 5, -1]]
+    np.testing.assert_allclose(fast[0].numpy(), np.stack([img.numpy() for img, _ in samples]), rtol=1e-6, atol=1e-6)
+    assert fast[1].tolist() == [int(label) for _, label in samples] == [1, mnist_test[0][1], mnist_test[4][1], 0, 2]
+    mixed = ConcatDataset([TensorDataset(mytorch.arange(2.0)), Squares(2)])
+    out = mixed.__getitems__([3, 0])  # a part without batching: one by one
+    assert isinstance(out, list) and out[0] == (1.0, 1) and float(out[1][0]) == 0.0
+    with pytest.raises(ValueError, match="absolute value of index should not exceed dataset length"):
+        both.__getitems__([0, -9])
+
+
 def test_dataloader_batches_shuffle_and_drop_last(mnist_test):
     loader = DataLoader(mnist_test, batch_size=64, shuffle=False)
     batches = list(loader)

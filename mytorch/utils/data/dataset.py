@@ -150,6 +150,31 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
 
+    def __getitems__(self, indices):
+        """A whole batch: each part's ``__getitems__`` on its share of the indices, the stacked fields
+        put back in the asked order (or the samples one by one when a part cannot batch)."""
+        n = len(self)
+        local = [[] for _ in self.datasets]
+        where = []
+        for i in indices:
+            i = int(i) + n if int(i) < 0 else int(i)
+            if not 0 <= i < n:
+                return [self[i] for i in indices]  # __getitem__'s error for the bad index
+            which = bisect.bisect_right(self.cumulative_sizes, i)
+            start = self.cumulative_sizes[which - 1] if which > 0 else 0
+            where.append((which, len(local[which])))
+            local[which].append(i - start)
+        parts = {k: d.__getitems__(idx) if hasattr(d, "__getitems__") else None
+                 for k, (d, idx) in enumerate(zip(self.datasets, local)) if idx}
+        if not parts or not all(isinstance(p, Batched) and len(p) == len(next(iter(parts.values())))
+                                for p in parts.values()):
+            return [self[i] for i in indices]
+        keys = sorted(parts)
+        offsets = dict(zip(keys, np.cumsum([0] + [len(local[k]) for k in keys])))
+        order = np.asarray([offsets[k] + j for k, j in where], dtype=np.int64)
+        fields = zip(*(parts[k] for k in keys))
+        return Batched(Tensor._make(np.concatenate([f._data for f in field])[order]) for field in fields)
+
     @property
     def cummulative_sizes(self):
         warnings.warn("cummulative_sizes attribute is renamed to cumulative_sizes", DeprecationWarning, stacklevel=2)
