@@ -17,7 +17,10 @@ Loading: ``weights_only=True`` (the default, as torch 2.6+) resolves only the gl
 ``weights_only=False`` unpickles as pickle would, mapping torch's classes (``torch.nn.Linear``, ...)
 and tensor rebuilders to mytorch's, so a model torch saved whole comes back as mytorch modules.
 Either way every tensor record is checked (dtype, size, stride, offset against the record's bytes)
-before a view is made: a crafted file cannot read outside its storage.
+before a view is made: a crafted file cannot read outside its storage. Tensors are views of their
+record, so tensors torch saved as views of one storage still share it; a view whose elements
+overlap (a stride-0 broadcast) stays a read-only view instead of being expanded. Only stored
+(uncompressed) records are read, as torch writes them.
 """
 import collections
 import contextlib
