@@ -325,3 +325,16 @@ def test_v2_pipeline_takes_the_batch_path_with_the_same_values(fake_root):
     ds = datasets.MNIST(fake_root[0], train=True, transform=transform)
     images, _ = ds.__getitems__([1, 4])
     np.testing.assert_array_equal(images.numpy()[1], ds[4][0].numpy())
+
+
+def test_legacy_processed_files(tmp_path):
+    """torchvision's old root/MNIST/processed/{training,test}.pt (torch.save'd tensors) are read, as there."""
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    for name in ("training.pt", "test.pt"):
+        mytorch.save((mytorch.from_numpy(images), mytorch.tensor([3, 1, 4, 1])), str(processed / name))
+    ds = datasets.MNIST(str(tmp_path), train=False)
+    assert ds.data.dtype == mytorch.uint8 and np.array_equal(ds.data.numpy(), images)
+    assert ds.targets.dtype == mytorch.int64 and ds.targets.tolist() == [3, 1, 4, 1] and ds[2][1] == 4

@@ -66,6 +66,9 @@ class MNIST(VisionDataset):
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
+        if self._check_legacy_exist():  # torchvision's old processed/training.pt + test.pt, preferred as there
+            self.data, self.targets = self._load_legacy_data()
+            return
         names = self._file_names()
         paths = [find(self.root, name, self._folders()) for name in names]
         if None in paths:
@@ -78,6 +81,23 @@ class MNIST(VisionDataset):
             raise IdxFormatError(f"{paths[1]}: {len(labels)} labels for {len(images)} images in {paths[0]}")
         self.data = Tensor._make(images)
         self.targets = Tensor._make(labels.astype(np.int64))
+
+    def _check_legacy_exist(self):
+        return all(os.path.isfile(os.path.join(self.processed_folder, name))
+                   for name in (self.training_file, self.test_file))
+
+    def _load_legacy_data(self):
+        """(data, targets) from a processed ``.pt`` file (torch.save'd tensors, read with weights_only=True)."""
+        from mytorch.serialization import load
+        path = os.path.join(self.processed_folder, self.training_file if self.train else self.test_file)
+        loaded = load(path, weights_only=True)
+        if not (isinstance(loaded, (tuple, list)) and len(loaded) == 2
+                and all(isinstance(t, Tensor) for t in loaded) and loaded[0].ndim == 3
+                and len(loaded[0]) == len(loaded[1])):
+            raise RuntimeError(f"{path}: expected a (data (N, H, W), targets (N,)) pair of tensors")
+        data, targets = loaded
+        return Tensor._make(np.ascontiguousarray(data._data, np.uint8)), \
+            Tensor._make(np.ascontiguousarray(targets._data, np.int64))
 
     def _file_names(self):
         """The (images, labels) idx file names of the chosen split, without '.gz'."""
