@@ -195,3 +195,34 @@ def test_errors_match_torch():
             make(torch)
         with pytest.raises(error):
             make(mytorch)
+
+
+THETA = np.array([[[0.9, -0.3, 0.1], [0.2, 1.1, -0.2]], [[1.3, 0.4, 0.3], [-0.5, 0.8, 0.25]]])
+GRID_CASES = [
+    ("affine_grid", lambda m, t: m.nn.functional.affine_grid(t, (2, 3, 4, 5), align_corners=False), [(2, 2, 3)]),
+    ("affine_grid_align_3d", lambda m, t: m.nn.functional.affine_grid(t, (2, 1, 2, 3, 4), align_corners=True),
+     [(2, 3, 4)]),
+    ("grid_sample", lambda m, x, t: m.nn.functional.grid_sample(
+        x, m.nn.functional.affine_grid(t + m.tensor(THETA, dtype=t.dtype), (2, 3, 4, 5), align_corners=False),
+        align_corners=False), [(2, 3, 5, 6), (2, 2, 3)]),
+    ("grid_sample_border_align", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g * 1.3, padding_mode="border", align_corners=True), [(1, 2, 4, 5), (1, 3, 4, 2)]),
+    ("grid_sample_reflection", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g * 1.6, padding_mode="reflection", align_corners=False), [(1, 2, 4, 5), (1, 3, 4, 2)]),
+    ("grid_sample_nearest", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g.detach(), mode="nearest", align_corners=False), [(1, 2, 4, 5), (1, 3, 4, 2)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", GRID_CASES, ids=[c[0] for c in GRID_CASES])
+def test_grid_gradcheck(name, fn, shapes):
+    # draws in [-1, 1) keep sample points off pixel centres' kinks with probability 1
+    check_gradcheck(fn, [draw(s, seed=i, low=-1, high=1) for i, s in enumerate(shapes)])
+
+
+@requires_torch
+@pytest.mark.parametrize("name, fn, shapes", GRID_CASES, ids=[c[0] for c in GRID_CASES])
+def test_grid_matches_torch(name, fn, shapes):
+    arrays = [draw(s, seed=i, low=-1, high=1) for i, s in enumerate(shapes)]
+    check_against_torch(fn, arrays, tol=REDUCTION_TOL)
+    check_against_torch(fn, arrays, tol=1e-10, dtype="float64")

@@ -26,7 +26,7 @@ __all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu",
            "alpha_dropout", "feature_alpha_dropout", "interpolate", "upsample", "upsample_nearest",
            "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
            "unfold", "fold", "bilinear", "scaled_dot_product_attention",
-           "multi_head_attention_forward"]
+           "multi_head_attention_forward", "affine_grid", "grid_sample"]
 
 
 class Pad(Function):
@@ -1432,6 +1432,166 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not batched:
         out = out.squeeze(1)
     return out, None
+
+
+# ---------------------------------------------------------------------------- spatial transformer sampling
+def _warn_align_corners(align_corners):
+    if align_corners is None:
+        import warnings
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", UserWarning, stacklevel=3)
+        return False
+    return align_corners
+
+
+def _base_coords(n, align_corners, dtype):
+    if align_corners:
+        return np.linspace(-1, 1, n, dtype=np.float64).astype(dtype) if n > 1 else np.zeros(1, dtype)
+    return ((np.arange(n, dtype=np.float64) * 2 + 1) / n - 1).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps ``theta`` (N, 2, 3) (or (N, 3, 4))
+    over an output of ``size`` (N, C, H, W) (or (N, C, D, H, W)), in [-1, 1] coordinates."""
+    align_corners = _warn_align_corners(align_corners)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = list(size)
+    dtype = theta._data.dtype
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+                             f"{list(theta.shape)}.")
+        N, _, H, W = size
+        xs, ys = _base_coords(W, align_corners, dtype), _base_coords(H, align_corners, dtype)
+        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((1, 1), dtype)), -1)  # (H, W, 3)
+        spatial = (H, W)
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+                             f"{list(theta.shape)}.")
+        N, _, D, H, W = size
+        xs, ys, zs = (_base_coords(n, align_corners, dtype) for n in (W, H, D))
+        base = np.stack(np.broadcast_arrays(xs[None, None, :], ys[None, :, None], zs[:, None, None],
+                                            np.ones((1, 1, 1), dtype)), -1)
+        spatial = (D, H, W)
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    k = base.shape[-1]
+    flat = Tensor._make(np.ascontiguousarray(base.reshape(1, -1, k)))
+    grid = ops.matmul(flat, theta.transpose(1, 2))  # (N, prod(spatial), k - 1)
+    return grid.reshape((N,) + spatial + (k - 1,))
+
+
+def _reflect(x, twice_low, twice_high):
+    """torch's reflect_coordinates, with d(out)/d(in) (+1 or -1)."""
+    if twice_low == twice_high:
+        return np.zeros_like(x), np.zeros_like(x)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    d = x - low
+    sign = np.where(d < 0, -1.0, 1.0)
+    a = np.abs(d)
+    extra, flips = np.fmod(a, span), np.floor(a / span)
+    even = flips % 2 == 0
+    return np.where(even, extra + low, span - extra + low), np.where(even, sign, -sign)
+
+
+def _source_coords(coord, size, align_corners, padding_mode):
+    """Grid values in [-1, 1] -> pixel coordinates, with the padding mode's remapping and its derivative."""
+    if align_corners:
+        x, dx = (coord + 1) / 2 * (size - 1), np.full_like(coord, (size - 1) / 2)
+    else:
+        x, dx = ((coord + 1) * size - 1) / 2, np.full_like(coord, size / 2)
+    if padding_mode == "reflection":
+        x, d = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        dx = dx * d
+    if padding_mode in ("border", "reflection"):
+        inside = (x > 0) & (x < size - 1)
+        dx = np.where(inside, dx, 0)
+        x = np.clip(x, 0, size - 1)
+    return x, dx
+
+
+class GridSample2d(Function):
+    """Bilinear or nearest sampling of (N, C, H, W) input at grid (N, OH, OW, 2) (x, y) locations;
+    the backward scatter-adds into the input and differentiates the bilinear weights for the grid."""
+
+    def forward(self, x, grid, mode, padding_mode, align_corners):
+        N, C, H, W = x.shape
+        ix, dix = _source_coords(grid[..., 0].astype(np.float64), W, align_corners, padding_mode)
+        iy, diy = _source_coords(grid[..., 1].astype(np.float64), H, align_corners, padding_mode)
+        self.x, self.mode, self.grid_dtype = x, mode, grid.dtype
+        self.dix, self.diy = dix, diy
+        n_idx = np.arange(N)[:, None, None]
+        xt = x.transpose(0, 2, 3, 1)  # (N, H, W, C)
+        if mode == "nearest":
+            cx, cy = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
+            self.taps = [(cy, cx, np.ones_like(ix), None, None)]
+        else:
+            x0, y0 = np.floor(ix).astype(np.int64), np.floor(iy).astype(np.int64)
+            tx, ty = ix - x0, iy - y0
+            self.taps = [(y0, x0, (1 - tx) * (1 - ty), -(1 - ty), -(1 - tx)),
+                         (y0, x0 + 1, tx * (1 - ty), (1 - ty), -tx),
+                         (y0 + 1, x0, (1 - tx) * ty, -ty, (1 - tx)),
+                         (y0 + 1, x0 + 1, tx * ty, ty, tx)]
+        out = np.zeros(grid.shape[:3] + (C,), dtype=np.float64)
+        self.values = []
+        for cy, cx, w, _, _ in self.taps:
+            valid = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+            v = xt[n_idx, np.clip(cy, 0, H - 1), np.clip(cx, 0, W - 1)] * valid[..., None]
+            self.values.append((v, valid))
+            out += w[..., None] * v
+        self.n_idx = n_idx
+        return out.transpose(0, 3, 1, 2).astype(x.dtype)
+
+    def backward(self, g):
+        N, C, H, W = self.x.shape
+        gt = g.transpose(0, 2, 3, 1).astype(np.float64)  # (N, OH, OW, C)
+        gx = np.zeros((N, H, W, C))
+        gix = np.zeros(g.shape[:1] + g.shape[2:])
+        giy = np.zeros_like(gix)
+        n_full = np.broadcast_to(self.n_idx, gix.shape)
+        for (cy, cx, w, dwx, dwy), (v, valid) in zip(self.taps, self.values):
+            contrib = (w * valid)[..., None] * gt
+            np.add.at(gx, (n_full[valid], cy[valid], cx[valid]), contrib[valid])
+            if dwx is not None:
+                gv = (gt * v).sum(-1)
+                gix += dwx * gv
+                giy += dwy * gv
+        ggrid = np.stack([gix * self.dix, giy * self.diy], -1).astype(self.grid_dtype)
+        return gx.transpose(0, 3, 1, 2).astype(self.x.dtype), ggrid
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Samples (N, C, H, W) ``input`` at the [-1, 1] locations of ``grid`` (N, OH, OW, 2).
+
+    Args:
+        mode: ``'bilinear'`` or ``'nearest'``. padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
+        align_corners: -1 and 1 are the corner pixels' centres (True) or edges (False). Default: ``False``.
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
+                         f"got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    align_corners = _warn_align_corners(align_corners)
+    if input.ndim != 4 or grid.ndim != 4:
+        raise NotImplementedError("grid_sample supports 4-D input and grid here (5-D volumetric sampling is not "
+                                  "implemented)")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode='bicubic' is not implemented")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes "
+                           f"{list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    return GridSample2d.apply(input, grid, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
 
 
 # ---------------------------------------------------------------------------- losses
