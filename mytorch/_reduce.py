@@ -464,12 +464,17 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 def _mode_column(rows):
-    out = np.empty(rows.shape[0], np.int64)
-    for r, row in enumerate(rows):
-        values, counts = np.unique(row, return_counts=True)
-        best = values[np.argmax(counts)]  # the smallest of the most frequent values
-        out[r] = np.flatnonzero(row == best)[-1]  # torch returns its last occurrence
-    return out
+    """Per row: the smallest of the most frequent values, at its last occurrence (torch's index)."""
+    m, n = rows.shape
+    ordered = np.sort(rows, axis=1)
+    starts = np.ones((m, n), bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    run = np.cumsum(starts, axis=1) - 1  # the run each sorted element belongs to
+    counts = np.zeros((m, n), np.int64)
+    np.add.at(counts, (np.arange(m)[:, None], run), 1)
+    best = np.argmax(counts, axis=1)  # the first longest run: the smallest such value
+    value = ordered[np.arange(m), np.argmax(run == best[:, None], axis=1)]
+    return n - 1 - np.argmax((rows == value[:, None])[:, ::-1], axis=1)
 
 
 @op(out=True)

@@ -567,3 +567,31 @@ def test_error_types(name, fn):
         fn(torch)
     with pytest.raises(theirs.type):
         fn(mytorch)
+
+
+# ---------------------------------------------------------------------------- properties over drawn shapes
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import array_shapes  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), data=st.data())
+def test_select_and_scan_properties(shape, data):
+    """Against NumPy, no torch needed: sort/argsort agree with a stable argsort, cumsum/cumprod
+    with NumPy's scans, gather(sort indices) reproduces the sorted values, and scatter_add of
+    ones counts the indices."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(len(shape)).integers(-3, 4, shape).astype(np.float64)
+    t = mytorch.tensor(x)
+    values, indices = mytorch.sort(t, dim)
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(x, axis=dim, kind="stable"))
+    np.testing.assert_array_equal(values.numpy(), np.sort(x, axis=dim))
+    np.testing.assert_array_equal(mytorch.gather(t, dim, indices).numpy(), values.numpy())
+    np.testing.assert_allclose(mytorch.cumsum(t, dim).numpy(), np.cumsum(x, axis=dim))
+    np.testing.assert_allclose(mytorch.cumprod(t, dim).numpy(), np.cumprod(x, axis=dim))
+    counts = mytorch.zeros(shape, dtype=mytorch.float64).scatter_add(dim, indices, mytorch.ones_like(t))
+    np.testing.assert_array_equal(counts.numpy(), np.ones(shape))  # a permutation hits each slot once
+    k = data.draw(st.integers(1, shape[dim]))
+    np.testing.assert_array_equal(mytorch.topk(t, k, dim).values.numpy(),
+                                  np.take(-np.sort(-x, axis=dim), np.arange(k), axis=dim))
