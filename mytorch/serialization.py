@@ -189,7 +189,8 @@ class _Pickler(pickle._Pickler):
                                                     and type(obj).__module__.startswith("mytorch.")):
             # mytorch's internal dict types (a Module's hook stores) are written as torch writes its
             # own, OrderedDicts, so a whole-model file names no mytorch internals; load restores the types
-            return (_ORDERED_DICT, (), None, None, iter(obj.items()))
+            state = dict(getattr(obj, "__dict__", {})) or None  # torch's state_dicts carry _metadata this way
+            return (_ORDERED_DICT, (), state, None, iter(obj.items()))
         if isinstance(obj, Size):
             return (_Global("torch", "Size"), (tuple(obj),))
         return NotImplemented

@@ -87,6 +87,9 @@ def test_torch_reads_ours_and_we_read_torchs(tmp_path):
     back = mytorch.load(str(torch_path))
     assert back["sliced"].tolist() == [2.0, 4.0, 6.0] and back["n"] == 7
     model.load_state_dict(back["model"])
+    resaved = tmp_path / "resaved.pt"  # torch's state_dict _metadata (layer versions) survives a mytorch round
+    mytorch.save(back["model"], str(resaved))
+    assert torch.load(str(resaved), weights_only=True)._metadata == torch.load(str(torch_path))["model"]._metadata
 
 
 def test_foreign_globals_are_refused(tmp_path):
