@@ -535,3 +535,28 @@ def test_five_and_ten_crop():
     ours_all = F.ten_crop(Tensor._make(a[None].copy()), [3, 4])
     for ours, theirs in zip(ours_all, tvF.ten_crop(torch.from_numpy(a[None].copy()), [3, 4])):
         np.testing.assert_array_equal(_np(ours), _np(theirs))
+
+
+PIL_MODE_OPS = [("hflip", ()), ("crop", (1, 2, 5, 6)), ("center_crop", (20,)), ("pad", ((1, 2), 3, "edge")),
+                ("pad", (2,)), ("resize", ((7, 9),)), ("rotate", (33,)), ("affine", (10, (1, 2), 1.1, 5)),
+                ("adjust_brightness", (1.3,)), ("adjust_saturation", (1.5,)), ("adjust_hue", (0.2,)),
+                ("rgb_to_grayscale", (3,)), ("to_tensor", ()), ("pil_to_tensor", ()), ("equalize", ()),
+                ("gaussian_blur", (3,))]
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I", "LA", "1", "CMYK"])
+def test_pil_modes_match_torchvision(mode):
+    """Every PIL mode goes through the same Pillow calls as in torchvision (or raises as it does)."""
+    tvF, torch = _tv()
+    img = Image.fromarray(RGB).convert(mode)
+    for name, args in PIL_MODE_OPS:
+        try:
+            theirs = getattr(tvF, name)(img, *args)
+        except Exception as e:
+            with pytest.raises(type(e)):
+                getattr(F, name)(img, *args)
+            continue
+        ours = getattr(F, name)(img, *args)
+        if hasattr(theirs, "getbands"):  # a PIL image
+            assert ours.mode == theirs.mode, name
+        np.testing.assert_array_equal(_np(ours), _np(theirs), err_msg=name)

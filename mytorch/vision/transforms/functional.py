@@ -143,9 +143,7 @@ def pil_to_tensor(pic):
         raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
     a = np.array(pic, copy=True)
     a = a.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
-    if a.dtype == np.bool_:
-        a = a.astype(np.uint8)
-    elif a.dtype == np.uint16:
+    if a.dtype == np.uint16:
         a = a.astype(np.int32)  # NOTE: mytorch has no uint16; int32 holds every value
     return Tensor._make(np.ascontiguousarray(a.transpose(2, 0, 1)))
 
