@@ -4,14 +4,14 @@
 """
 from mytorch import _dtype
 from mytorch._dtype import (dtype, float32, float64, float16, int64, int32, int16, int8, uint8,
-                            get_default_dtype)
+                            get_default_dtype, set_default_dtype)
 from mytorch._threads import get_num_threads, set_num_threads
 from mytorch.autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                               set_grad_enabled)
 from mytorch.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                               linspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
                               randn, randn_like, randperm, tensor, zeros, zeros_like)
-from mytorch.device import device
+from mytorch.device import device, get_default_device, set_default_device
 from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise_not, cat, clamp, clip,
                          clone, concat, concatenate, div, divide, eq, equal, exp, flatten, floor_divide, ge, greater, greater_equal, gt, isfinite, isnan, le, less,
                          less_equal, log, logical_and, logical_not, lt, matmul, max, maximum, mean, min,

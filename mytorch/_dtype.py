@@ -2,7 +2,7 @@
 import numpy as np
 
 __all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool_",
-           "get_default_dtype", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
+           "get_default_dtype", "set_default_dtype", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
 
 
 class dtype:
@@ -38,8 +38,19 @@ _BY_NUMPY = {d.np: d for d in (float32, float64, float16, int64, int32, int16, i
 _PY_TYPES = {float: float64, int: int64, bool: bool_}  # torch maps Python's own types this way
 
 
+_DEFAULT = [float32]  # process-wide, as in torch
+
+
 def get_default_dtype():
-    return float32
+    """The dtype of Python floats in new tensors and of integer inputs to float ops (float32)."""
+    return _DEFAULT[0]
+
+
+def set_default_dtype(d):
+    """torch.set_default_dtype: float32, float64 or float16."""
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type (got {d!r})")
+    _DEFAULT[0] = d
 
 
 def from_numpy_dtype(np_dtype):
@@ -66,7 +77,7 @@ def _scalar_dtype(x):
     if isinstance(x, (int, np.integer)):
         return int64
     if isinstance(x, (float, np.floating)):
-        return float32
+        return _DEFAULT[0]
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 

@@ -29,8 +29,6 @@ __all__ = []   # names exported as mytorch.<name>
 METHODS = {}   # Tensor method name -> function (installed and stubbed by mytorch/tensor.py)
 ROWS = {}      # name -> Row: the table (the conformance tests and the coverage report read it)
 
-_FLOAT = _dtype.float32
-
 
 class Row:
     """One pointwise op. ``params``: (name, default) pairs after the tensor arguments;
@@ -96,7 +94,7 @@ def _compute_dtype(row, args):
         dt = result_type(*args) if len(args) > 1 else (
             args[0].dtype if isinstance(args[0], Tensor) else result_type(args[0]))
     if row.kind == "float" and not dt.is_floating_point:
-        return _FLOAT
+        return _dtype.get_default_dtype()
     if row.kind == "f64":
         return _dtype.float64
     if row.kind == "int" and dt.is_floating_point:

@@ -1,6 +1,6 @@
 """mytorch runs on the CPU only; the device API exists so torch scripts run unchanged."""
 
-__all__ = ["device"]
+__all__ = ["device", "set_default_device", "get_default_device"]
 
 
 class device:
@@ -30,3 +30,13 @@ class device:
 
     def __hash__(self):
         return hash("cpu")
+
+
+def set_default_device(device_name):
+    """Only the CPU exists; ``set_default_device("cpu")`` (or None) is accepted, others raise."""
+    if device_name is not None:
+        device(device_name)
+
+
+def get_default_device():
+    return device("cpu")

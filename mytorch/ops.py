@@ -17,7 +17,6 @@ from mytorch.autograd import Function, _bump, _counter, _next_seq, _rebase_count
 from mytorch.tensor import Tensor, _wrap_dim
 from kernels._threads import matmul as _gemm  # 2-D GEMMs split over the kernel threads
 
-_FLOAT = _dtype.float32  # the default dtype
 return_types_max = namedtuple("max", ["values", "indices"])
 return_types_min = namedtuple("min", ["values", "indices"])
 
@@ -45,7 +44,7 @@ def _broadcast_error(a_shape, b_shape):
 def _binary(cls, a, b, float_result=False):
     dt = result_type(a, b)
     if float_result and not dt.is_floating_point:
-        dt = _FLOAT
+        dt = _dtype.get_default_dtype()
     a, b = _tensor(a, dt), _tensor(b, dt)
     try:
         return cls.apply(a, b, dtype=dt.np)
@@ -60,7 +59,7 @@ def _float_input(x, opname):
     """Input of a transcendental op: integer tensors compute in the default float dtype, as in torch."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{opname}(): argument 'input' must be Tensor, not {type(x).__name__}")
-    return x if x.dtype.is_floating_point else to_dtype(x, _FLOAT)
+    return x if x.dtype.is_floating_point else to_dtype(x, _dtype.get_default_dtype())
 
 
 def _dims(dim, ndim):
@@ -704,7 +703,11 @@ def contiguous(input):
     return Clone.apply(input)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None:  # NumPy's spellings, which torch accepts as aliases
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if dtype is not None:
         input = to_dtype(input, dtype)
     elif not input.dtype.is_floating_point:
@@ -712,7 +715,11 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if dtype is not None:
         input = to_dtype(input, dtype)
     if not input.dtype.is_floating_point:
@@ -741,21 +748,37 @@ def _max_or_min(input, dim, keepdim, other, largest):
     return cls(values, Tensor._make(idx.astype(np.int64)))
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     """max(input) -> the largest value; max(input, dim, keepdim) -> (values, indices);
     max(input, other) -> elementwise maximum."""
     return _max_or_min(input, dim, keepdim, other, True)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return _max_or_min(input, dim, keepdim, other, False)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=True)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=False)
 
 
@@ -769,15 +792,29 @@ def _arg(fn, input, dim, keepdim):
     return Tensor._make(np.asarray(out, dtype=np.int64))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return _arg(np.argmax, input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return _arg(np.argmin, input, dim, keepdim)
 
 
-def var(input, dim=None, *, correction=None, keepdim=False, unbiased=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, bool):  # var(x, False): torch's (input, unbiased) overload
+        dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise ValueError("var(): pass either unbiased or correction, not both")
     correction = 1 if correction is None and unbiased is None else (
@@ -788,8 +825,14 @@ def var(input, dim=None, *, correction=None, keepdim=False, unbiased=None):
     return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
-def std(input, dim=None, *, correction=None, keepdim=False, unbiased=None):
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, bool):  # var(x, False): torch's (input, unbiased) overload
+        dim, unbiased = None, dim
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def matmul(input, other):
@@ -926,8 +969,42 @@ def repeat(input, *sizes):
     return Repeat.apply(input, reps=sizes)
 
 
-def getitem(input, index):
+def _split_int_index(index):
+    """torch applies integer indices as selects before advanced indexing: ``t[0, :, idx]`` is
+    ``t[0][:, idx]`` (NumPy would count the 0 as an advanced index and move idx's dims first).
+    Returns (the selects, the rest) for an index that mixes ints and index arrays, else None."""
+    if not isinstance(index, tuple):
+        return None
+    ints = arrays = False
+    for e in index:
+        if isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)):
+            ints = True
+        elif isinstance(e, np.ndarray) and e.ndim:
+            arrays = True
+    if not (ints and arrays):
+        return None
+    first, rest = [], []
+    for e in index:
+        if isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)):
+            first.append(e)
+        elif isinstance(e, np.ndarray) and e.dtype == np.bool_:
+            first.extend([slice(None)] * e.ndim)
+            rest.append(e)
+        elif e is None:
+            first.append(None)
+            rest.append(slice(None))
+        else:
+            first.append(Ellipsis if e is Ellipsis else slice(None))
+            rest.append(e)
+    return tuple(first), tuple(rest)
+
+
+def getitem(input, index, *, _split=True):
     index = _convert_index(index)
+    if _split:
+        parts = _split_int_index(index)
+        if parts is not None:
+            return getitem(getitem(input, parts[0], _split=False), parts[1], _split=False)
     try:
         return _alias(GetItem.apply(input, index=index), input)
     except IndexError as e:
@@ -1142,7 +1219,7 @@ def _inplace_binary(ufunc, fn, float_result=False):
         if not _tracked(self, (other,)):  # the fast path of optimizers and buffers: one ufunc, no copy
             dt = result_type(self, other)
             if float_result and not dt.is_floating_point:
-                dt = _FLOAT
+                dt = _dtype.get_default_dtype()
             if dt._category > self.dtype._category:
                 raise RuntimeError(f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired "
                                    f"output type {_TORCH_NAMES[self.dtype.name]}")

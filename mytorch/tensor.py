@@ -219,7 +219,9 @@ class Tensor:
     def tolist(self):
         return self._data.tolist()
 
-    def numpy(self):
+    def numpy(self, *, force=False):
+        if force:
+            return self._data.copy() if self._requires_grad else self._data
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -256,44 +258,108 @@ class Tensor:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` or ``to(other_tensor)``; ``copy=True``
+        returns a new tensor even when nothing changes."""
         target = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        kwargs.pop("memory_format", None)
+        copy = kwargs.pop("copy", False)
         for arg in list(args) + list(kwargs.values()):
             if isinstance(arg, Tensor):
                 target = arg.dtype
             elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool) or isinstance(arg, (type, np.dtype)):
                 target = arg
+            elif isinstance(arg, bool):
+                continue  # to(dtype, non_blocking, copy) positionally
             else:
                 from mytorch.device import device
                 device(arg)  # validates: raises for anything but the CPU
-        if target is None:
-            return self
+        if target is None or _dtype.to_numpy_dtype(target) == self._data.dtype:
+            return ops.clone(self) if copy else self
         return ops.to_dtype(self, target)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """``t.type()`` names the legacy type ('torch.FloatTensor'); ``t.type(mytorch.FloatTensor)``,
+        ``t.type("torch.FloatTensor")`` or ``t.type(mytorch.float64)`` converts."""
         if dtype is None:
-            return f"mytorch.{type(self).__name__}"
+            return "torch." + autograd._legacy_type_name(self._data.dtype)
+        if isinstance(dtype, str):
+            name = dtype.rpartition(".")[2]
+            by_name = {v: k for k, v in autograd._LEGACY.items()}
+            if name not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = _dtype.from_numpy_dtype(by_name[name])
+        elif not isinstance(dtype, _dtype.dtype) and hasattr(dtype, "dtype"):
+            dtype = dtype.dtype  # a legacy class such as mytorch.FloatTensor
         return self.to(dtype)
 
-    def float(self):
+    def float(self, memory_format=None):
         return ops.to_dtype(self, _dtype.float32)
 
-    def double(self):
+    def double(self, memory_format=None):
         return ops.to_dtype(self, _dtype.float64)
 
-    def long(self):
+    def half(self, memory_format=None):
+        return ops.to_dtype(self, _dtype.float16)
+
+    def long(self, memory_format=None):
         return ops.to_dtype(self, _dtype.int64)
 
-    def int(self):
+    def int(self, memory_format=None):
         return ops.to_dtype(self, _dtype.int32)
 
-    def bool(self):
+    def short(self, memory_format=None):
+        return ops.to_dtype(self, _dtype.int16)
+
+    def char(self, memory_format=None):
+        return ops.to_dtype(self, _dtype.int8)
+
+    def byte(self, memory_format=None):
+        return ops.to_dtype(self, _dtype.uint8)
+
+    def bool(self, memory_format=None):
         return ops.to_dtype(self, _dtype.bool_)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    # ------------------------------------------------------------------ memory
+    def stride(self, dim=None):
+        """Strides in elements, as torch (NumPy counts bytes)."""
+        strides = tuple(st // self._data.itemsize for st in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self):
+        """Elements between the start of the underlying buffer and this tensor's first element."""
+        base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return (self.data_ptr() - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def untyped_storage(self):
+        return _Storage(self._data)
+
+    def share_memory_(self):
+        return self  # one process, CPU memory: already shareable
+
+    def is_shared(self):
+        return False
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        """A new tensor holding a copy of ``data``, with this tensor's dtype unless given."""
+        from mytorch.creation import tensor
+        if isinstance(data, Tensor):
+            data = data._data
+        return tensor(np.array(data, copy=True), dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def cuda(self, *args, **kwargs):
         from mytorch.device import device
@@ -346,19 +412,14 @@ class Tensor:
         return self.grad_fn is not None and self.grad_fn._retain is not None and self.grad_fn._retain() is self
 
     # ------------------------------------------------------------------ printing and copying
-    def __repr__(self):
-        body = _format_array(self._data)
-        extras = []
-        if self._data.size == 0 and self._data.ndim != 1:
-            extras.append(f"size={tuple(self._data.shape)}")
-        if self.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_) or \
-                (self._data.size == 0 and self.dtype is not _dtype.float32):
-            extras.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+    def __repr__(self, *, tensor_contents=None):
+        return _printing.tensor_repr(self)
+
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its value (``f"{loss:.4f}"``), as in torch."""
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __reduce_ex__(self, protocol):
         if self.grad_fn is not None:
@@ -378,6 +439,27 @@ class Tensor:
         return new
 
     __hash__ = object.__hash__
+
+
+class _Storage:
+    """A minimal ``untyped_storage()``: the bytes under a tensor."""
+
+    def __init__(self, array):
+        base = array
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        self._array = base
+
+    def data_ptr(self):
+        return self._array.__array_interface__["data"][0]
+
+    def nbytes(self):
+        return self._array.nbytes
+
+    def size(self):
+        return self._array.nbytes
+
+    __len__ = size
 
 
 class _RemovableHandle:
@@ -404,33 +486,7 @@ def _wrap_dim(dim, ndim):
     return dim % max(ndim, 1)
 
 
-def _format_array(a):
-    """Numbers as torch prints them: '1.' for whole floats, 4 decimals otherwise, scientific
-    notation for very large or small magnitudes."""
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        amax = float(np.abs(finite).max()) if finite.size else 0.0
-        amin = float(np.abs(finite[finite != 0]).min()) if np.any(finite != 0) else 0.0
-        whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        if amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1e5 and not whole):
-            fmt = lambda v: f"{v:.4e}"  # noqa: E731
-        elif whole:
-            fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)  # noqa: E731
-        else:
-            fmt = lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)  # noqa: E731
-        fmt_map = {"float_kind": lambda v: fmt(v).replace("inf", "inf")}
-    elif a.dtype.kind == "b":
-        width = 5 if not a.all() else 4  # torch right-aligns True under False
-        fmt_map = {"bool": lambda v: ("True" if v else "False").rjust(width)}
-    else:
-        fmt_map = None
-    if a.ndim == 0:
-        return fmt_map[next(iter(fmt_map))](a.item()) if fmt_map else str(a.item())
-    return np.array2string(a, separator=", ", formatter=fmt_map, prefix="tensor(",
-                           threshold=1000, edgeitems=3, max_line_width=80)
-
-
-from mytorch import autograd, ops  # noqa: E402  (both need Tensor defined first)
+from mytorch import _printing, autograd, ops  # noqa: E402  (both need Tensor defined first)
 
 
 def _install_methods():
