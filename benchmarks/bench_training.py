@@ -1,8 +1,20 @@
-"""Whole-model benchmarks: a LeNet-5 training step and an inference batch (mytorch vs torch), an
-epoch of MNIST DataLoader batches, and the autograd overhead of a chain of small ops. Each checks
-a number before it times (the step lowers the loss, inference agrees with torch on the same
-weights, the loader yields every image once, the chain's gradient is right)."""
+"""Whole-model benchmarks: a LeNet-5 training step and an inference batch (mytorch vs torch), the
+optimizer steps alone on LeNet-5's parameters (mytorch's fused and NumPy forms vs torch), an epoch
+of MNIST DataLoader batches, and the autograd overhead of a chain of small ops. Each checks a
+number before it times (the step lowers the loss, the optimizer forms agree with each other and
+with torch, inference agrees with torch on the same weights, the loader yields every image once,
+the chain's gradient is right).
+
+As a script, each framework in its own process, printing medians and ratios to torch:
+
+    python -m benchmarks.bench_training [--optimizers sgd,adam,adadelta] [--repeat 50] [--threads N]
+"""
+import argparse
+import json
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +24,11 @@ from benchmarks.conftest import impl_param, torch
 from mytorch.examples.mnist import DATA, build_model, load_split
 
 FRAMEWORKS = [impl_param("mytorch"), impl_param("torch")]
+# name: (class, arguments) as the MNIST program builds them (mytorch/examples/mnist.py)
+OPTIMIZERS = {"sgd": ("SGD", dict(lr=0.05, momentum=0.9)), "adam": ("Adam", dict(lr=1e-3)),
+              "adadelta": ("Adadelta", dict(lr=1.0))}
+# mytorch's two forms of the optimizer step (see mytorch/optim/optimizer.py) and torch's default
+FORMS = {"mytorch-fused": dict(fused=True), "mytorch-numpy": dict(fused=False), "torch": {}}
 
 
 def _lib(name):
@@ -41,6 +58,46 @@ def test_lenet_training_step(benchmark, framework):
     assert first[-1] < first[0]  # it learns the batch
     benchmark.group = "LeNet-5 training step (batch 64)"
     benchmark(step)
+
+
+def _optimizer_on_lenet(form, name, seed=0):
+    """LeNet-5's parameters (float32) with fixed gradients, and the optimizer in that form; the
+    gradients of 2-D weights arrive transposed, as mytorch's Linear layers give them."""
+    lib = torch if form == "torch" else mytorch
+    shapes = [tuple(p.shape) for p in build_model(mytorch, "lenet").parameters()]
+    rng = np.random.default_rng(seed)
+    params = []
+    for shape in shapes:
+        p = lib.tensor(rng.standard_normal(shape).astype(np.float32) * 0.1, requires_grad=True)
+        g = rng.standard_normal(shape[::-1]).astype(np.float32).T
+        if lib is torch:
+            p.grad = torch.from_numpy(np.ascontiguousarray(g))
+        else:
+            p.grad = mytorch.tensor(np.zeros(1, np.float32))
+            p.grad.data = g
+        params.append(p)
+    cls, kwargs = OPTIMIZERS[name]
+    return params, getattr(lib.optim, cls)(params, **kwargs, **FORMS[form])
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("form", [pytest.param(f, marks=impl_param(f).marks, id=f) for f in FORMS])
+def test_optimizer_step_on_lenet_parameters(benchmark, form, name):
+    params, opt = _optimizer_on_lenet(form, name)
+    # agreement first: three steps against mytorch's NumPy form (bit for bit for the fused form;
+    # float32 rounding, a few ulps per step, for torch)
+    ref_params, ref = _optimizer_on_lenet("mytorch-numpy", name)
+    for _ in range(3):
+        opt.step()
+        ref.step()
+    for p, q in zip(params, ref_params):
+        got, want = p.detach().numpy(), q.detach().numpy()
+        if form == "mytorch-fused":
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    benchmark.group = f"optimizer step on LeNet-5's parameters: {name}"
+    benchmark(opt.step)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -91,3 +148,83 @@ def test_autograd_chain_overhead(benchmark, framework):
     assert np.all(np.isfinite(grad)) and np.all(grad > 0)
     benchmark.group = "autograd: chain of 900 tiny ops, forward + backward"
     benchmark(chain)
+
+
+# ---------------------------------------------------------------------- script: ratios to torch
+def _median_ms(fn, repeat, warmup=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def _worker(form, name, repeat, threads):
+    """One framework in this process: the LeNet-5 training step (batch 64) with this optimizer,
+    and the optimizer step alone; prints one JSON line."""
+    lib = torch if form == "torch" else mytorch
+    if threads and lib is torch:
+        torch.set_num_threads(threads)
+    lib.manual_seed(0)
+    model = build_model(lib, "lenet")
+    cls, kwargs = OPTIMIZERS[name]
+    opt = getattr(lib.optim, cls)(model.parameters(), **kwargs, **FORMS[form])
+    x, y = (lib.from_numpy(a) for a in _batch())
+
+    def step():
+        opt.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    losses = [step() for _ in range(5)]
+    if not losses[-1] < losses[0]:
+        raise SystemExit(f"{form} {name}: the step does not lower the loss ({losses})")
+    step_ms = _median_ms(step, repeat)
+    _, alone = _optimizer_on_lenet(form, name)
+    opt_ms = _median_ms(alone.step, repeat * 4)
+    print(json.dumps({"form": form, "optimizer": name, "step_ms": step_ms, "optimizer_ms": opt_ms}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=0, help="threads for every framework (0: their default)")
+    parser.add_argument("--worker", nargs=2, metavar=("FORM", "OPTIMIZER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(*args.worker, args.repeat, args.threads)
+        return
+    env = dict(os.environ)
+    if args.threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
+                    "MYTORCH_NUM_THREADS"):
+            env[var] = str(args.threads)
+    forms = [f for f in FORMS if f != "torch" or torch is not None]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print(f"LeNet-5 training step, batch 64, median of {args.repeat} (ms); the optimizer step alone on its "
+          "parameters; each framework in its own process")
+    print(f"{'optimizer':10} {'form':14} {'step':>8} {'/torch':>7} {'optim':>8} {'/torch':>7}")
+    for name in args.optimizers.split(","):
+        rows = {}
+        for form in forms:
+            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_training", "--worker", form, name,
+                                  "--repeat", str(args.repeat), "--threads", str(args.threads)],
+                                 cwd=root, env=env, capture_output=True, text=True)
+            if out.returncode:
+                print(f"{name:10} {form:14} failed: {out.stderr.strip().splitlines()[-1:]}")
+                continue
+            rows[form] = json.loads(out.stdout.strip().splitlines()[-1])
+        base = rows.get("torch")
+        for form, row in rows.items():
+            ratio = (lambda key: f"{row[key] / base[key]:7.2f}" if base else "      -")
+            print(f"{name:10} {form:14} {row['step_ms']:8.2f} {ratio('step_ms')} {row['optimizer_ms']:8.3f} "
+                  f"{ratio('optimizer_ms')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -154,10 +154,22 @@ print("ok")
 """
 
 
-def test_every_form_runs_with_numbas_jit_disabled():
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+def _run_fresh(script, **env):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", _NO_JIT_SCRIPT], env=env, cwd=root, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, **env), cwd=root, capture_output=True,
+                         text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("ok")
+
+
+def test_every_form_runs_with_numbas_jit_disabled():
+    _run_fresh(_NO_JIT_SCRIPT, NUMBA_DISABLE_JIT="1")
+
+
+def test_a_fresh_process_can_start_with_the_fused_form():
+    """fused=True as the very first use of the kernels (no auto choice looked numba up before)."""
+    _run_fresh("import numpy as np, mytorch\n"
+               "p = mytorch.tensor(np.ones(3), requires_grad=True)\n"
+               "p.grad = mytorch.tensor(np.ones(3))\n"
+               "mytorch.optim.Adam([p], fused=True).step()\n"
+               "print('ok')\n")

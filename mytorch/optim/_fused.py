@@ -24,7 +24,7 @@ __all__ = ["kernel", "jit_active", "supported", "flat_inputs"]
 
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # NOTE: re-entered: a kernel's first call looks numba up under it
 _numba = None  # None: not looked for yet; False: missing
 
 
