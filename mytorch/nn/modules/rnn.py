@@ -358,9 +358,7 @@ class RNNBase(Module):
                 self._check_hidden(h0, (self.num_layers * D, B, P), unbatched, "Expected hidden size {}, got {}")
         weights = self._flat_weights
         spec.has_h0, spec.has_c0 = h0 is not None, c0 is not None
-        spec.h_shape = tuple(h0.shape) if h0 is not None else ((self.num_layers * D, P) if unbatched else None)
-        if spec.h_shape is None:
-            spec.h_shape = (self.num_layers * D, B, P)
+        spec.h_shape = tuple(h0.shape) if h0 is not None else None  # the shape h0's gradient gets
         spec.has_bias, spec.has_proj = self.bias, self.proj_size > 0
         spec.x_shape = tuple(x.shape)
         spec.kern = _kernels()
