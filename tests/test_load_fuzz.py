@@ -18,13 +18,15 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 import mytorch
 from mytorch import serialization as ser
 
 DTYPES = [np.float32, np.float64, np.float16, np.int64, np.int32, np.int16, np.int8, np.uint8, np.bool_]
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# MYTORCH_FUZZ_EXAMPLES=5000 for a deeper run than the suite's
+SETTINGS = settings(max_examples=int(os.environ.get("MYTORCH_FUZZ_EXAMPLES", 60)), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 class _Record:
@@ -148,12 +150,14 @@ def test_truncations_raise(reference, cut):
 
 
 # ---------------------------------------------------------------------------- crafted records
-geometry = st.tuples(st.lists(st.integers(-2, 5), min_size=0, max_size=3), st.lists(st.integers(-3, 7), max_size=3),
-                     st.integers(-3, 12))
+geometry = st.integers(0, 3).flatmap(lambda ndim: st.tuples(  # mostly matching lengths, some negatives
+    st.lists(st.integers(-1, 4), min_size=ndim, max_size=ndim),
+    st.one_of(st.lists(st.integers(-2, 5), min_size=ndim, max_size=ndim), st.lists(st.integers(0, 3), max_size=3)),
+    st.integers(-2, 10)))
 
 
 @SETTINGS
-@given(dtype=st.sampled_from(DTYPES), numel=st.integers(0, 12), extra=st.sampled_from([0, 0, 0, -1, 1, 3]),
+@given(dtype=st.sampled_from(DTYPES), numel=st.integers(0, 12), extra=st.sampled_from([0] * 6 + [-1, 1, 3]),
        geom=geometry, seed=st.integers(0, 2 ** 16))
 def test_crafted_records_stay_inside_their_storage(dtype, numel, extra, geom, seed):
     size, stride, offset = geom
@@ -167,8 +171,11 @@ def test_crafted_records_stay_inside_their_storage(dtype, numel, extra, geom, se
     try:
         loaded = load_bytes(data)["t"]
     except pickle.UnpicklingError as e:
-        assert expected is None or "record" in str(e) or "tensor" in str(e)
+        event("refused")
+        assert expected is None, f"refused a record that fits its storage: {e}"
+        assert "data/0" in str(e)
         return
+    event("loaded")
     assert expected is not None, f"loaded a record torch's rules refuse: size {size} stride {stride} offset {offset}"
     assert same_array(loaded.numpy(), expected)
 
