@@ -26,7 +26,8 @@ __all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu",
            "alpha_dropout", "feature_alpha_dropout", "interpolate", "upsample", "upsample_nearest",
            "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
            "unfold", "fold", "bilinear", "scaled_dot_product_attention",
-           "multi_head_attention_forward", "affine_grid", "grid_sample"]
+           "multi_head_attention_forward", "affine_grid", "grid_sample", "embedding_bag", "gumbel_softmax", "pdist", "selu_",
+           "celu_"]
 
 
 class Pad(Function):
@@ -510,6 +511,112 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
     return Embedding.apply(weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxes of bags of embeddings: rows of a 2-D ``input`` are bags, or a 1-D
+    ``input`` is cut into bags at ``offsets``. Entries equal to ``padding_idx`` are left out."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  f"GitHub.")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        B, L = input.shape
+        flat = input.reshape(-1)
+        bag = np.repeat(np.arange(B), L)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        off = offsets._data.astype(np.int64)
+        n = input.shape[0]
+        if include_last_offset:
+            off, B = off, len(off) - 1
+            starts = off[:-1]
+        else:
+            B, starts = len(off), off
+        if B and starts[0] != 0:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                               f"from position 0. However, got {starts[0]}")
+        flat = input
+        bag = np.searchsorted(starts, np.arange(n), side="right") - 1 if B else np.zeros(0, np.int64)
+        if include_last_offset and len(off):
+            bag = np.where(np.arange(n) >= off[-1], -1, bag)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    idx = flat._data.astype(np.int64)
+    keep = bag >= 0
+    if padding_idx is not None:
+        pad_row = padding_idx if padding_idx >= 0 else weight.shape[0] + padding_idx
+        keep = keep & (idx != pad_row)
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)  # (n, D)
+    dtype = weight._data.dtype
+    D = weight.shape[1]
+    if mode == "max":
+        kept = np.flatnonzero(keep)  # bags are contiguous runs: one reduceat per statistic
+        values = rows._data[kept]
+        kb = bag[kept]
+        arg = np.zeros((B, D), np.int64)
+        nonempty = np.zeros(B, bool)
+        if kept.size:
+            starts = np.flatnonzero(np.concatenate(([True], kb[1:] != kb[:-1])))
+            best = np.maximum.reduceat(values, starts, axis=0)
+            segment = np.cumsum(np.concatenate(([0], (kb[1:] != kb[:-1]).astype(np.int64))))
+            position = np.where(values == best[segment], kept[:, None], np.iinfo(np.int64).max)
+            arg[kb[starts]] = np.minimum.reduceat(position, starts, axis=0)
+            nonempty[kb[starts]] = True
+        gathered = rows[Tensor._make(arg), Tensor._make(np.broadcast_to(np.arange(D), (B, D)).copy())]
+        return gathered * Tensor._make(nonempty.astype(dtype)[:, None])
+    S = np.zeros((B, len(idx)), dtype)
+    S[bag[keep], np.flatnonzero(keep)] = 1
+    if mode == "mean":
+        counts = S.sum(1, keepdims=True)
+        S = S / np.maximum(counts, 1)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(1)
+    return ops.matmul(Tensor._make(S), rows)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); ``hard`` returns one-hot samples whose gradient is the soft one's."""
+    from mytorch.random import rng
+    gumbels = Tensor._make((-np.log(rng().exponential(1.0, tuple(logits.shape)))).astype(logits._data.dtype))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    d = _wrap_dim(dim, logits.ndim)
+    index = y_soft._data.argmax(axis=d)
+    y_hard = np.zeros_like(y_soft._data)
+    np.put_along_axis(y_hard, np.expand_dims(index, d), 1.0, axis=d)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+def pdist(input, p=2):
+    """p-norm distances between the rows of (N, M) input, the upper triangle flattened: (N (N - 1) / 2,)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(input.shape[0], k=1)
+    diff = input[Tensor._make(i)] - input[Tensor._make(j)]
+    return _norm(diff, p, -1)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
 
 
 # ---------------------------------------------------------------------------- batch norm

@@ -1,11 +1,12 @@
 """torch.nn's layers: each file's ``__all__`` is re-exported here (and from mytorch.nn)."""
-from mytorch.nn.modules import (activation, container, conv, dropout, layers, loss, module, normalization, padding,
-                                rnn, sparse, transformer, upsampling)
+from mytorch.nn.modules import (activation, container, conv, dropout, layers, lazy, loss, module, normalization,
+                                padding, rnn, sparse, transformer, upsampling)
 from mytorch.nn.modules.activation import *  # noqa: F401,F403
 from mytorch.nn.modules.container import *  # noqa: F401,F403
 from mytorch.nn.modules.conv import *  # noqa: F401,F403
 from mytorch.nn.modules.dropout import *  # noqa: F401,F403
 from mytorch.nn.modules.layers import *  # noqa: F401,F403
+from mytorch.nn.modules.lazy import *  # noqa: F401,F403
 from mytorch.nn.modules.loss import *  # noqa: F401,F403
 from mytorch.nn.modules.module import *  # noqa: F401,F403
 from mytorch.nn.modules.normalization import *  # noqa: F401,F403
@@ -17,4 +18,4 @@ from mytorch.nn.modules.upsampling import *  # noqa: F401,F403
 
 __all__ = (module.__all__ + container.__all__ + layers.__all__ + activation.__all__ + loss.__all__
            + sparse.__all__ + rnn.__all__ + conv.__all__ + dropout.__all__ + normalization.__all__
-           + padding.__all__ + upsampling.__all__ + transformer.__all__)
+           + padding.__all__ + upsampling.__all__ + transformer.__all__ + lazy.__all__)

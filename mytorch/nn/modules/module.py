@@ -15,7 +15,7 @@ import numpy as np
 from mytorch import _dtype
 from mytorch.autograd import Function, grad_mode, no_grad
 from mytorch.device import device as _device
-from mytorch.nn.parameter import Parameter
+from mytorch.nn.parameter import Buffer, Parameter
 from mytorch.tensor import Tensor
 
 __all__ = ["Module", "RemovableHandle", "register_module_forward_pre_hook", "register_module_forward_hook",
@@ -336,6 +336,12 @@ class Module:
                     raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                     "(torch.nn.Module or None expected)")
                 modules[name] = value
+            elif isinstance(value, Buffer):
+                if d.get("_buffers") is None:
+                    raise AttributeError("cannot assign buffer before Module.__init__() call")
+                self._remove_from(name, d, d["_parameters"], d["_modules"])
+                plain = Tensor._make(value._data)
+                self.register_buffer(name, plain, value.persistent)
             else:
                 buffers = d.get("_buffers")
                 if buffers is not None and name in buffers:
