@@ -293,6 +293,9 @@ def _save_to_path(path, pickled, storages):
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
+    else:  # the rename could replace a file we may not write: refuse as writing it in place would
+        if not os.access(target, os.W_OK):
+            raise PermissionError(f"[Errno 13] Permission denied: '{target}'")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:

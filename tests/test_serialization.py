@@ -325,6 +325,11 @@ def test_new_files_follow_the_umask_existing_ones_keep_their_mode(tmp_path, umas
     os.chmod(tmp_path / "new.pt", 0o640)
     mytorch.save({"v": 2}, str(tmp_path / "new.pt"))
     assert os.stat(tmp_path / "new.pt").st_mode & 0o777 == 0o640
+    if os.geteuid() != 0:  # root may write anything
+        os.chmod(tmp_path / "new.pt", 0o440)
+        with pytest.raises(PermissionError):
+            mytorch.save({"v": 3}, str(tmp_path / "new.pt"))
+        assert mytorch.load(str(tmp_path / "new.pt"))["v"] == 2
 
 
 class _Stream:
