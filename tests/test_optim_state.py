@@ -196,7 +196,10 @@ def test_replaced_integer_data_fails_at_step_with_a_clear_error_and_changes_noth
     a, b = _model(mytorch)
     opt = mytorch.optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
     a.grad, b.grad = mytorch.ones(3, 4, dtype=mytorch.float64), mytorch.ones(4, dtype=mytorch.float64)
-    b.data = np.arange(4, dtype=np.int64)
+    try:
+        b.data = np.arange(4, dtype=np.int64)  # torch refuses this assignment already; so may mytorch's Tensor
+    except RuntimeError:
+        b._data = np.arange(4, dtype=np.int64)  # then the optimizer must still refuse it, before any update
     before = a.detach().numpy().copy()
     with pytest.raises(RuntimeError, match=r"parameter 0 of its group 1.*int64"):
         opt.step()
@@ -260,6 +263,12 @@ def test_step_hooks_run_around_every_optimizer_and_can_be_removed():
         pre.remove()
         opt.step(closure)
         assert calls[-3:] == [("pre", name), ("post", name), ("post", name)]
+    # torch's convention: args holds the optimizer first; a pre-hook may replace args and kwargs
+    (a,) = _model(mytorch, shapes=((2,),))
+    opt = mytorch.optim.SGD([a], lr=0.1)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: (args, {"closure": lambda: seen.append(args[0]) or 7.0}))
+    assert opt.step() == 7.0 and seen == [opt]
 
 
 def test_a_subclass_written_torchs_way_gets_hooks_and_state():

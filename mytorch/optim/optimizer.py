@@ -44,8 +44,7 @@ def _scalar_dtype():
     """The dtype of 'step' and the other scalar state: float32, float64 under a float64 default
     (torch's ``_get_scalar_dtype``)."""
     import mytorch
-    default = mytorch.get_default_dtype()
-    return np.float64 if getattr(default, "np", None) is np.float64 else np.float32
+    return np.float64 if str(mytorch.get_default_dtype()).endswith("float64") else np.float32
 
 
 def _to_array(value):
@@ -98,9 +97,11 @@ class _RemovableHandle:
 
 
 def _hooked_step(step):
-    """Wraps a class's ``step`` so that the step pre- and post-hooks run around it."""
+    """Wraps a class's ``step`` so that the step pre- and post-hooks run around it; as torch's,
+    a hook gets ``(optimizer, args, kwargs)`` with the optimizer itself first in ``args``."""
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self = args[0]
         for hook in list(self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
             if result is not None:
@@ -108,7 +109,7 @@ def _hooked_step(step):
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
                                        f"but got {result}.")
                 args, kwargs = result
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         for hook in list(self._optimizer_step_post_hooks.values()):
             hook(self, args, kwargs)
         return out
@@ -223,7 +224,8 @@ class Optimizer:
                     if set_to_none:
                         p.grad = None
                     else:
-                        p.grad.grad_fn = None
+                        if p.grad.grad_fn is not None:  # a gradient with a graph (create_graph=True)
+                            p.grad = p.grad.detach()
                         p.grad._data = np.zeros_like(p.grad._data)
 
     # ------------------------------------------------------------------ hooks
