@@ -87,33 +87,46 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         return (np.zeros(x.shape, dtype) if needs[0] else None,
                 np.zeros(weight.shape, dtype) if needs[1] else None, db)
     x, weight, grad_out = _compute(x), _compute(weight), _compute(grad_out)
-    choice = choose(g, True, (x, weight, grad_out), x.itemsize)
-    module, options = routes.route_module(choice.route)
-    if choice.rows == 1:
-        dx, dw = module.backward(grad_out, x, weight, g, needs, **options)
-    else:
-        def rows(units):
-            pieces, dw = [], None
-            for n, o0, o1 in units:
-                xs, gs, (lo, a, b) = _row_block(x, weight, g, n, o0, o1)
-                dxs, dws = module.backward(np.ascontiguousarray(grad_out[n:n + 1, :, o0:o1]), xs, weight, gs, needs,
-                                           **options)
-                if needs[0]:
-                    pieces.append((n, a, b, dxs[0, :, a - lo:b - lo]))
-                if needs[1]:
-                    if dw is None:
-                        dw = dws
-                    else:
-                        dw += dws
-            return pieces, dw
-        results = run_parallel(rows, _row_units(g, choice.rows))
-        dx = np.zeros(x.shape, x.dtype) if needs[0] else None
-        for pieces, _ in results:
-            for n, a, b, piece in pieces:  # blocks overlap where windows do: added, one thread
-                dx[n, :, a:b] += piece
-        dw = reduce_sum([part_dw for _, part_dw in results]) if needs[1] else None
+    # Non-finite values: a non-finite input or output gradient always makes the weight gradient
+    # non-finite, so when dW is computed it is checked afterwards (weight-sized: cheap) and the call
+    # redone on an exact route if needed; the weight is checked first (a non-finite weight spreads
+    # through dx on the inexact routes), and without dW the output gradient too.
+    checked = (weight,) if needs[1] else (weight, grad_out)
+    choice = routes.choose_route(g, get_num_threads(), True, _finite(*checked), x.itemsize)
+    dx, dw = _backward(choice, grad_out, x, weight, g, needs)
+    if needs[1] and choice.route not in routes.EXACT["backward"] and not _finite(dw)():
+        choice = routes.choose_route(g, get_num_threads(), True, lambda: False, x.itemsize)
+        dx, dw = _backward(choice, grad_out, x, weight, g, needs)
     return (dx.astype(dtype, copy=False) if needs[0] else None,
             dw.astype(dtype, copy=False) if needs[1] else None, db)
+
+
+def _backward(choice, grad_out, x, weight, g, needs):
+    module, options = routes.route_module(choice.route)
+    if choice.rows == 1:
+        return module.backward(grad_out, x, weight, g, needs, **options)
+
+    def rows(units):
+        pieces, dw = [], None
+        for n, o0, o1 in units:
+            xs, gs, (lo, a, b) = _row_block(x, weight, g, n, o0, o1)
+            dxs, dws = module.backward(np.ascontiguousarray(grad_out[n:n + 1, :, o0:o1]), xs, weight, gs, needs,
+                                       **options)
+            if needs[0]:
+                pieces.append((n, a, b, dxs[0, :, a - lo:b - lo]))
+            if needs[1]:
+                if dw is None:
+                    dw = dws
+                else:
+                    dw += dws
+        return pieces, dw
+    results = run_parallel(rows, _row_units(g, choice.rows))
+    dx = np.zeros(x.shape, x.dtype) if needs[0] else None
+    for pieces, _ in results:
+        for n, a, b, piece in pieces:  # blocks overlap where windows do: added, one thread
+            dx[n, :, a:b] += piece
+    dw = reduce_sum([part_dw for _, part_dw in results]) if needs[1] else None
+    return dx, dw
 
 
 def _row_units(g, rows):

@@ -14,10 +14,12 @@ route that cannot serve a layer's geometry, or that is not exact for the non-fin
 carries, gives way to the automatic choice. ``force_route(route, rows=k)`` also forces the split of
 each sample into k blocks of output rows. An unknown name raises ValueError listing the routes.
 
-Non-finite values: Winograd mixes a tile's pixels, and the direct and wide-grid backward passes
-multiply zeros spread over wasted columns with the input, so an inf or NaN would reach outputs
-torch leaves finite. A call whose inputs are not all finite goes to a route that is exact for
-them (``EXACT``): each output then sums exactly the products torch sums.
+Non-finite values: Winograd mixes a tile's pixels, and the direct, depthwise and wide-grid backward
+passes multiply zeros spread over wasted columns with the input, so an inf or NaN would reach
+outputs torch leaves finite. A call whose inputs are not all finite goes to a route that is exact
+for them (``EXACT``): each output then sums exactly the products torch sums. (kernels/numba_ops.py
+decides what "inputs" to check: the backward checks the small weight gradient afterwards instead
+of the large input and output gradient before.)
 
 The thresholds below were measured on a 2-core x86 machine; docs/PERFORMANCE.md has the figures.
 """
