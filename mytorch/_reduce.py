@@ -511,7 +511,7 @@ def count_nonzero(input, dim=None):
     return _long(np.count_nonzero(input._data, axis=axes))
 
 
-@op(method=False)
+@op()
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements (or slices along ``dim``), always sorted as torch's CPU kernel does;
     optionally the inverse indices and the counts."""
@@ -529,13 +529,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if return_counts:
         out += (_long(counts),)
     return out[0] if len(out) == 1 else out
-
-
-def _unique_method(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    return unique(self, sorted, return_inverse, return_counts, dim)
-
-
-METHODS["unique"] = _unique_method
 
 
 @op()

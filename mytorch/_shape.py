@@ -1299,7 +1299,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 # ---------------------------------------------------------------------------- views and dtype
-@op(method=False, out=True)
+@op(method=False)
 def clone(input, *, memory_format=None):
     """A copy of ``input`` that stays in the graph (``memory_format`` accepted; CPU layout is C order)."""
     return ops.clone(input)
