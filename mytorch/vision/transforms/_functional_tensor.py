@@ -142,21 +142,58 @@ def pad(a, padding, fill=0, padding_mode="constant"):
 
 
 # ---------------------------------------------------------------------------- resampling
-def _antialias_weights(in_size, out_size, support_half, kernel):
-    """(out, in) weights of torch's antialiased separable resampling (PIL's algorithm)."""
-    scale = in_size / out_size
-    support = support_half * scale if scale >= 1.0 else support_half
-    invscale = 1.0 / scale if scale >= 1.0 else 1.0
-    weights = np.zeros((out_size, in_size), np.float64)
-    for i in range(out_size):
-        center = scale * (i + 0.5)
-        xmin = max(int(center - support + 0.5), 0)
-        xmax = min(int(center + support + 0.5), in_size)
-        j = np.arange(xmin, xmax)
-        w = kernel((j - center + 0.5) * invscale)
-        total = w.sum()
-        weights[i, xmin:xmax] = w / total if total != 0 else w
-    return weights
+# NOTE: the antialiased path reproduces torch's CPU kernel operation by operation (float32 weights
+# computed with the same mix of float and double steps, taps summed in order with fused multiply-adds,
+# the width pass before the height pass), because uint8 results are rounded and a last-bit difference
+# flips values at x.5: with a plain matrix product about 1 % of pixels of an upscale differ by one.
+def _aa_filter(x, mode):
+    """torch's antialias filters on float32 |x|: triangle (bilinear) or Keys' cubic with a = -0.5."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.where(x < 1.0, (1.0 - x.astype(np.float64)).astype(np.float32), np.float32(0))
+    a = np.float32(-0.5)
+    near = ((a + np.float32(2)) * x - (a + np.float32(3))) * x * x + np.float32(1)
+    far = ((a * x - np.float32(5) * a) * x + np.float32(8) * a) * x - np.float32(4) * a
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, np.float32(0))).astype(np.float32)
+
+
+@lru_cache(maxsize=64)
+def _aa_taps(in_size, out_size, mode):
+    """(indices, weights), each (out, taps): the input pixels and float32 weights of each output pixel."""
+    support_half = 1.0 if mode == "bilinear" else 2.0
+    scale = np.float32(in_size) / np.float32(out_size)
+    support = np.float32(support_half * np.float64(scale)) if scale >= 1.0 else np.float32(support_half)
+    invscale = np.float32(1.0 / np.float64(scale)) if scale >= 1.0 else np.float32(1.0)
+    center = (np.float64(scale) * (np.arange(out_size) + 0.5)).astype(np.float32)
+    xmin = np.maximum(((center - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    xsize = np.minimum(((center + support).astype(np.float64) + 0.5).astype(np.int64), in_size) - xmin
+    taps = int(xsize.max())
+    j = np.arange(taps)
+    valid = j[None, :] < xsize[:, None]
+    position = (xmin[:, None] + j[None, :]).astype(np.float32) - center[:, None]
+    weights = np.where(valid, _aa_filter(((position.astype(np.float64) + 0.5) * invscale).astype(np.float32),
+                                         mode), np.float32(0))
+    total = np.zeros(out_size, np.float32)
+    for k in range(taps):  # in order, in float32, as torch sums them
+        total = total + weights[:, k]
+    weights = np.where(total[:, None] != 0, weights / np.where(total == 0, 1, total)[:, None], weights)
+    indices = np.where(valid, xmin[:, None] + j[None, :], xmin[:, None])
+    for array in (indices, weights):
+        array.flags.writeable = False
+    return indices, weights.astype(np.float32)
+
+
+def _aa_pass(x, indices, weights, axis):
+    """One axis of the antialiased resampling: out = sum over taps of x[index] * weight, fused
+    multiply-adds emulated in float64 (one rounding per tap, as an FMA instruction)."""
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    out = np.take(x, indices[:, 0], axis=axis) * weights[:, 0].reshape(shape)
+    for k in range(1, indices.shape[1]):
+        product = np.take(x, indices[:, k], axis=axis).astype(np.float64) * weights[:, k].reshape(shape)
+        out = (product + out).astype(x.dtype)
+    return out
+
 
 
 def _linear_kernel(x):
@@ -173,18 +210,14 @@ def _cubic_kernel(x, a):
 
 @lru_cache(maxsize=64)
 def _interp_weights(in_size, out_size, mode, antialias):
-    """(out, in) matrix M with out = M @ in along one axis, for torch.nn.functional.interpolate.
-    Cached (a dataset resizes every image alike), hence read-only."""
+    """(out, in) matrix M with out = M @ in along one axis, for torch.nn.functional.interpolate without
+    antialiasing. Cached (a dataset resizes every image alike), hence read-only."""
     weights = _build_interp_weights(in_size, out_size, mode, antialias)
     weights.flags.writeable = False
     return weights
 
 
 def _build_interp_weights(in_size, out_size, mode, antialias):
-    if antialias and mode in ("bilinear", "bicubic"):
-        if mode == "bilinear":
-            return _antialias_weights(in_size, out_size, 1.0, _linear_kernel)
-        return _antialias_weights(in_size, out_size, 2.0, lambda x: _cubic_kernel(x, -0.5))
     scale = np.float32(in_size / out_size)
     dst = np.arange(out_size, dtype=np.float32)
     weights = np.zeros((out_size, in_size), np.float64)
@@ -224,9 +257,16 @@ def resize(a, size, interpolation="bilinear", antialias=True):
         rows = np.argmax(_interp_weights(a.shape[-2], oh, interpolation, False), axis=1)  # the one 1 per row
         cols = np.argmax(_interp_weights(a.shape[-1], ow, interpolation, False), axis=1)
         return a[..., rows[:, None], cols[None, :]]
-    wh = _interp_weights(a.shape[-2], oh, interpolation, bool(antialias)).astype(x.dtype)
-    ww = _interp_weights(a.shape[-1], ow, interpolation, bool(antialias)).astype(x.dtype)
-    out = np.matmul(wh, np.matmul(x, ww.T))
+    if antialias:
+        out = x
+        if ow != x.shape[-1]:
+            out = _aa_pass(out, *_aa_taps(x.shape[-1], ow, interpolation), axis=-1)
+        if oh != x.shape[-2]:
+            out = _aa_pass(out, *_aa_taps(x.shape[-2], oh, interpolation), axis=-2)
+    else:
+        wh = _interp_weights(a.shape[-2], oh, interpolation, False).astype(x.dtype)
+        ww = _interp_weights(a.shape[-1], ow, interpolation, False).astype(x.dtype)
+        out = np.matmul(wh, np.matmul(x, ww.T))
     if interpolation == "bicubic" and out_dtype == np.uint8:
         out = np.clip(out, 0, 255)
     return _from_float(out, out_dtype)
