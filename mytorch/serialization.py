@@ -193,6 +193,9 @@ class _Pickler(pickle._Pickler):
             return (_ORDERED_DICT, (), state, None, iter(obj.items()))
         if isinstance(obj, Size):
             return (_Global("torch", "Size"), (tuple(obj),))
+        from mytorch.device import device
+        if isinstance(obj, device):
+            return (_Global("torch", "device"), (str(obj),))
         return NotImplemented
 
 
@@ -448,6 +451,16 @@ def _size(*args):
     return Size(*args)
 
 
+def _device(*args):
+    """torch.device(...) in a file: a mytorch device; an accelerator's becomes the CPU, where every
+    tensor loads."""
+    from mytorch.device import device
+    try:
+        return device(*args)
+    except (RuntimeError, ValueError, TypeError):
+        return device("cpu")
+
+
 # What a weights-only load resolves (module, name) -> object; torch storage and dtype names are
 # handled in _Unpickler.find_class.
 _WEIGHTS_ONLY = {
@@ -459,6 +472,7 @@ _WEIGHTS_ONLY = {
     ("mytorch.serialization", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("mytorch.serialization", "_rebuild_parameter"): _rebuild_parameter,
     ("torch", "Size"): _size,
+    ("torch", "device"): _device,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
     ("builtins", "slice"): slice,

@@ -290,11 +290,19 @@ def test_a_torch_whole_model_loads_as_mytorch_modules(tmp_path, monkeypatch):
 @requires_torch
 def test_torch_reads_mytorch_dtypes_and_sizes_weights_only(tmp_path):
     path = str(tmp_path / "misc.pt")
-    mytorch.save({"dtype": mytorch.float16, "shape": mytorch.zeros(2, 3).shape, "bytes": b"\x00\xff"}, path)
+    mytorch.save({"dtype": mytorch.float16, "shape": mytorch.zeros(2, 3).shape, "bytes": b"\x00\xff",
+                  "device": mytorch.device("cpu")}, path)
     theirs = torch.load(path, weights_only=True)
     assert theirs["dtype"] is torch.float16 and theirs["shape"] == torch.Size([2, 3]) and theirs["bytes"] == b"\x00\xff"
+    assert theirs["device"] == torch.device("cpu")
     ours = mytorch.load(path)
     assert ours["dtype"] is mytorch.float16 and tuple(ours["shape"]) == (2, 3) and ours["bytes"] == b"\x00\xff"
+    assert str(ours["device"]) == "cpu"
+    torch.save({"d": torch.device("cuda:0"), "c": 1 + 2j, "i8": torch.arange(3, dtype=torch.int8),
+                "h": torch.ones(2, dtype=torch.float16), "u8": torch.arange(3, dtype=torch.uint8)}, path)
+    back = mytorch.load(path)  # every global torch writes for these is weights-only safe
+    assert str(back["d"]) == "cpu" and back["c"] == 1 + 2j and back["i8"].dtype == mytorch.int8
+    assert back["h"].dtype == mytorch.float16 and back["u8"].tolist() == [0, 1, 2]
 
 
 # ---------------------------------------------------------------------------- files and streams
