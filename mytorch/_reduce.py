@@ -78,11 +78,7 @@ def _write_out(out, result, opname):
                            "automatic differentiation, but one of the arguments requires grad.")
     if out._data.shape != result._data.shape:
         out._data = np.empty(result._data.shape, out._data.dtype)  # torch resizes out to the result's shape
-    write = getattr(ops, "_write", None)  # CORE's write: bumps out's version counter
-    if write is not None:
-        write(out, result._data, cast_ok=True)
-    else:
-        np.copyto(out._data, result._data, casting="unsafe")
+    ops._write(out, result._data, cast_ok=True)  # bumps out's version counter
     return out
 
 
@@ -96,19 +92,10 @@ def _inplace_form(fn):
 
 
 def apply_inplace(self, fn, args=(), kwargs=None, name=None):
-    """``self <- fn(self, *args, **kwargs)`` through ops._inplace, CORE's in-place machinery (it
-    bumps version counters and, inside a graph, makes the new node self's grad_fn). Where ops.py
-    lacks it, tensors in a graph are refused and the others written directly."""
-    name = name or fn.__name__ + "_"
-    machinery = getattr(ops, "_inplace", None)
-    if machinery is not None:
-        return machinery(self, fn, tuple(args), kwargs or {}, name, cast_ok=True)
-    ops._check_inplace(self)
-    result = fn(self, *args, **(kwargs or {}))
-    if result._requires_grad and ops.grad_mode.enabled:
-        raise RuntimeError(f"{name}: in-place operations whose result needs a gradient are not supported")
-    self._data[...] = result._data
-    return self
+    """``self <- fn(self, *args, **kwargs)`` through ops._inplace, the in-place machinery of ops.py:
+    it writes into self's memory, bumps its version and, inside a graph, makes the new node self's
+    grad_fn (a leaf that requires grad is refused, as in torch)."""
+    return ops._inplace(self, fn, tuple(args), kwargs or {}, name or fn.__name__ + "_", cast_ok=True)
 
 
 op = declare(__all__, METHODS)

@@ -426,14 +426,13 @@ def _bernoulli_(self, p=0.5, *, generator=None):
 
 
 def _fill(self, array):
+    """Writes samples into self (a version bump, as any in-place write)."""
     from mytorch import ops
-    with_write = getattr(ops, "_write", None)
-    if self._requires_grad and self.grad_fn is None and ops.grad_mode.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if with_write is not None:
-        with_write(self, array, cast_ok=True)
-    else:
-        self._data[...] = array
+    if self._requires_grad and ops.grad_mode.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation."
+                           if self.grad_fn is None else "in-place sampling of a tensor that is part of a graph "
+                           "is not supported; sample into a fresh tensor")
+    ops._write(self, array, cast_ok=True)
     return self
 
 
