@@ -289,3 +289,43 @@ def test_a_subclass_written_torchs_way_gets_hooks_and_state():
     a.grad = mytorch.ones(2, dtype=mytorch.float64)
     opt.step()
     assert seen == [1] and opt.state_dict()["state"][0]["n"] == 1
+
+
+def test_a_subclass_calling_the_base_step_runs_the_hooks_once():
+    class Counting(mytorch.optim.SGD):
+        def step(self, closure=None):
+            self.count = getattr(self, "count", 0) + 1
+            return super().step(closure)
+    (a,) = _model(mytorch, shapes=((2,),))
+    opt = Counting([a], lr=0.1)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append("pre"))
+    a.grad = mytorch.ones(2, dtype=mytorch.float64)
+    opt.step()
+    assert seen == ["pre"] and opt.count == 1
+
+
+@pytest.mark.parametrize("name", ["Adam", "LBFGS"])
+def test_optimizers_pickle_and_keep_stepping(name):
+    import pickle
+    params = _model(mytorch)
+    opt = getattr(mytorch.optim, name)(params, lr=0.01)
+    opt.register_step_post_hook(lambda o, args, kwargs: None)  # a lambda: hooks are not pickled
+
+    def closure():
+        opt.zero_grad()
+        loss = (params[0] * params[0]).sum() + (params[1] * params[1]).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    params2, opt2 = pickle.loads(pickle.dumps((params, opt)))
+
+    def closure2():
+        opt2.zero_grad()
+        loss = (params2[0] * params2[0]).sum() + (params2[1] * params2[1]).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    opt2.step(closure2)
+    for a, b in zip(params, params2):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())

@@ -102,19 +102,29 @@ def _hooked_step(step):
     @functools.wraps(step)
     def wrapper(*args, **kwargs):
         self = args[0]
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            result = hook(self, args, kwargs)
-            if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
-                                       f"but got {result}.")
-                args, kwargs = result
-        out = step(*args, **kwargs)
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, args, kwargs)
-        return out
+        if self.__dict__.get("_in_hooked_step"):  # a subclass's step calling super().step(): hooks ran already
+            return step(*args, **kwargs)
+        self._in_hooked_step = True
+        try:
+            return _run_hooked(step, self, args, kwargs)
+        finally:
+            self._in_hooked_step = False
     wrapper._hooked = True
     return wrapper
+
+
+def _run_hooked(step, self, args, kwargs):
+    for hook in list(self._optimizer_step_pre_hooks.values()):
+        result = hook(self, args, kwargs)
+        if result is not None:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
+                                   f"but got {result}.")
+            args, kwargs = result
+    out = step(*args, **kwargs)
+    for hook in list(self._optimizer_step_post_hooks.values()):
+        hook(self, args, kwargs)
+    return out
 
 
 class Optimizer:
@@ -156,8 +166,8 @@ class Optimizer:
         if "step" in cls.__dict__ and not getattr(cls.__dict__["step"], "_hooked", False):
             cls.step = _hooked_step(cls.__dict__["step"])
 
-    def __getstate__(self):
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+    def __getstate__(self):  # hooks (often lambdas) stay behind, as torch's
+        return {k: v for k, v in self.__dict__.items() if not (k.startswith("_optimizer_") and k.endswith("_hooks"))}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
