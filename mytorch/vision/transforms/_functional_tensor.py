@@ -196,11 +196,6 @@ def _aa_pass(x, indices, weights, axis):
 
 
 
-def _linear_kernel(x):
-    x = np.abs(x)
-    return np.where(x < 1, 1 - x, 0.0)
-
-
 def _cubic_kernel(x, a):
     x = np.abs(x)
     near = ((a + 2) * x - (a + 3)) * x * x + 1
