@@ -342,6 +342,20 @@ def test_subset_and_random_split():
     assert Subset(ds, mytorch.tensor([1, 3])).indices == [1, 3]
 
 
+def test_type_annotated_subclasses_as_torch():
+    class Pairs(Dataset[tuple]):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i, -i
+
+    loader: DataLoader[tuple] = DataLoader(Pairs(), batch_size=2)
+    assert [b.tolist() for b in next(iter(loader))] == [[0, 1], [0, -1]]
+    from mytorch.utils.data import Sampler
+    assert Sampler[int] is not None and IterableDataset[int] is not None
+
+
 def test_module_layout_is_torchs():
     import importlib
     for name in ("dataset", "sampler", "dataloader", "distributed", "_utils.collate", "_utils.worker"):

@@ -10,6 +10,7 @@ merged by ``collate_fn``. Both give the same batch.
 in-process: both are checked and accepted.
 """
 import itertools
+from typing import Generic, TypeVar
 
 from mytorch.random import Generator, default_generator
 from mytorch.utils.data._utils.collate import default_collate, default_convert
@@ -20,6 +21,9 @@ from mytorch.utils.data.sampler import BatchSampler, RandomSampler, Sampler, Seq
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
 class _InfiniteConstantSampler(Sampler):
     """The sampler of an IterableDataset: None, forever (the dataset decides what comes next)."""
 
@@ -28,7 +32,7 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Iterates over a dataset in batches, as ``torch.utils.data.DataLoader``.
 
     Args:

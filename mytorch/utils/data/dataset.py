@@ -8,6 +8,7 @@ a batch with one fancy index instead of one ``__getitem__`` call and one stack p
 import bisect
 import math
 import warnings
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -18,6 +19,9 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "Subset", "random_split", "Batched"]
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
 class Batched(tuple):
     """What ``__getitems__`` of an array-backed dataset returns: the fields of a batch of samples,
     each already stacked along dimension 0. ``default_collate`` turns it into the list torch's
@@ -25,7 +29,7 @@ class Batched(tuple):
     the DataLoader reads the samples one by one instead, so the function sees what torch gives it."""
 
 
-class Dataset:
+class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``).
     ``a + b`` is ``ConcatDataset([a, b])``."""
 
@@ -36,7 +40,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co]):
     """A dataset that is a stream: subclasses define ``__iter__``. ``a + b`` is
     ``ChainDataset([a, b])``. With ``num_workers > 0`` every worker iterates its own copy; use
     :func:`get_worker_info` in ``__iter__`` or ``worker_init_fn`` to split the stream, as in torch."""

@@ -4,6 +4,7 @@ Random samplers draw from their ``generator`` (a :class:`mytorch.Generator`), or
 default generator when none is given, so ``mytorch.manual_seed`` reproduces a run.
 """
 import itertools
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from mytorch.tensor import Tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
+
+
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _rng(generator):
@@ -23,7 +27,7 @@ def _check_num_samples(num_samples):
         raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Base class: subclasses define ``__iter__`` over dataset indices (and ``__len__`` if known)."""
 
     def __init__(self, data_source=None):
