@@ -25,6 +25,9 @@ Threads: the recurrence of each batch row and each direction is independent, so 
 loop runs as parts (a direction and a slice of batch rows each) on the kernel threads
 (kernels/_threads.py), every part a serial loop of single-threaded GEMMs and nogil gate kernels.
 
+Memory: the large arrays (input projections, saved gates and states, gradient temporaries) come
+from a small workspace of recycled buffers (``_Pool``): fresh ones cost a page fault per 4 KiB.
+
 Gate kernels. Two implementations share one signature: NumPy expressions here (``numpy``, the
 oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on first use).
 """
@@ -282,6 +285,8 @@ class _Layer:
     __slots__ = ("x", "x_owned", "h_prev", "c_prev", "gates", "h_raw", "mask")
 
     def __del__(self):
+        if _pool is None:  # interpreter shutdown
+            return
         for name in ("h_prev", "c_prev", "gates", "h_raw"):
             arrays = getattr(self, name, None)
             if arrays is not None:
