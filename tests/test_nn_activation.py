@@ -120,7 +120,9 @@ def test_inplace_outside_a_graph_writes_into_the_input():
     x = mytorch.tensor([-1.0, 7.0])
     assert nn.ReLU6(inplace=True)(x) is x and x.tolist() == [0.0, 6.0]
     leaf = mytorch.tensor([-1.0, 2.0], requires_grad=True)
-    out = F.leaky_relu(leaf * 1, 0.1, inplace=True)  # inside a graph: correct values and gradient
+    h = leaf * 1
+    out = F.leaky_relu(h, 0.1, inplace=True)  # inside a graph: correct values and gradient
+    assert out is h
     out.sum().backward()
     assert np.allclose(out.detach().numpy(), [-0.1, 2.0]) and np.allclose(leaf.grad.numpy(), [0.1, 1.0])
 
@@ -140,3 +142,29 @@ def test_integer_input_raises():
 def test_implicit_softmax_dim_warns():
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         F.softmax(mytorch.randn(2, 3))
+
+
+@requires_torch
+@pytest.mark.parametrize("fn", [lambda F, x: F.relu(x, inplace=True), lambda F, x: F.elu(x, inplace=True),
+                                lambda F, x: F.hardtanh(x, inplace=True), lambda F, x: F.leaky_relu_(x, 0.2),
+                                lambda F, x: F.dropout(x, 0.0, inplace=True), lambda F, x: F.silu(x, inplace=True)])
+def test_inplace_inside_a_graph_matches_torch(fn):
+    """out = act(h, inplace=True) on a non-leaf h: torch's values and gradient; h is the result."""
+    x = draw((3, 4), 0, away_from=[0.0, -1.0, 1.0]).astype(np.float32)
+    grads = []
+    for lib in (mytorch, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        h = leaf * 2
+        out = fn(lib.nn.functional, h)
+        assert out is h
+        (out * lib.tensor(x)).sum().backward()
+        grads.append((out.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-5)  # float32 libm differences
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5)
+
+
+@requires_torch
+def test_inplace_on_a_leaf_that_requires_grad_raises_as_torch():
+    for lib in (mytorch, torch):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            lib.nn.functional.relu(lib.ones(2, requires_grad=True), inplace=True)

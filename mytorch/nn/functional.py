@@ -40,9 +40,14 @@ class Pad(Function):
 
 
 # ---------------------------------------------------------------------------- activations
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
+
+
+def relu(input, inplace=False):
+    """max(0, x); ``inplace`` writes into ``input`` (out of place inside a graph until in-place autograd exists)."""
+    out = ops.relu(input)
+    return _write_back(input, out) if inplace else out
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -139,15 +144,16 @@ def _activation(name, input, inplace=False, **params):
 
 
 def _write_back(input, out):
-    """inplace=True: the result goes into ``input``'s memory and ``input`` is returned, where that is
-    safe without version counters (outside a graph); inside one the result stays out of place."""
+    """inplace=True: ``input`` takes the result computed out of place and is returned, with its
+    version bumped and, inside a graph, its grad_fn rebased onto the result's (Tensor._inplace_from,
+    torch's semantics: a leaf that requires grad raises)."""
+    inplace = getattr(input, "_inplace_from", None)
+    if inplace is not None:
+        return inplace(out)
     from mytorch.autograd import grad_mode
     if input._requires_grad and grad_mode.enabled:
-        inplace = getattr(input, "_inplace_from", None)  # CORE's in-place-in-graph hook, once it exists
-        return inplace(out) if inplace is not None else out
+        return out
     input._data[...] = out._data
-    if hasattr(input, "_version"):
-        input._version += 1
     return input
 
 
@@ -242,7 +248,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 
 def relu_(input):
-    return _write_back(input, relu(input))
+    return relu(input, inplace=True)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
