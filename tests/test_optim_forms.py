@@ -136,6 +136,9 @@ def test_two_threads_stepping_two_optimizers_equal_the_sequential_results(name, 
 
 
 _NO_JIT_SCRIPT = """
+import sys
+if "--no-numba" in sys.argv:
+    sys.modules["numba"] = None  # import numba raises ImportError, as where it is not installed
 import numpy as np, mytorch
 from mytorch.optim import _fused
 assert not _fused.jit_active()
@@ -154,16 +157,20 @@ print("ok")
 """
 
 
-def _run_fresh(script, **env):
+def _run_fresh(script, *args, **env):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, **env), cwd=root, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", script, *args], env=dict(os.environ, **env), cwd=root,
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("ok")
 
 
 def test_every_form_runs_with_numbas_jit_disabled():
     _run_fresh(_NO_JIT_SCRIPT, NUMBA_DISABLE_JIT="1")
+
+
+def test_every_form_runs_without_numba():
+    _run_fresh(_NO_JIT_SCRIPT, "--no-numba")
 
 
 def test_a_fresh_process_can_start_with_the_fused_form():
