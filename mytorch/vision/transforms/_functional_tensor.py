@@ -20,7 +20,7 @@ def _max_value(dtype):
 
 
 def _is_float(a):
-    return np.issubdtype(a.dtype, np.floating)
+    return a.dtype.kind == "f"  # NOTE: np.issubdtype costs ~20 us, a noticeable share of a per-sample pipeline
 
 
 def _assert_image(a):
@@ -48,7 +48,7 @@ def _from_float(a, dtype):
     """torchvision's ``_cast_squeeze_out``: round (half to even, as torch.round) then cast."""
     if a.dtype == dtype:
         return a
-    if np.issubdtype(dtype, np.integer):
+    if dtype.kind in "iu":
         a = np.round(a)
     return a.astype(dtype)
 
@@ -58,7 +58,7 @@ def convert_image_dtype(a, dtype):
     if a.dtype == dtype:
         return a
     if _is_float(a):
-        if np.issubdtype(dtype, np.floating):
+        if dtype.kind == "f":
             return a.astype(dtype)
         if (a.dtype == np.float32 and dtype in (np.int32, np.int64)) or (a.dtype == np.float64 and dtype == np.int64):
             raise RuntimeError(f"The cast from {_torch_name(a.dtype)} to {_torch_name(dtype)} cannot be performed "
@@ -66,7 +66,7 @@ def convert_image_dtype(a, dtype):
         eps = 1e-3
         return (a * a.dtype.type(_max_value(dtype) + 1.0 - eps)).astype(dtype)
     input_max = float(_max_value(a.dtype))
-    if np.issubdtype(dtype, np.floating):
+    if dtype.kind == "f":
         return a.astype(dtype) / dtype.type(input_max)
     output_max = float(_max_value(dtype))
     if input_max > output_max:

@@ -164,7 +164,7 @@ def to_pil_image(pic, mode=None):
         raise ValueError(f"pic should be 2/3 dimensional. Got {a.ndim} dimensions.")
     if a.shape[-1] > 4:
         raise ValueError(f"pic should not have > 4 channels. Got {a.shape[-1]} channels.")
-    if np.issubdtype(a.dtype, np.floating) and mode != "F":
+    if a.dtype.kind == "f" and mode != "F":
         a = (a * 255).astype(np.uint8)
     channels = a.shape[2]
     if channels == 1:
