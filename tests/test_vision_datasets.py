@@ -338,3 +338,13 @@ def test_legacy_processed_files(tmp_path):
     ds = datasets.MNIST(str(tmp_path), train=False)
     assert ds.data.dtype == mytorch.uint8 and np.array_equal(ds.data.numpy(), images)
     assert ds.targets.dtype == mytorch.int64 and ds.targets.tolist() == [3, 1, 4, 1] and ds[2][1] == 4
+
+
+def test_image_folder_matches_torchvision(image_tree):
+    tv = pytest.importorskip("torchvision")
+    import torchvision.transforms as tvT
+    ours = datasets.ImageFolder(str(image_tree), transform=T.Compose([T.Resize(4), T.ToTensor()]))
+    theirs = tv.datasets.ImageFolder(str(image_tree), transform=tvT.Compose([tvT.Resize(4), tvT.ToTensor()]))
+    assert ours.samples == theirs.samples and ours.classes == theirs.classes and repr(ours) == repr(theirs)
+    for i in range(len(ours)):
+        np.testing.assert_array_equal(ours[i][0].numpy(), theirs[i][0].numpy())
