@@ -152,6 +152,7 @@ def _torch_name(dt):
 
 # ---------------------------------------------------------------------------- primitives
 class Prod(Function):
+    saved = ((0, None),)  # what backward reads, for the version check of in-place writes
     def forward(self, a, axes, keepdim):
         self.a, self.axes = a, axes
         return np.prod(a, axis=axes, keepdims=keepdim)
@@ -173,6 +174,8 @@ class Prod(Function):
 
 class LogSumExp(Function):
     """One node instead of five (max, sub, exp, sum, log): it sits in every log-likelihood."""
+    saved = ((0, None),)
+    saves_output = True
 
     def forward(self, a, axes, keepdim):
         m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros((1,) * a.ndim, a.dtype)
@@ -188,6 +191,9 @@ class LogSumExp(Function):
 
 
 class LogCumSumExp(Function):
+    saved = ((0, None),)
+    saves_output = True
+
     def forward(self, a, dim):
         self.a, self.dim = a, dim
         self.out = np.logaddexp.accumulate(a, axis=dim) if a.size else a.copy()
@@ -216,6 +222,8 @@ class Cumsum(Function):
 
 
 class Cumprod(Function):
+    saved = ((0, None),)
+
     def forward(self, a, dim):
         self.a, self.dim = a, dim
         return np.cumprod(a, axis=dim)

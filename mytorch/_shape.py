@@ -40,7 +40,8 @@ class Put(Function):
 
 
 class Einsum(Function):
-    """np.einsum on explicit subscripts (no ellipsis, explicit output)."""
+    """np.einsum on explicit subscripts (no ellipsis, explicit output). Each operand's gradient
+    reads the others: ``_einsum_node(n)`` gives the subclass whose ``saved`` says so for n operands."""
 
     def forward(self, *arrays, subs, out):
         self.arrays, self.subs, self.out = arrays, subs, out
@@ -75,9 +76,20 @@ class Einsum(Function):
         return tuple(grads)
 
 
+_EINSUM_NODES = {}
+
+
+def _einsum_node(n):
+    if n not in _EINSUM_NODES:
+        _EINSUM_NODES[n] = type("Einsum", (Einsum,), {"saved": tuple((i, None) for i in range(n))})
+    return _EINSUM_NODES[n]
+
+
 class ScatterReduce(Function):
     """``input`` with ``src`` reduced into it at ``index`` (a full index tuple) by prod, amax, amin
     or mean; ``include_self=False`` leaves the old values out of the written positions."""
+    saved = ((0, None), (1, None))  # what backward reads, for the version check of in-place writes
+    saves_output = True
 
     def forward(self, a, src, index, reduce, include_self):
         hit = np.zeros(a.shape, bool)
@@ -1090,7 +1102,7 @@ def einsum(equation, *operands):
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
                                    f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
-    return Einsum.apply(*[_same_dtype(t, dt) for t in operands], subs=subs, out=out)
+    return _einsum_node(len(operands)).apply(*[_same_dtype(t, dt) for t in operands], subs=subs, out=out)
 
 
 @op()

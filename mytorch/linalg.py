@@ -18,6 +18,8 @@ __all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve
 
 class PNorm(Function):
     """(sum |a|^p)^(1/p) over ``axes`` for a finite p; p = 0 counts the non-zeros (gradient 0)."""
+    saved = ((0, None),)  # what backward reads, for the version check of in-place writes
+    saves_output = True
 
     def forward(self, a, p, axes, keepdim):
         self.a, self.p, self.axes = a, p, axes
@@ -39,6 +41,9 @@ class PNorm(Function):
 
 
 class Det(Function):
+    saved = ((0, None),)
+    saves_output = True
+
     def forward(self, a):
         self.a = a
         self.out = np.linalg.det(a).astype(a.dtype)
@@ -51,6 +56,8 @@ class Det(Function):
 
 
 class Inv(Function):
+    saves_output = True
+
     def forward(self, a):
         try:
             self.out = np.linalg.inv(a)

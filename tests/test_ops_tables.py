@@ -481,6 +481,26 @@ def test_svd_reconstructs():
     assert u.shape == (3, 3) and vh.shape == (2, 2)
 
 
+@pytest.mark.parametrize("name,fn", [
+    ("prod", lambda m, b: m.prod(b)),
+    ("cumprod", lambda m, b: m.cumprod(b, 0)),
+    ("logsumexp", lambda m, b: m.logsumexp(b, 0)),
+    ("logcumsumexp", lambda m, b: m.logcumsumexp(b, 0)),
+    ("norm3", lambda m, b: m.linalg.vector_norm(b, 3)),
+    ("einsum", lambda m, b: m.einsum("i,i->", b, b)),
+    ("scatter_reduce", lambda m, b: m.scatter_reduce(b, 0, m.tensor([0, 0]), b[:2] * 1, "prod")),
+])
+def test_saved_input_modified_in_place_is_caught(name, fn):
+    """A primitive that reads its input in backward declares it: writing into that input after the
+    forward makes backward raise (torch's version check) instead of using the new values."""
+    a = mytorch.tensor([0.5, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    out = fn(mytorch, b)
+    b.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 def test_inplace_leaf_refused():
     x = mytorch.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
