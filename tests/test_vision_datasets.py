@@ -348,3 +348,15 @@ def test_image_folder_matches_torchvision(image_tree):
     assert ours.samples == theirs.samples and ours.classes == theirs.classes and repr(ours) == repr(theirs)
     for i in range(len(ours)):
         np.testing.assert_array_equal(ours[i][0].numpy(), theirs[i][0].numpy())
+
+
+def test_corrupt_cifar_archive_says_corrupt(tmp_path):
+    import tarfile
+    _cifar_files(str(tmp_path / "src" / "cifar-10-batches-py"))
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    blob = archive.read_bytes()
+    archive.write_bytes(blob[:len(blob) // 2])
+    with pytest.raises(RuntimeError, match="corrupt archive"):
+        datasets.CIFAR10(str(tmp_path), train=False)

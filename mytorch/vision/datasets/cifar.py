@@ -15,6 +15,7 @@ import io
 import os
 import pickle
 import tarfile
+import zlib
 
 import numpy as np
 
@@ -122,13 +123,18 @@ class CIFAR10(VisionDataset):
                 return safe_load_batch(f.read(), path)
         archive = os.path.join(self.root, self.filename)
         if os.path.isfile(archive):
-            with tarfile.open(archive, "r:gz") as tar:
-                try:
-                    member = tar.extractfile(f"{self.base_folder}/{name}")
-                except KeyError:
-                    member = None
-                if member is not None:
-                    return safe_load_batch(member.read(), f"{archive}:{self.base_folder}/{name}")
+            try:
+                with tarfile.open(archive, "r:gz") as tar:
+                    try:
+                        member = tar.extractfile(f"{self.base_folder}/{name}")
+                    except KeyError:
+                        member = None
+                    data = member.read() if member is not None else None
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+                raise RuntimeError(f"{archive}: corrupt archive ({type(e).__name__}: {e}); delete it and put a "
+                                   "complete copy in its place") from e
+            if data is not None:
+                return safe_load_batch(data, f"{archive}:{self.base_folder}/{name}")
         names = [n for n, _ in self.train_list + self.test_list] + [self.meta["filename"]]
         raise RuntimeError(f"Dataset not found: {name} in {os.path.dirname(path)} or in {archive}. mytorch does not "
                            f"download (no network access): put {self.filename} (from {self.url}) in {self.root}, or "
