@@ -148,7 +148,7 @@ def _index_array(index, opname, allow_int32=True):
     arr = index._data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind not in "iu" or (not allow_int32 and arr.dtype != np.int64):
         raise RuntimeError(f"{opname}(): Expected dtype int64 for index")
-    return arr.astype(np.int64, copy=False)
+    return arr.astype(np.int64)  # a copy: backward must not see later writes to the index tensor
 
 
 def _scatter_grid(input, dim, index, opname):
@@ -363,7 +363,7 @@ def index_fill(input, dim, index, value):
 @op(inplace=True)
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``values`` written (or added, ``accumulate=True``) at ``input[indices]``."""
-    where = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+    where = tuple(np.array(i._data) if isinstance(i, Tensor) else i for i in indices)  # copies, kept for backward
     values = _source(values if isinstance(values, Tensor) else _scalar(values, input.dtype), input,
                      "Index put requires the source and destination dtypes match, got {self} for the destination "
                      "and {src} for the source.")
@@ -408,7 +408,7 @@ def masked_select(input, mask):
 def masked_scatter(input, mask, source):
     """``input`` with the True positions of ``mask`` filled, in order, from ``source``."""
     _bool_mask(mask, "masked_scatter_")
-    where = np.broadcast_to(mask._data, input.shape)
+    where = np.array(np.broadcast_to(mask._data, input.shape))  # a copy, kept for backward
     k = int(where.sum())
     if source.numel() < k:
         raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
