@@ -16,7 +16,7 @@ from numba import njit
 from numpy.lib.stride_tricks import as_strided
 
 from kernels._common import conv_geometry, pad, pair, patches
-from kernels._plan import CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, reduce_sum, workspace
+from kernels._plan import CACHE_BLOCK_BYTES, CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, reduce_sum, workspace
 from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "scratch_bytes", "forward", "backward"]
@@ -201,6 +201,10 @@ def forward(x, weight, b, y, g, wide=False):
         run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
 
 
+# From this many filters per group dW is computed as dY @ cols^T (see backward).
+F_MAJOR_MIN_FILTERS = 128
+
+
 def backward(grad_out, x, weight, g, needs, wide=False):
     """(dx or None, dw or None) of the convolution, per block of samples: dW from the columns, dx
     as col2im of W^T dY."""
@@ -212,9 +216,15 @@ def backward(grad_out, x, weight, g, needs, wide=False):
         Wp = g.W + 2 * g.PW
         L = _wide_length(g)
 
+    # dW's GEMM sums over the block's columns and writes a weight-sized product per block: blocks
+    # whose columns are few next to the weight (many channels, small planes) are made longer, up to
+    # the thread's share of the budget, so the product is written fewer times.
+    limit = max(CACHE_BLOCK_BYTES, 2 * rows * max(K, Fg) * x.itemsize) if needs[1] else None
+    f_major = Fg >= F_MAJOR_MIN_FILTERS
+
     def gemm(p):
-        dw = np.zeros((g.G, K, Fg), x.dtype) if needs[1] else None
-        for block in blocks(p, rows * L * x.itemsize):
+        dw = None
+        for block in blocks(p, rows * L * x.itemsize, limit):
             n = block.stop - block.start
             if wide:
                 dy = workspace.get("dy", (g.F, n * L), x.dtype)
@@ -235,8 +245,19 @@ def backward(grad_out, x, weight, g, needs, wide=False):
                     _fill_wide_block(x[block], cols, g, L)
                 else:
                     _fill_block(x[block], cols, g)
-                # cols @ dy^T beats dy @ cols^T: the long axis stays the contiguous one.
-                dw += np.matmul(cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
+                # Thin layers: cols @ dY^T runs faster than dY @ cols^T (M = K, not the few filters)
+                # and its (K, F) result is cheap to transpose. Layers with many filters: dY @ cols^T,
+                # already in the weight's (F, K) layout, since transposing a large weight-sized array
+                # (rows a multiple of 4 KiB apart) cost more than the GEMM. Later blocks' products go
+                # to scratch first (a fresh weight-sized array per block page-faults).
+                a, b = (dy, cols.reshape(g.G, K, -1).transpose(0, 2, 1)) if f_major else \
+                    (cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
+                if dw is None:
+                    dw = np.matmul(a, b)
+                else:
+                    step = workspace.get("dw_step", (g.G, Fg, K) if f_major else (g.G, K, Fg), x.dtype)
+                    np.matmul(a, b, out=step)
+                    dw += step
             if needs[0]:
                 dcols = workspace.get("dcols", (g.G, K, n * L), x.dtype)
                 np.matmul(w_t, dy, out=dcols)
@@ -251,7 +272,7 @@ def backward(grad_out, x, weight, g, needs, wide=False):
         return dw
     with single_threaded_blas():
         dws = run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
-    dw = None
-    if needs[1]:
-        dw = np.ascontiguousarray(reduce_sum(dws).transpose(0, 2, 1)).reshape(weight.shape)
-    return dx, dw
+    if not needs[1]:
+        return dx, None
+    dw = reduce_sum(dws)
+    return dx, (dw if f_major else np.ascontiguousarray(dw.transpose(0, 2, 1))).reshape(weight.shape)

@@ -51,8 +51,10 @@ DIRECT_MAX_K_OTHER = 64
 # Winograd from this many input and output channels and output pixels per side.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 16
-# The forward pass takes the wide grid when it wastes at most this fraction of the columns.
+# A pass takes the wide grid when it wastes at most this fraction of the columns (the backward
+# pass has a col2im to win back, so it accepts more).
 WIDE_FORWARD_MAX_WASTE = 0.2
+WIDE_BACKWARD_MAX_WASTE = 0.3
 
 # Which routes can serve a geometry at all.
 SUPPORTS = {
@@ -129,7 +131,8 @@ def _automatic(g, backward):
         return "direct"
     if SUPPORTS["im2col_wide"](g):
         wide_columns = (g.OH - 1) * (g.W + 2 * g.PW) + g.OW
-        if backward or wide_columns <= (1 + WIDE_FORWARD_MAX_WASTE) * g.OH * g.OW:
+        waste = WIDE_BACKWARD_MAX_WASTE if backward else WIDE_FORWARD_MAX_WASTE
+        if wide_columns <= (1 + waste) * g.OH * g.OW:
             return "im2col_wide"
     return "im2col"
 
