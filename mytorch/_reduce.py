@@ -555,7 +555,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 # ---------------------------------------------------------------------------- statistics
-@op(out=True)
+@op(method=False, out=True)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
     if isinstance(dim, bool):  # var_mean(x, unbiased)
@@ -565,7 +565,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v, m
 
 
-@op(out=True)
+@op(method=False, out=True)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
     v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
@@ -635,7 +635,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-@op(aliases=("trapz",))
+@op(method=False, aliases=("trapz",))
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """Trapezoidal rule along ``dim``: spacing ``dx`` (default 1) or sample points ``x``."""
     d = _wrap_dim(dim, y.ndim)
@@ -774,7 +774,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     return _histogram_rt(Tensor._make(hist.astype(x.dtype)), Tensor._make(bin_edges.astype(x.dtype)))
 
 
-@op()
+@op(method=False)
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """Running trapezoidal integral along ``dim`` (one element shorter than y along it)."""
     d = _wrap_dim(dim, y.ndim)

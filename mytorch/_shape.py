@@ -304,6 +304,26 @@ def take(input, index):
     return ops.getitem(ops.reshape(input, -1), _long(idx))
 
 
+@op(inplace=True)
+def put(input, index, source, accumulate=False):
+    """``input`` with the elements of ``source`` written (or added) at the flat positions ``index``."""
+    idx = _index_array(index, "put").reshape(-1)
+    n = input.numel()
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of {n} elements.")
+    src = ops.reshape(_source(source, input, "put_(): self ({self}) and source ({src}) must have the same "
+                                                "scalar type"), -1)
+    if src.shape[0] != idx.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {src.shape[0]}, index.numel() = {idx.size}")
+    where = np.unravel_index(idx % max(n, 1), input.shape) if input.ndim else ()
+    placed = Put.apply(src if input.ndim else ops.reshape(src, ()), index=where, shape=input.shape,
+                       accumulate=accumulate)
+    if accumulate:
+        return ops.add(input, placed)
+    return ops.where(_mask(input.shape, where), placed, input)
+
+
 # ---------------------------------------------------------------------------- index_*
 def _index_vector(index, opname):
     idx = _index_array(index, opname)
@@ -443,7 +463,7 @@ def argwhere(input):
     return nonzero(input)
 
 
-@op()
+@op(method=False)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` is in ``test_elements``."""
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
@@ -451,7 +471,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return Tensor._make(np.isin(e, t, invert=invert))
 
 
-@op(out=True)
+@op(method=False, out=True)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where ``input`` would be inserted into the innermost dim of ``sorted_sequence``."""
     seq = sorted_sequence._data
@@ -477,7 +497,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64))
 
 
-@op(out=True)
+@op(method=False, out=True)
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each element, the index of its bucket among the 1-D sorted ``boundaries``."""
     if boundaries.ndim != 1:
@@ -1105,7 +1125,7 @@ def einsum(equation, *operands):
     return _einsum_node(len(operands)).apply(*[_same_dtype(t, dt) for t in operands], subs=subs, out=out)
 
 
-@op()
+@op(method=False)
 def tensordot(a, b, dims=2, out=None):
     """Sum over the last ``dims`` dims of a and the first of b, or over the listed pairs of dims."""
     if isinstance(dims, int):

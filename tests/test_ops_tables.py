@@ -138,6 +138,8 @@ OPS = [
     ("cumulative_trapezoid_x", lambda m, a, x: m.cumulative_trapezoid(a, x), [(2, 4), (4,)], D, True, R),
     # indexing
     ("gather", lambda m, a: m.gather(a, 1, idx(m, [[0, 0, 3], [2, 1, 1]])), [(2, 4)], D, True, E),
+    ("put", lambda m, a, s: a.put(idx(m, [[0, -1], [2, 0]]), s, accumulate=True), [(2, 3), (2, 2)], D, True, E),
+    ("put_replace", lambda m, a, s: m.put(a, idx(m, [4, 1]), s), [(2, 3), (2,)], D, True, E),
     ("take_along_dim", lambda m, a: m.take_along_dim(a, idx(m, [[1], [0]]), dim=1), [(2, 3)], D, True, E),
     ("take", lambda m, a: m.take(a, idx(m, [[0, 5], [5, -1]])), [(2, 3)], D, True, E),
     ("scatter_src", lambda m, a, s: m.scatter(a, 0, idx(m, [[1, 0, 2]]), s), [(3, 3), (1, 3)], D, True, E),
@@ -505,6 +507,19 @@ def test_inplace_leaf_refused():
     x = mytorch.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         x.masked_fill_(x > 0, 0.0)
+
+
+@requires_torch
+def test_names_are_torch_names():
+    """Every exported name is a torch function and every method a torch.Tensor method (a typo or an
+    invented name would be a silent gap); every torch.Tensor method among those names exists here."""
+    from mytorch import creation, linalg
+    for module in (_reduce, _shape, creation):
+        assert [n for n in module.__all__ if not hasattr(torch, n)] == []
+        assert [n for n in module.__all__ if not hasattr(mytorch, n)] == []
+        assert [n for n in module.METHODS if not hasattr(torch.Tensor, n)] == []
+        assert [n for n in module.__all__ if hasattr(torch.Tensor, n) and not hasattr(mytorch.Tensor, n)] == []
+    assert [n for n in linalg.__all__ if not hasattr(torch.linalg, n)] == []
 
 
 def test_out_argument():
