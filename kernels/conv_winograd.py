@@ -1,5 +1,5 @@
 """The Winograd F(4x4, 3x3) convolution route of the numba implementation (3x3, stride 1, no
-dilation or groups): per cache-sized block of samples, input transform -> 36 GEMMs -> output
+dilation; groups as one set of GEMMs per group): per cache-sized block of samples, input transform -> 36 GEMMs -> output
 transform (the transforms are in kernels/_winograd.py).
 
 A tile's 36 transformed values mix all of its 6x6 input pixels, so one inf or NaN input would
@@ -24,15 +24,21 @@ def scratch_bytes(g, itemsize):
 
 
 def forward(x, weight, b, y, g):
-    _winograd(x, wino.filter_transform(weight), b, y, g.PH, g.PW)
+    _winograd(x, wino.filter_transform(weight), b, y, g.PH, g.PW, g.G)
 
 
 def backward(grad_out, x, weight, g, needs):
     dx = np.empty_like(x) if needs[0] else None
-    return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs)
+    return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs, g.G)
 
 
-def _winograd(x, u, bias, y, PH, PW):
+def _groups(G, C, F):
+    """(channel slice, filter slice) of each group."""
+    Cg, Fg = C // G, F // G
+    return [(slice(i * Cg, (i + 1) * Cg), slice(i * Fg, (i + 1) * Fg)) for i in range(G)]
+
+
+def _winograd(x, u, bias, y, PH, PW, G=1):
     """y = the 3x3 stride-1 convolution of x (padding PH, PW) with the transformed filters u
     (36, F, C), plus bias: per cache-sized block of samples, input transform -> 36 GEMMs ->
     output transform, each thread on its own slice of the batch."""
@@ -46,13 +52,15 @@ def _winograd(x, u, bias, y, PH, PW):
             V = _tile_buffer("wino_v", C, T, x.dtype)
             M = _tile_buffer("wino_m", F, T, x.dtype)
             wino.input_transform(x[block], V, T, PH, PW, TH, TW)
-            np.matmul(u, _matrices(V, C, T), out=_matrices(M, F, T))
+            Vm, Mm = _matrices(V, C, T), _matrices(M, F, T)
+            for cs, fs in _groups(G, C, F):  # u is (36, F, C/G): each group's filters see its channels
+                np.matmul(u[:, fs], Vm[:, cs], out=Mm[:, fs])
             wino.output_transform(M, T, bias, y[block], TH, TW)
     with single_threaded_blas():
         run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
 
 
-def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
+def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
     """The gradients of a 3x3 stride-1 convolution from one transform of dY per block of samples,
     D = A dY A^T: dx (written into ``dx`` if needs[0]) as the transpose of the input transform
     applied to U^T D (36 GEMMs (C x F) @ (F x T)), and dW (returned if needs[1]) as G^T [sum over
@@ -60,10 +68,10 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
     N, C = x.shape[:2]
     F, OH, OW = grad_out.shape[1:]
     TH, TW, per_image = wino.tiles(OH, OW)
-    u_t = wino.filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C, F)
+    u_t = wino.filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C/G, F)
 
     def run(p):
-        m = np.zeros((wino.P, F, C), x.dtype) if needs[1] else None
+        m = np.zeros((wino.P, F, C // G), x.dtype) if needs[1] else None
         for block in blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
@@ -71,9 +79,13 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs):
             wino.grad_transform(grad_out[block], D, T, TH, TW)
             if needs[1]:
                 wino.input_transform(x[block], V, T, PH, PW, TH, TW)
-                m += np.matmul(_matrices(D, F, T), _matrices(V, C, T).transpose(0, 2, 1))
+                Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
+                for cs, fs in _groups(G, C, F):
+                    m[:, fs] += np.matmul(Dm[:, fs], Vm[:, cs].transpose(0, 2, 1))
             if needs[0]:  # V's buffer now takes dV = U^T D
-                np.matmul(u_t, _matrices(D, F, T), out=_matrices(V, C, T))
+                Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
+                for cs, fs in _groups(G, C, F):  # u_t is (36, C/G, F)
+                    np.matmul(u_t[:, :, fs], Dm[:, fs], out=Vm[:, cs])
                 wino.input_transform_adjoint(V, T, dx[block], PH, PW, TH, TW)
         return m
     with single_threaded_blas():

@@ -2,7 +2,7 @@
 
 Routes (each its own module):
     direct       kernels/conv_direct.py     stride 1 and a short K = C/G*KH*KW (LeNet's layers)
-    winograd     kernels/conv_winograd.py   3x3, stride 1, no dilation or groups, enough channels/pixels
+    winograd     kernels/conv_winograd.py   3x3, stride 1, no dilation, enough channels per group and pixels
     1x1          kernels/conv_1x1.py        pointwise: a GEMM per sample (strided: subsample first)
     depthwise    kernels/conv_depthwise.py  groups = input channels (MobileNet's 3x3 layers)
     im2col       kernels/conv_im2col.py     columns filled row by row, one GEMM per group: any shape
@@ -48,7 +48,7 @@ ROUTES = tuple(_MODULES)
 # Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case).
 DIRECT_MAX_K = 160
 DIRECT_MAX_K_OTHER = 64
-# Winograd from this many input and output channels and output pixels per side.
+# Winograd from this many input and output channels per group and output pixels per side.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 16
 # A pass takes the wide grid when it wastes at most this fraction of the columns (the backward
@@ -59,7 +59,7 @@ WIDE_BACKWARD_MAX_WASTE = 0.3
 # Which routes can serve a geometry at all.
 SUPPORTS = {
     "direct": lambda g: g.SH == g.SW == 1,
-    "winograd": lambda g: g.G == 1 and g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1,
+    "winograd": lambda g: g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1,
     "1x1": lambda g: g.KH == g.KW == 1 and g.PH == g.PW == 0,
     "depthwise": lambda g: g.G == g.C and g.G > 1,
     "im2col": lambda g: True,
@@ -124,7 +124,7 @@ def _automatic(g, backward):
         return "1x1"
     if SUPPORTS["depthwise"](g):
         return "depthwise"
-    if (SUPPORTS["winograd"](g) and min(g.C, g.F) >= WINOGRAD_MIN_CHANNELS
+    if (SUPPORTS["winograd"](g) and min(g.C, g.F) // g.G >= WINOGRAD_MIN_CHANNELS
             and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE):
         return "winograd"
     if SUPPORTS["direct"](g) and K <= (DIRECT_MAX_K if g.KW == 5 else DIRECT_MAX_K_OTHER):

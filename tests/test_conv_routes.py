@@ -29,7 +29,7 @@ TOL = {np.float64: 1e-10, np.float32: 2e-5}
 @st.composite
 def cases(draw, route):
     """A convolution the route can serve: any shape for im2col, stride 1 for direct and the wide
-    grid, 3x3 stride 1 for Winograd, 1x1 unpadded for the 1x1 route, groups = channels for depthwise."""
+    grid, 3x3 stride 1 for Winograd (groups included), 1x1 unpadded for the 1x1 route, groups = channels for depthwise."""
     G = draw(st.sampled_from([1, 1, 2, 3]))
     C, F = G * draw(st.integers(1, 4)), G * draw(st.integers(1, 4))
     KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
@@ -39,8 +39,7 @@ def cases(draw, route):
     if route in ("direct", "im2col_wide", "winograd"):
         SH = SW = 1
     if route == "winograd":
-        G, KH, KW, DH, DW = 1, 3, 3, 1, 1
-        C, F = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+        KH, KW, DH, DW = 3, 3, 1, 1
     if route == "1x1":
         KH = KW = 1
         PH = PW = 0
@@ -106,6 +105,7 @@ def test_choose_route_picks_by_geometry():
     assert pick((8, 32, 28, 28), (32, 1, 3, 3), s=2, p=1, G=32) == "depthwise"
     assert pick((32, 32, 32, 32), (64, 32, 3, 3), s=2, p=1) == "im2col"
     assert pick((8, 3, 112, 112), (64, 3, 7, 7), s=2, p=3) == "im2col"
+    assert pick((32, 64, 28, 28), (64, 16, 3, 3), p=1, G=4) == "winograd"
 
 
 def test_small_batches_are_cut_into_rows_for_the_threads():
