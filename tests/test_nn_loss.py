@@ -198,3 +198,48 @@ def test_bad_arguments_raise_as_torch():
         nn.MultiMarginLoss(p=3)
     with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
         F.kl_div(mytorch.zeros(2, 2), mytorch.ones(2, 2))
+
+
+CTC_TARGETS = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [2, 2, 2, 1]])
+CTC_TARGET_LENGTHS = [3, 2, 4]
+CTC_INPUT_LENGTHS = [6, 5, 6]
+
+
+def _ctc(m, x, reduction="mean", flat=False, blank=0):
+    lp = m.nn.functional.log_softmax(x, 2)
+    targets = CTC_TARGETS + (blank == 0)  # labels avoid the blank
+    if flat:
+        targets = np.concatenate([t[:k] for t, k in zip(targets, CTC_TARGET_LENGTHS)])
+    return m.nn.functional.ctc_loss(lp, m.tensor(targets), m.tensor(CTC_INPUT_LENGTHS), m.tensor(CTC_TARGET_LENGTHS),
+                                    blank=blank, reduction=reduction)
+
+
+CTC_CASES = [("mean", lambda m, x: _ctc(m, x)), ("sum_flat", lambda m, x: _ctc(m, x, "sum", flat=True)),
+             ("none_blank_last", lambda m, x: _ctc(m, x, "none", blank=5))]
+
+
+def test_ctc_gradcheck_through_log_softmax():
+    # one case: finite differences cost 2 forward recursions per input element; torch checks the rest
+    check_gradcheck(CTC_CASES[0][1], [draw((6, 3, 6), 0)])
+
+
+@requires_torch
+@pytest.mark.parametrize("name, fn", CTC_CASES, ids=[c[0] for c in CTC_CASES])
+def test_ctc_matches_torch(name, fn):
+    check_against_torch(fn, [draw((6, 3, 6), 0)], tol=REDUCTION_TOL)
+    check_against_torch(fn, [draw((6, 3, 6), 0)], tol=1e-10, dtype="float64")
+
+
+@requires_torch
+def test_ctc_impossible_alignment_and_zero_infinity_match_torch():
+    x = draw((2, 1, 4), 0).astype(np.float32)  # 2 frames cannot emit "1 1" (needs a blank between)
+    for zero_infinity in (False, True):
+        out = []
+        for lib in (mytorch, torch):
+            t = lib.tensor(x, requires_grad=True)
+            loss = lib.nn.CTCLoss(zero_infinity=zero_infinity, reduction="sum")(
+                lib.nn.functional.log_softmax(t, 2), lib.tensor([[1, 1]]), lib.tensor([2]), lib.tensor([2]))
+            loss.backward()
+            out.append((loss.item(), t.grad.numpy()))
+        assert out[0][0] == out[1][0]
+        np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-5, atol=1e-6)

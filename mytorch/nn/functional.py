@@ -27,7 +27,7 @@ __all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu",
            "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
            "unfold", "fold", "bilinear", "scaled_dot_product_attention",
            "multi_head_attention_forward", "affine_grid", "grid_sample", "embedding_bag", "gumbel_softmax", "pdist", "selu_",
-           "celu_"]
+           "celu_", "ctc_loss"]
 
 
 class Pad(Function):
@@ -2217,6 +2217,112 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     class_dim = input.ndim - 1
     loss = loss.sum(dim=class_dim) / input.shape[class_dim]
     return _reduce(loss, reduction)
+
+
+def _logsumexp_np(*arrays):
+    stacked = np.stack(arrays)
+    m = stacked.max(axis=0)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(np.isfinite(m), safe + np.log(np.exp(stacked - safe).sum(axis=0)), m)
+
+
+class CTCLoss(Function):
+    """Per-sample CTC negative log-likelihood by the forward-backward recursion in log space.
+
+    The backward is torch's: exp(lp) - exp(log(alpha beta summed per class) + nll - lp), the
+    gradient with respect to the logits behind a log_softmax (it equals the true gradient once
+    it has passed through log_softmax's backward, whose rows it leaves unchanged)."""
+
+    def forward(self, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
+        T, N, C = lp.shape
+        lp64 = lp.astype(np.float64)
+        losses = np.zeros(N)
+        self.grad = np.zeros((T, N, C))
+        for n in range(N):
+            Tn, label = int(input_lengths[n]), targets[n]
+            L = 2 * len(label) + 1
+            ext = np.full(L, blank, np.int64)
+            ext[1::2] = label
+            skip = np.zeros(L, bool)
+            skip[3::2] = label[1:] != label[:-1]  # s may come from s - 2 (a label differing from the previous)
+            x = lp64[:Tn, n]
+            emit = x[:, ext]  # (Tn, L)
+            alpha = np.full((Tn, L), -np.inf)
+            if Tn:
+                alpha[0, 0] = emit[0, 0]
+                if L > 1:
+                    alpha[0, 1] = emit[0, 1]
+            for t in range(1, Tn):
+                prev = alpha[t - 1]
+                one = np.concatenate(([-np.inf], prev[:-1]))
+                two = np.where(skip, np.concatenate(([-np.inf, -np.inf], prev[:-2])), -np.inf)
+                alpha[t] = _logsumexp_np(prev, one, two) + emit[t]
+            beta = np.full((Tn, L), -np.inf)
+            if Tn:
+                beta[Tn - 1, L - 1] = emit[Tn - 1, L - 1]
+                if L > 1:
+                    beta[Tn - 1, L - 2] = emit[Tn - 1, L - 2]
+            skip_next = np.concatenate((skip[2:], [False, False]))  # s + 2 reachable from s
+            for t in range(Tn - 2, -1, -1):
+                nxt = beta[t + 1]
+                one = np.concatenate((nxt[1:], [-np.inf]))
+                two = np.where(skip_next, np.concatenate((nxt[2:], [-np.inf, -np.inf])), -np.inf)
+                beta[t] = _logsumexp_np(nxt, one, two) + emit[t]
+            if Tn == 0:
+                nll = 0.0 if L == 1 else np.inf
+            else:
+                nll = -_logsumexp_np(alpha[Tn - 1, L - 1], alpha[Tn - 1, L - 2] if L > 1 else -np.inf)
+            ab = alpha + beta
+            lcab = np.full((Tn, C), -np.inf)
+            for c in np.unique(ext):
+                cols = ab[:, ext == c]
+                lcab[:, c] = _logsumexp_np(*cols.T) if cols.shape[1] > 1 else cols[:, 0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                g = np.exp(x) - np.exp(lcab + nll - x)
+            if zero_infinity and np.isinf(nll):
+                nll, g = 0.0, np.zeros_like(g)
+            losses[n] = nll
+            self.grad[:Tn, n] = g
+        return losses.astype(lp.dtype)
+
+    def backward(self, g):
+        return (self.grad * g[None, :, None]).astype(g.dtype)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification loss of (T, N, C) log-probabilities (or (T, C) unbatched).
+
+    ``targets``: (N, S) padded or 1-D concatenated label sequences (no blanks); ``'mean'`` divides
+    each sample's loss by its target length, then averages over the batch."""
+    _check_reduction(reduction)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    T, N, C = log_probs.shape
+    as_array = lambda v: np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)  # noqa: E731
+    il, tl = as_array(input_lengths), as_array(target_lengths)
+    tgt = targets._data.astype(np.int64)
+    if unbatched and tgt.ndim == 1 and tgt.size == tl.sum():
+        tgt = tgt[None]
+    if tgt.ndim == 2:
+        seqs = [tgt[n, :tl[n]] for n in range(N)]
+    else:
+        ends = np.cumsum(tl)
+        seqs = [tgt[e - k:e] for e, k in zip(ends, tl)]
+    if len(il) != N or len(tl) != N:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {il.max()}"
+                           if len(il) == N else f"input_lengths must be of size batch_size ({N})")
+    if il.max(initial=0) > T:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {il.max()} (while "
+                           f"checking arguments for ctc_loss_cpu)")
+    losses = CTCLoss.apply(log_probs, targets=seqs, input_lengths=il, target_lengths=tl, blank=blank,
+                           zero_infinity=zero_infinity)
+    if reduction == "mean":
+        return (losses / Tensor._make(np.maximum(tl, 1).astype(losses._data.dtype))).mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses.squeeze(0) if unbatched else losses
 
 
 def _target_rows(input, target, name):
