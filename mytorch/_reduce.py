@@ -8,6 +8,7 @@ median, mode, cummax) compute indices in NumPy and then gather the values with `
 so the gradient goes to the returned index, as in torch.
 """
 import inspect
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -857,3 +858,18 @@ def inverse(input):
 def matrix_power(input, n):
     """linalg.matrix_power."""
     return linalg.matrix_power(input, n)
+
+
+@op(method=False)
+def chain_matmul(*matrices):
+    """linalg.multi_dot of the matrices (torch's deprecated spelling, with its warning)."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+                  "multiple parameters.", UserWarning, stacklevel=2)
+    return linalg.multi_dot(matrices)
+
+
+@op()
+def pinverse(input, rcond=1e-15):
+    """linalg.pinv (forward only)."""
+    return linalg.pinv(input, rtol=rcond)

@@ -937,6 +937,31 @@ def vander(x, N=None, increasing=False):
     return out if increasing else flip(out, 1)
 
 
+@op()
+def adjoint(input):
+    """The last two dims swapped (the conjugate is the tensor itself for real dtypes)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return ops.transpose(input, -2, -1)
+
+
+@op()
+def narrow_copy(input, dim, start, length):
+    """narrow(), as a new tensor."""
+    return ops.clone(narrow(input, dim, start, length))
+
+
+@op(method=False)
+def unravel_index(indices, shape):
+    """The coordinates of flat ``indices`` in a tensor of ``shape``: one int64 tensor per dim."""
+    idx = _index_array(indices, "unravel_index")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    n = int(np.prod(shape))
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise RuntimeError("unravel_index: index out of bounds for the given shape")
+    return tuple(_long(c) for c in np.unravel_index(idx % max(n, 1), shape))
+
+
 # ---------------------------------------------------------------------------- triangles and diagonals
 def _triangle(input, diagonal, lower):
     if input.ndim < 2:

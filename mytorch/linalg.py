@@ -13,7 +13,8 @@ from mytorch.autograd import Function
 from mytorch.tensor import Tensor
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv", "solve", "svd", "svdvals", "cross",
-           "multi_dot", "matmul", "matrix_power"]
+           "multi_dot", "matmul", "matrix_power", "vecdot", "diagonal", "matrix_rank", "qr", "eigh", "eigvalsh",
+           "cholesky", "pinv"]
 
 
 class PNorm(Function):
@@ -218,6 +219,71 @@ def matrix_power(A, n):
     for _ in range(abs(n) - 1):
         out = ops.matmul(out, base)
     return out
+
+
+def vecdot(x, y, *, dim=-1):
+    """Dot products of vectors along ``dim`` (broadcasting the rest)."""
+    return ops.sum(ops.mul(x, y), dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset``-th diagonals of (a batch of) matrices."""
+    from mytorch._shape import diagonal as _diagonal
+    return _diagonal(A, offset, dim1, dim2)
+
+
+# NOTE: the decompositions below are forward-only: their results do not require grad (a backward
+# through them raises rather than returning a wrong gradient).
+_qr_rt = namedtuple("qr", ["Q", "R"])
+_eigh_rt = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+
+
+def _constant(A, opname, fn):
+    _check_float(A, opname)
+    with np.errstate(all="ignore"):
+        try:
+            return fn(A._data)
+        except np.linalg.LinAlgError as e:
+            raise RuntimeError(f"{opname}: {e}") from None
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """Number of singular values above the tolerance (int64)."""
+    s = _constant(A, "linalg.matrix_rank", lambda a: np.linalg.svd(a, compute_uv=False))
+    tol = np.zeros(s.shape[:-1] + (1,)) + (atol or 0.0)
+    if rtol is None and atol is None:
+        rtol = max(A.shape[-2:]) * np.finfo(A._data.dtype).eps
+    if rtol:
+        tol = np.maximum(tol, rtol * s[..., :1])
+    return Tensor._make((s > tol).sum(-1).astype(np.int64))
+
+
+def qr(A, mode="reduced"):
+    """(Q, R) with A = Q R (forward only)."""
+    q, r = _constant(A, "linalg.qr", lambda a: np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced"))
+    return _qr_rt(Tensor._make(q), Tensor._make(r))
+
+
+def eigh(A, UPLO="L"):
+    """(eigenvalues ascending, eigenvectors) of symmetric matrices (forward only)."""
+    w, v = _constant(A, "linalg.eigh", lambda a: np.linalg.eigh(a, UPLO=UPLO))
+    return _eigh_rt(Tensor._make(w), Tensor._make(v))
+
+
+def eigvalsh(A, UPLO="L"):
+    """Eigenvalues (ascending) of symmetric matrices (forward only)."""
+    return Tensor._make(_constant(A, "linalg.eigvalsh", lambda a: np.linalg.eigvalsh(a, UPLO=UPLO)))
+
+
+def cholesky(A, *, upper=False):
+    """The lower (or upper) Cholesky factor of positive-definite matrices (forward only)."""
+    factor = _constant(A, "linalg.cholesky", np.linalg.cholesky)
+    return Tensor._make(np.swapaxes(factor, -1, -2).copy() if upper else factor)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The Moore-Penrose pseudo-inverse (forward only)."""
+    return Tensor._make(_constant(A, "linalg.pinv", lambda a: np.linalg.pinv(a, rcond=1e-15 if rtol is None else rtol)))
 
 
 def cross(input, other, *, dim=-1):

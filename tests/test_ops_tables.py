@@ -102,6 +102,13 @@ OPS = [
     ("inverse", lambda m, a: m.inverse(a + 5 * m.eye(2, dtype=a.dtype)), [(2, 2)], D, True, R),
     ("matrix_power", lambda m, a: m.matrix_power(a, 3), [(2, 2)], D, True, R),
     ("matrix_power_neg", lambda m, a: m.linalg.matrix_power(a + 5 * m.eye(2, dtype=a.dtype), -2), [(2, 2)], D, True, R),
+    ("chain_matmul", lambda m, a, b, c: m.chain_matmul(a, b, c), [(2, 3), (3, 3), (3, 2)], D, True, R),
+    ("vecdot", lambda m, a, b: m.linalg.vecdot(a, b), [(2, 3), (3,)], D, True, R),
+    ("linalg_diagonal", lambda m, a: m.linalg.diagonal(a, offset=1), [(2, 3, 3)], D, True, E),
+    ("matrix_rank", lambda m, a: m.linalg.matrix_rank(a[:, :2] @ a[:2]), [(3, 4)], D, False, E),
+    ("eigvalsh", lambda m, a: m.linalg.eigvalsh(a + a.mT), [(3, 3)], D, False, R),
+    ("cholesky", lambda m, a: m.linalg.cholesky(a @ a.mT + m.eye(3)), [(3, 3)], D, False, R),
+    ("pinverse", lambda m, a: m.pinverse(a), [(3, 2)], D, False, R),
     ("dist", lambda m, a, b: m.dist(a, b, 3), [(3, 4), (4,)], D, True, R),
     ("diff", lambda m, a: m.diff(a, dim=1), [(3, 4)], D, True, E),
     ("diff_n2_prepend", lambda m, a, b: m.diff(a, 2, 0, prepend=b), [(3, 2), (1, 2)], D, True, R),
@@ -223,6 +230,9 @@ OPS = [
     ("cdist", lambda m, a, b: m.cdist(a, b), [(3, 2), (4, 2)], D, True, R),
     ("cdist_p1", lambda m, a, b: m.cdist(a, b, p=1.0), [(2, 3, 2), (2, 2, 2)], D, True, R),
     ("tile", lambda m, a: m.tile(a, (2, 1, 2)), [(2, 3)], D, True, E),
+    ("adjoint", lambda m, a: m.adjoint(a), [(2, 2, 3)], D, True, E),
+    ("narrow_copy", lambda m, a: a.narrow_copy(1, 1, 2), [(2, 4)], D, True, E),
+    ("unravel_index", lambda m, a: m.unravel_index(idx(m, [[4, 1], [0, 5]]), (2, 3)), [(1,)], D, False, E),
     ("ravel", lambda m, a: m.ravel(a.mT), [(2, 3)], D, True, E),
     ("unfold", lambda m, a: a.unfold(1, 2, 1), [(2, 5)], D, True, E),
     ("unfold_step", lambda m, a: a.unfold(0, 3, 2), [(7, 2)], D, True, E),
@@ -270,6 +280,7 @@ def _draw(shapes, maker, dtype):
 
 
 @requires_torch
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
 @pytest.mark.parametrize("name,fn,shapes,maker,diff,tol", OPS, ids=[o[0] for o in OPS])
 def test_against_torch(name, fn, shapes, maker, diff, tol):
     arrays = _draw(shapes, maker, np.float32)
@@ -308,6 +319,7 @@ def test_against_torch(name, fn, shapes, maker, diff, tol):
 GRAD_OPS = [o for o in OPS if o[4]]
 
 
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
 @pytest.mark.parametrize("name,fn,shapes,maker,diff,tol", GRAD_OPS, ids=[o[0] for o in GRAD_OPS])
 def test_gradcheck(name, fn, shapes, maker, diff, tol):
     inputs = [mytorch.tensor(a, requires_grad=True) for a in _draw(shapes, maker, np.float64)]
@@ -472,6 +484,16 @@ def test_vander_gradcheck(data):
     (the second row has a zero, where a power's gradient would be NaN)."""
     x = mytorch.tensor(data, dtype=mytorch.float64, requires_grad=True)
     assert gradcheck(lambda t: mytorch.vander(t, N=4), (x,), eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_qr_and_eigh_reconstruct():
+    a = mytorch.tensor(distinct((4, 3), 7))
+    q, r = mytorch.linalg.qr(a)
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a.numpy(), atol=1e-5)
+    np.testing.assert_allclose(q.numpy().T @ q.numpy(), np.eye(3), atol=1e-5)
+    s = a.mT @ a
+    w, v = mytorch.linalg.eigh(s)
+    np.testing.assert_allclose((v * w) @ v.mT, s.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_svd_reconstructs():
