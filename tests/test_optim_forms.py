@@ -79,6 +79,22 @@ def test_fused_form_equals_numpy_form_bit_for_bit(name, kwargs, dtype):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("name", ["Adam", "Adagrad", "RMSprop", "SGD"])
+def test_zero_denominators_give_the_numpy_forms_nan_and_inf(name):
+    """eps=0 and exact zeros in the gradient: 0/0 and x/0 as NumPy computes them, in both forms."""
+    kwargs = {"SGD": dict(lr=np.inf)}.get(name, dict(eps=0.0))
+    results = []
+    for fused in (False, True):
+        p = mytorch.tensor(np.array([1.0, 2.0, 3.0, 4.0], np.float32), requires_grad=True)
+        opt = getattr(mytorch.optim, name)([p], **kwargs, fused=fused)
+        p.grad = mytorch.tensor(np.array([0.0, 1.0, -1.0, 0.0], np.float32))
+        with np.errstate(all="ignore"):
+            opt.step()
+        results.append(p.detach().numpy().copy())
+    assert not np.all(np.isfinite(results[0]))
+    np.testing.assert_array_equal(results[1], results[0])
+
+
 def test_the_form_is_chosen_in_one_place():
     f32, f16 = np.zeros(3, np.float32), np.zeros(3, np.float16)
     assert _resolve_fused(None, [f32], "SGD") == _fused.jit_active()

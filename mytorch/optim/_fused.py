@@ -53,8 +53,10 @@ def supported(arrays):
 
 
 class kernel:
-    """Decorator: a plain-Python element loop, compiled with numba (``cache=True, nogil=True``)
-    on its first call; without numba it runs as written."""
+    """Decorator: a plain-Python element loop, compiled with numba on its first call; without
+    numba it runs as written. NOTE: ``error_model="numpy"``: a division by zero gives inf/NaN as in
+    the NumPy form instead of raising ZeroDivisionError, and without that check in the loop LLVM
+    vectorizes it (about 6x on an Adam update)."""
 
     def __init__(self, fn):
         self.py_func = fn
@@ -66,7 +68,7 @@ class kernel:
             with _lock:
                 if self._compiled is None:
                     numba = _numba_module()
-                    self._compiled = (numba.njit(cache=True, nogil=True)(self.py_func)
+                    self._compiled = (numba.njit(cache=True, nogil=True, error_model="numpy")(self.py_func)
                                       if numba is not None and not numba.config.DISABLE_JIT else self.py_func)
         return self._compiled(*args)
 
