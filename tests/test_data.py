@@ -194,7 +194,8 @@ def test_workers_split_an_iterable_dataset_and_interleave_as_torch():
         twin = type("TorchStream", (torch.utils.data.IterableDataset,),
                     {"__init__": Stream.__init__, "__iter__": Stream.__iter__,
                      "worker_info": staticmethod(torch.utils.data.get_worker_info)})
-        theirs = [b.tolist() for b in torch.utils.data.DataLoader(twin(0, 10), batch_size=2, num_workers=2)]
+        theirs = [b.tolist() for b in torch.utils.data.DataLoader(twin(0, 10), batch_size=2, num_workers=2,
+                                                                  timeout=120)]  # never hang the suite
         assert ours == theirs
 
 
