@@ -160,6 +160,7 @@ def test_batch_size_none_sampler_and_batch_sampler():
     dict(batch_size=0),
     dict(batch_size=2.5),
     dict(multiprocessing_context="fork"),
+    dict(num_workers=1, prefetch_factor=-1),
 ])
 def test_argument_errors_are_torchs(kwargs):
     with pytest.raises(ValueError) as ours:
