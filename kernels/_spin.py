@@ -7,8 +7,8 @@ times. Watching a counter for a while before blocking avoids that cost when the 
 comes soon, which it does inside a training step. The watch is a numba loop of atomic loads and
 sched_yield() calls, so it holds no GIL, and a thread that is ready to run on the same CPU gets it
 at once (with x86's ``pause`` instead, two threads stacked on one CPU ran a 2-thread conv at half
-the 1-thread speed: see kernels/_threads.py); it gives up after SPIN_ROUNDS rounds (about 0.2 ms)
-and the caller then blocks.
+the 1-thread speed: see kernels/_threads.py); it gives up after SPIN_ROUNDS rounds (a fraction of a
+millisecond) and the caller then blocks.
 
 numba is imported here, not in kernels/_threads.py: the numpy implementation uses the threads
 too and must work where numba is missing.
@@ -20,7 +20,7 @@ from numba.extending import intrinsic
 
 __all__ = ["AVAILABLE", "SPIN_ROUNDS", "wait_while_equal"]
 
-# Rounds of (atomic load, sched_yield) before giving up: 1200 took 0.2 ms here (0.17 us a round).
+# Rounds of (atomic load, sched_yield) before giving up (docs/DECISIONS.md: about 0.2 ms on the 2-core VM).
 SPIN_ROUNDS = 1200
 
 # Under NUMBA_DISABLE_JIT=1 the intrinsics below cannot run: callers block at once instead.

@@ -3,11 +3,12 @@ single-threaded GEMMs side by side, each on its own slice of the batch.
 
 Why not numba's prange plus OpenBLAS's own threads: after every GEMM, OpenBLAS's workers spin
 for a while, and a parallel numba kernel that follows competes with them for the two cores
-(measured: im2col of shape C 7.7 ms alone, 15.6 ms right after a GEMM); numba's OpenMP workers
-spin in turn and slow the next GEMM (11 -> 20 ms). Splitting the batch over our own threads,
+(an im2col ran at half speed right after a GEMM); numba's OpenMP workers spin in turn and
+slow the next GEMM as much (docs/DECISIONS.md has the measurements). Splitting the batch over our own threads,
 with BLAS pinned to one thread during the call, leaves nothing spinning for long. The calling
 thread works on a slice too (see run_parallel), and the hand-offs watch a counter for about
-0.2 ms before blocking (kernels/_spin.py): a blocked thread took 60-250 us to wake up here.
+a fraction of a millisecond before blocking (kernels/_spin.py): waking a blocked thread is slow on
+virtual machines.
 """
 import contextlib
 import ctypes
@@ -124,7 +125,7 @@ def _workers():
 def run_parallel(fn, parts):
     """[fn(p) for p in parts], spread over the kernel threads (in order). The calling thread runs the
     first part itself, so only the others wait for a pool thread: a LeNet training step (batch 64,
-    2 threads) took 9.4-9.7 ms with every part handed to the pool, 7.4 ms this way. A call made
+    2 threads) took a quarter longer with every part handed to the pool. A call made
     while another thread's call holds the workers runs its parts itself."""
     if len(parts) <= 1 or _config.threads == 1 or not _config.busy.acquire(blocking=False):
         return [fn(p) for p in parts]
@@ -218,9 +219,9 @@ def single_threaded_blas():
                 blas_threads(_blas_sections.wanted)
 
 
-# Below this many multiply-adds a GEMM is left to np.matmul. Measured (Adadelta training steps,
-# batch 64): the MLP's 13 M-MAC products ran at 2.85 ms/step split against 1.97 unsplit; the CNN's
-# 75 M-MAC fc1 gains from the split (no OpenBLAS workers left spinning before the next conv).
+# Below this many multiply-adds a GEMM is left to np.matmul: splitting the MLP's 13 M-MAC products
+# slowed its training step, the CNN's 75 M-MAC fc1 gains from the split (no OpenBLAS workers left
+# spinning before the next conv); docs/DECISIONS.md has the figures.
 MATMUL_MIN_MACS = 2 ** 25
 
 
@@ -233,7 +234,7 @@ def matmul(a, b):
     if a.shape[0] * a.shape[1] * b.shape[1] < MATMUL_MIN_MACS:
         # Small products run on one BLAS thread too: a 2-thread OpenBLAS call leaves its worker
         # spinning, and the conv kernel that follows in the backward pass loses a core to it
-        # (LeNet's conv2 backward: 1.7 ms alone, 2.9 ms inside a training step).
+        # (LeNet's conv2 backward took 1.7x its time alone inside a training step).
         with single_threaded_blas():
             return np.matmul(a, b)
     M, N = a.shape[0], b.shape[1]

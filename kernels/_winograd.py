@@ -21,7 +21,7 @@ D = A dY_tile A^T (dY_tile a 4x4 block of it), by the adjoint of the forward ide
   onto the input tiles it came from (input_transform_adjoint, the transpose of input_transform).
   An earlier version ran the forward transform over dY padded by 2 - P with the filters flipped
   (a full correlation); it transformed F planes of 7x7 tiles where this transforms C planes of 6x6
-  (shape E's backward 17 -> 12.5 ms on 2 threads);
+  (shape E's backward 1.35x faster);
 - dW = G^T [ sum over tiles D . V ] G: 36 GEMMs (F x T) @ (T x C) and a 6x6 -> 3x3 transform of
   an (F, C) array per position.
 
@@ -31,8 +31,8 @@ contiguous for the GEMMs. Per image, tile (th, tw) is column th*S + tw with S = 
 tiles carries one padding tile, so a transform's neighbour "one tile to the right" is always the
 next column and every stage is one flat loop over a plane's tiles. TH, TW = ceil(OH/4), ceil(OW/4).
 The buffers' rows are longer than channels * T by a few elements: streams whose strides are
-multiples of 4 KiB land in the same L1 cache set (measured on F(2x2, 3x3): the gradient transform of
-shape C 33 ms, 4.4 ms with the gap).
+multiples of 4 KiB land in the same L1 cache set (on F(2x2, 3x3) the gap made the gradient transform
+of shape C 7x faster).
 
 Every stage reads and writes few arrays in one loop: LLVM vectorizes those; a loop over all 36
 (measured on F(2x2, 3x3) with 32) it did not.
@@ -89,7 +89,7 @@ def filter_gradient(m):
     return dw
 
 
-# NOTE: loops, not einsum or tensordot: those took 0.3-1.6 ms for 64 x 64 filters, 2-3 times a step.
+# NOTE: loops, not einsum or tensordot: those took 2-3 times as long on 64 x 64 filters.
 @_jit
 def _filter_transform(w, u):
     F, C = w.shape[:2]

@@ -33,8 +33,8 @@ _jit_inline = njit(cache=True, nogil=True, inline="always")
 # per row are the price.
 #
 # The routines work on blocks of four filters (forward, dW) or four input channels (dx): the four
-# share every load of the row they read (LeNet's second layer forward: 1.7 ms one filter at a time,
-# 0.7 ms four at a time). A group's last one to three go one at a time (forward, dx) or padded to
+# share every load of the row they read (LeNet's second layer forward ran 2.4x faster than one
+# filter at a time). A group's last one to three go one at a time (forward, dx) or padded to
 # four with a zero gradient row and scratch outputs (dW). The helpers below are the innermost loops
 # over one kernel row: for any width, and written out for rows of 5 and 3 contiguous taps
 # (dilation 1), where each accumulator element is loaded and stored once per row, not once per tap.
@@ -195,7 +195,7 @@ def _make_direct(width):
     (5 or 3: those loops are written out), or of any width (0). ``width`` is a constant of each copy,
     so numba compiles (and caches) one copy per width with the other branches folded away.
     NOTE: not one function with a width argument: with the branch taken at run time, LLVM no longer
-    vectorized the written-out loops (LeNet's second layer forward 1.1 instead of 0.7 ms)."""
+    vectorized the written-out loops."""
 
     @_jit
     def forward(xp, w, b, y, DH, DW, G):
@@ -257,7 +257,7 @@ def _make_direct(width):
         if need_dx:
             # Over a chunk of samples at once as well, so the loops run long: sample n's dy at
             # n*plane_size + P of gx (zeros around it), its input gradient at n*plane_size of dxc.
-            # Between samples the taps read zeros and add nothing (LeNet's second layer dx: 1.15 -> 0.8 ms).
+            # Between samples the taps read zeros and add nothing (longer loops: LeNet's second layer dx 1.4x faster).
             gx = np.zeros((F, chunk * plane_size + 2 * P), dy.dtype)
             dxc = np.empty((4, chunk * plane_size), dxp.dtype)
             for n0 in range(0, N, chunk):
@@ -301,7 +301,7 @@ def _make_direct(width):
             # sample's dy plane spread onto its own padded-size row of gw (zeros around it), so sample
             # n's terms never reach sample n + 1's pixels. Per-sample dot products over the short rows
             # spent more on the final sums of their vector accumulators than in the loop (LeNet's
-            # second layer dW 1.19 -> 0.6 ms); chunks of about DOT_CHUNK elements keep gw in cache.
+            # second layer dW took twice as long); chunks of about DOT_CHUNK elements keep gw in cache.
             gw = np.zeros((F + 1, chunk * plane_size), dy.dtype)  # row F stays zero: it pads short blocks
             xc = np.empty(chunk * plane_size, xp.dtype)
             for n0 in range(0, N, chunk):

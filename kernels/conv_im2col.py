@@ -97,7 +97,7 @@ def _fill_args(g):
 
 def _fill_block(x, cols, g):
     """im2col of one cache-sized block, inside a worker thread. NumPy's strided copy (which releases
-    the GIL) beat the jitted fill here on every shape (B 3.4 vs 4.4 ms, C 52 vs 59 ms fwd+bwd); the
+    the GIL) beat the jitted fill here on every shape measured (docs/PERFORMANCE.md); the
     jitted fill wins when it has the whole batch and both cores, as in ``im2col`` below."""
     np.copyto(cols.reshape(x.shape[1], g.KH, g.KW, x.shape[0], g.OH, g.OW), patches(x, g))
 

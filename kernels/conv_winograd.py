@@ -14,7 +14,7 @@ from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["scratch_bytes", "forward", "backward"]
 
-# Blocks of the transformed tiles (measured flat from 0.5 to 4 MiB on shapes C, D and E).
+# Blocks of the transformed tiles (the speed was flat from 0.5 to 4 MiB: docs/PERFORMANCE.md).
 WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
 
 
