@@ -122,7 +122,8 @@ def test_module_state_dict_repr_and_output_match_torch(name, args, kwargs, shape
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [tuple(v.shape) for v in theirs.state_dict().values()]
+    shapes = lambda sd: [tuple(v.shape) for v in sd.values()]  # noqa: E731
+    assert shapes(ours.state_dict()) == shapes(theirs.state_dict())
     # random affine parameters so that loading matters
     sd = {k: torch.tensor(draw(tuple(v.shape), 5).astype(np.float32)) if v.dtype.is_floating_point else v
           for k, v in theirs.state_dict().items()}

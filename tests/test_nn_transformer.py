@@ -7,7 +7,6 @@ import pytest
 
 import mytorch
 import mytorch.nn as nn
-import mytorch.nn.functional as F
 from conftest import requires_torch, torch
 from helpers import REDUCTION_TOL, check_against_torch, check_gradcheck, draw
 

@@ -1,8 +1,11 @@
-"""torch.nn.functional: activations, normalization, losses; convolution and pooling re-exported
-from mytorch.nn._conv (primitives on the kernels chosen in mytorch.backends).
+"""torch.nn.functional: activations, normalization, dropout, padding, resampling, attention,
+embeddings and losses; convolution and pooling are re-exported from mytorch.nn._conv (the kernels
+side of the API).
 
-The activations and losses here are compositions of ops.py primitives, or fused primitives where a
-benchmark showed it pays.
+Pointwise activations are rows of one table (ACTIVATIONS: forward and derivative on ndarrays) run
+by one primitive. Softmax, normalization, binary cross-entropy, embedding lookups, resampling,
+fold/unfold and CTC are fused primitives with closed-form backwards; the rest are compositions
+whose gradients come from the engine.
 """
 import numpy as np
 
@@ -12,22 +15,21 @@ from mytorch.tensor import Tensor, _wrap_dim
 from mytorch.nn import _conv
 from mytorch.nn._conv import *  # noqa: F401,F403  (convolution and pooling: the kernels side)
 
-__all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu",
-           "leaky_relu_", "sigmoid", "tanh", "gelu", "linear", "softmax", "log_softmax", "softmin", "dropout",
-           "one_hot", "batch_norm", "embedding", "elu", "elu_", "selu", "celu", "silu", "mish", "softplus",
-           "softsign", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "softshrink",
-           "hardshrink", "tanhshrink", "threshold", "threshold_", "rrelu", "rrelu_", "prelu", "glu", "nll_loss",
-           "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "margin_ranking_loss",
-           "hinge_embedding_loss", "pairwise_distance", "cosine_similarity", "normalize", "cosine_embedding_loss",
-           "triplet_margin_loss", "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
+__all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "tanh", "gelu",
+           "linear", "softmax", "log_softmax", "softmin", "dropout", "one_hot", "batch_norm", "embedding", "elu",
+           "elu_", "selu", "celu", "silu", "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "relu6",
+           "hardsigmoid", "hardswish", "logsigmoid", "softshrink", "hardshrink", "tanhshrink", "threshold",
+           "threshold_", "rrelu", "rrelu_", "prelu", "glu", "nll_loss", "cross_entropy", "mse_loss", "l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div",
+           "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "pairwise_distance",
+           "cosine_similarity", "normalize", "cosine_embedding_loss", "triplet_margin_loss",
+           "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
            "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "layer_norm", "rms_norm",
            "group_norm", "instance_norm", "local_response_norm", "dropout1d", "dropout2d", "dropout3d",
            "alpha_dropout", "feature_alpha_dropout", "interpolate", "upsample", "upsample_nearest",
            "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
-           "unfold", "fold", "bilinear", "scaled_dot_product_attention",
-           "multi_head_attention_forward", "affine_grid", "grid_sample", "embedding_bag", "gumbel_softmax", "pdist", "selu_",
-           "celu_", "ctc_loss"]
+           "unfold", "fold", "bilinear", "scaled_dot_product_attention", "multi_head_attention_forward",
+           "affine_grid", "grid_sample", "embedding_bag", "gumbel_softmax", "pdist", "selu_", "celu_", "ctc_loss"]
 
 
 class Pad(Function):
@@ -675,7 +677,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         n = input.numel() // C
         if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{list(input.shape)}")
         affine = (weight, bias) if weight is not None else ()
         if weight is not None and bias is None:
             from mytorch.creation import zeros
@@ -1287,7 +1290,8 @@ def _fold_np(cols, HP, WP, KH, KW, DH, DW, SH, SW, OH, OW):
     out = np.zeros((N, C, HP, WP), dtype=cols.dtype)
     for i in range(KH):
         for j in range(KW):
-            out[:, :, i * DH: i * DH + SH * (OH - 1) + 1: SH, j * DW: j * DW + SW * (OW - 1) + 1: SW] += cols[:, :, i, j]
+            rows = slice(i * DH, i * DH + SH * (OH - 1) + 1, SH)
+            out[:, :, rows, j * DW: j * DW + SW * (OW - 1) + 1: SW] += cols[:, :, i, j]
     return out
 
 
@@ -1774,7 +1778,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if target.dtype.is_floating_point:
         raise RuntimeError(f"expected target of an integer dtype (class indices), got {target.dtype}")
     batch = input.shape[0] if input.ndim > 1 else 1
-    if input.ndim > 1 and target.shape[0] != batch or (input.ndim > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:])):
+    if (input.ndim > 1 and target.shape[0] != batch
+            or (input.ndim > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:]))):
         raise ValueError(f"Expected input batch_size ({batch}) to match target batch_size ({target.shape[0]})"
                          if target.shape[0] != batch else
                          f"Expected target size {[batch] + list(input.shape[2:])}, got {list(target.shape)}")

@@ -6,7 +6,8 @@ from mytorch.nn.parameter import Parameter
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Softmin", "Softmax2d", "ELU",
            "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
-           "LogSigmoid", "PReLU", "GLU", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "RReLU", "MultiheadAttention"]
+           "LogSigmoid", "PReLU", "GLU", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "RReLU",
+           "MultiheadAttention"]
 
 
 def _inplace(inplace):
@@ -139,7 +140,9 @@ class GELU(Module):
 
 
 class Softplus(Module):
-    """log(1 + exp(beta * x)) / beta, linear above ``threshold``. Args: beta: Default: ``1.0``. threshold: Default: ``20.0``."""
+    """log(1 + exp(beta * x)) / beta, linear where beta * x > ``threshold``.
+
+    Args: beta: Default: ``1.0``. threshold: Default: ``20.0``."""
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()

@@ -229,7 +229,8 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         if input.ndim not in self._input_dims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input (got {input.ndim}D input)")
+            dims = " or ".join(f"{d}D" for d in self._input_dims)
+            raise ValueError(f"expected {dims} input (got {input.ndim}D input)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1

@@ -286,7 +286,8 @@ class Module:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
                             f"'{next(iter(kwargs))}'" if kwargs else
-                            f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given")
+                            f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} "
+                            "were given")
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
         setattr_(self, "_parameters", OrderedDict())
@@ -405,7 +406,8 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Adds a Tensor (or None) that is state but not a parameter; ``persistent=False`` keeps it out of state_dict."""
+        """Adds a Tensor (or None) that is state but not a parameter; ``persistent=False`` keeps it out of
+        state_dict."""
         self._check_name(name, "buffer")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
