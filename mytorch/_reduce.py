@@ -116,15 +116,15 @@ def _long(array):
     return Tensor._make(np.asarray(array, dtype=np.int64))
 
 
-def _along(input, index, dim):
-    """gather: ``out[i][j][k] = input[i][index[i][j][k]][k]`` for dim=1, as one differentiable
-    getitem with an index array per axis (repeated indices accumulate their gradient)."""
-    index = np.asarray(index)
+def _along(input, index, dim, unique=False):
+    """gather: ``out[i][j][k] = input[i][index[i][j][k]][k]`` for dim=1 (index may be shorter than
+    input on the other dims, as torch allows). ``unique``: each slice's indices are distinct (sort,
+    topk), so the backward can place instead of accumulate."""
+    index = np.asarray(index, np.int64)
     if input.ndim == 0:
-        return ops.getitem(ops.reshape(input, 1), _long(index.reshape(-1) * 0)).reshape(index.shape)
-    grid = list(np.indices(index.shape, sparse=True))
-    grid[dim] = index
-    return ops.getitem(input, tuple(_long(np.broadcast_to(g, index.shape)) for g in grid))
+        return TakeAlong.apply(ops.reshape(input, 1), index=index.reshape(-1) * 0, dim=0,
+                               unique=False).reshape(index.shape)
+    return TakeAlong.apply(input, index=index, dim=dim, unique=unique)
 
 
 def _last(array, dim):
@@ -152,6 +152,28 @@ def _torch_name(dt):
 
 
 # ---------------------------------------------------------------------------- primitives
+class TakeAlong(Function):
+    """np.take_along_axis over the leading block of ``a`` that index covers; the backward adds the
+    gradient back at the indices (one bincount over flat positions: far faster than np.add.at)."""
+
+    def forward(self, a, index, dim, unique):
+        self.shape, self.index, self.dim, self.unique = a.shape, index, dim, unique
+        self.block = tuple(slice(None) if k == dim else slice(0, n) for k, n in enumerate(index.shape))
+        return np.take_along_axis(a[self.block], index, axis=dim)
+
+    def backward(self, g):
+        full = np.zeros(self.shape, g.dtype)
+        region = full[self.block]  # a view: writes land in full
+        if self.unique:
+            np.put_along_axis(region, self.index, g, axis=self.dim)
+            return full
+        grid = list(np.indices(self.index.shape, sparse=True))
+        grid[self.dim] = self.index % region.shape[self.dim]
+        flat = np.ravel_multi_index(tuple(np.broadcast_to(x, self.index.shape) for x in grid), region.shape)
+        region[...] = np.bincount(flat.ravel(), weights=g.ravel(), minlength=region.size).reshape(region.shape)
+        return full
+
+
 class Prod(Function):
     saved = ((0, None),)  # what backward reads, for the version check of in-place writes
     def forward(self, a, axes, keepdim):
@@ -359,7 +381,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
         return _sort_rt(ops.clone(input), _long(0))
     d = _wrap_dim(dim, input.ndim)
     index = _argsort(input._data, d, descending)
-    return _sort_rt(_along(input, index, d), _long(index))
+    return _sort_rt(_along(input, index, d, unique=True), _long(index))
 
 
 @op()
@@ -384,7 +406,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.ndim == 0:
         return _topk_rt(ops.clone(input), _long(0))
     index = np.take(_argsort(input._data, d, largest), np.arange(k), axis=d)
-    return _topk_rt(_along(input, index, d), _long(index))
+    return _topk_rt(_along(input, index, d, unique=True), _long(index))
 
 
 def _select(input, dim, keepdim, pick, rt, opname):
