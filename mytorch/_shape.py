@@ -1384,7 +1384,7 @@ def view(self, *shape):
         if target.itemsize != x.itemsize and x.ndim and x.shape[-1] * x.itemsize % target.itemsize:
             raise RuntimeError(f"self.size(-1) must be divisible by {target.itemsize // x.itemsize} to view "
                                f"{self.dtype} as {_dtype.from_numpy_dtype(target)} (different element sizes)")
-        return Tensor._make(np.ascontiguousarray(x).view(target))
+        return ops._alias(Tensor._make(np.ascontiguousarray(x).view(target)), self)  # shares self's version
     return ops.reshape(self, *shape)
 
 
