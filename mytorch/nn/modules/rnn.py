@@ -444,18 +444,18 @@ class RNN(RNNBase):
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
-            self_nonlinearity = args[3]
+            nonlinearity = args[3]
             args = args[:3] + args[4:]
         else:
-            self_nonlinearity = kwargs.pop("nonlinearity", "tanh")
-        if self_nonlinearity == "tanh":
+            nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if nonlinearity == "tanh":
             mode = "RNN_TANH"
-        elif self_nonlinearity == "relu":
+        elif nonlinearity == "relu":
             mode = "RNN_RELU"
         else:
-            raise ValueError(f"Unknown nonlinearity '{self_nonlinearity}'. Select from 'tanh' or 'relu'.")
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(mode, *args, **kwargs)
-        self.nonlinearity = self_nonlinearity
+        self.nonlinearity = nonlinearity
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -509,7 +509,7 @@ class GRU(RNNBase):
 # ---------------------------------------------------------------------------- cells
 class _Cell(Function):
     """One step of a cell as one autograd node. Inputs x, h, [c], w_ih, w_hh, [b_ih, b_hh];
-    output h' (or [h', c'] stacked for LSTM)."""
+    output h' (B, H), or for LSTM h' and c' flattened one after the other (see _split)."""
 
     def forward(self, x, h, *rest, mode, kern):
         lstm = mode == "LSTM"
@@ -520,12 +520,12 @@ class _Cell(Function):
         h_new, c_new, gates = _rnn.cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh)
         self.mode, self.kern = mode, kern
         self.saved = (x, h, c, w_ih, w_hh, b_ih is not None, h_new, gates)
-        return np.stack((h_new, c_new)) if lstm else h_new
+        return np.concatenate((h_new.reshape(-1), c_new.reshape(-1))) if lstm else h_new
 
     def backward(self, g):
         lstm = self.mode == "LSTM"
         x, h, c, w_ih, w_hh, has_bias, h_new, gates = self.saved
-        dh, dc = (g[0], g[1]) if lstm else (g, None)
+        dh, dc = (g[:h.size].reshape(h.shape), g[h.size:].reshape(h.shape)) if lstm else (g, None)
         dx, dh_prev, dc_prev, dw_ih, dw_hh, db_ih, db_hh = _rnn.cell_backward(
             self.mode, self.kern, x, h, c, w_ih, w_hh, has_bias, h_new, gates, dh, dc)
         grads = [dx, dh_prev] + ([dc_prev] if lstm else []) + [dw_ih, dw_hh]
@@ -598,26 +598,17 @@ class RNNCellBase(Module):
                 c_new = c_new[0] if c_new is not None else None
             h_t = Tensor._make(h_new)
             return (h_t, Tensor._make(c_new)) if mode == "LSTM" else h_t
-        tensors = [Tensor._make(x) if not batched else input]
+        tensors = [input if batched else input.unsqueeze(0)]
         for s, a in zip(states, arrays):
             if s is None:
                 tensors.append(Tensor._make(a))
             else:
                 tensors.append(s if batched else s.unsqueeze(0))
-        if not batched:
-            tensors[0] = input.unsqueeze(0)
         out = _Cell.apply(*tensors, *params, mode=mode, kern=kern)
+        shape = (B, self.hidden_size) if batched else (self.hidden_size,)
         if mode == "LSTM":
-            shape = (B, self.hidden_size) if batched else (self.hidden_size,)
-            return _cell_pair(out, shape)
-        return out if batched else out.reshape(self.hidden_size)
-
-
-def _cell_pair(stacked, shape):
-    """h' and c' of an LSTM cell's stacked (2, B, H) output, as two views."""
-    n = math.prod(shape)
-    flat = stacked.reshape(-1)
-    return _Part.apply(flat, start=0, shape=shape), _Part.apply(flat, start=n, shape=shape)
+            return tuple(_split(out, [shape, shape]))
+        return out if batched else out.reshape(shape)
 
 
 class RNNCell(RNNCellBase):
