@@ -248,6 +248,10 @@ def test_gradcheck_packed_and_cells():
     c = mytorch.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     assert gradcheck(lambda xc, h, c, *ps: cell(xc, (h, c)), [xc, h, c] + list(cell.parameters()),
                      eps=1e-6, atol=1e-6, rtol=1e-4)
+    for one in (nn.GRUCell(2, 3, dtype=mytorch.float64), nn.RNNCell(2, 3, nonlinearity="relu", dtype=mytorch.float64),
+                nn.GRUCell(2, 3, bias=False, dtype=mytorch.float64)):
+        assert gradcheck(lambda xc, h, *ps: one(xc, h), [xc, h] + list(one.parameters()),
+                         eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
 def test_numpy_and_numba_kernels_agree():
