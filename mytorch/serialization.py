@@ -29,6 +29,7 @@ import inspect
 import io
 import os
 import pickle
+import pickletools
 import stat
 import struct
 import sys
@@ -42,7 +43,7 @@ from mytorch import _dtype
 from mytorch.tensor import Size, Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
-           "DEFAULT_PROTOCOL"]
+           "get_unsafe_globals_in_checkpoint", "DEFAULT_PROTOCOL"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
@@ -774,24 +775,86 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         weights_only = True
     if weights_only and pickle_module is not None and pickle_module is not pickle:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
-    if isinstance(map_location, dict) or callable(map_location) or map_location is None:
-        pass
-    else:
+    if not (isinstance(map_location, dict) or callable(map_location) or map_location is None):
         from mytorch.device import device
         device(str(map_location))  # an unknown device name raises here, as torch's
-    if isinstance(f, (str, os.PathLike, bytes)) and not isinstance(f, (bytearray, memoryview)):
+    with _source(f) as (fh, name):
+        zf, prefix, byteorder, pickled = _archive(fh, name)
+        with zf:
+            unpickler = _Unpickler(io.BytesIO(pickled), zf, prefix, weights_only, map_location, byteorder,
+                                   **pickle_load_args)
+            try:
+                return unpickler.load()
+            except pickle.UnpicklingError as e:
+                raise pickle.UnpicklingError(f"{name}: {e}") from None
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+                raise RuntimeError(f"{name}: the checkpoint is corrupt or truncated ({type(e).__name__}: {e})") \
+                    from None
+            except _CORRUPT as e:
+                if not weights_only:
+                    raise
+                raise pickle.UnpicklingError(f"{name}: data.pkl is corrupt ({type(e).__name__}: {e})") from None
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The globals a checkpoint names that ``load(weights_only=True)`` would refuse, as
+    ``"module.name"`` strings, read from data.pkl's opcodes (nothing is unpickled): what to pass to
+    :func:`add_safe_globals` once you trust them.
+
+    Example::
+
+        >>> mytorch.serialization.get_unsafe_globals_in_checkpoint("whole.pt")
+        ['__main__.Net', 'mytorch.nn.modules.linear.Linear']
+    """
+    with _source(f) as (fh, name):
+        zf, _, _, pickled = _archive(fh, name)
+        zf.close()
+    found, strings, memo = set(), [], {}
+    try:
+        for opcode, arg, _ in pickletools.genops(pickled):
+            if opcode.name in ("GLOBAL", "INST"):
+                module, _, qualname = arg.partition(" ")
+                found.add((module, qualname))
+            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.add((strings[-2], strings[-1]))
+            elif isinstance(arg, str) and opcode.name.endswith("UNICODE"):
+                strings.append(arg)
+            elif opcode.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
+                memo[arg] = strings[-1]
+            elif opcode.name == "MEMOIZE" and strings:
+                memo[len(memo)] = strings[-1]
+            elif opcode.name in ("BINGET", "LONG_BINGET", "GET") and arg in memo:
+                strings.append(memo[arg])
+    except (ValueError, EOFError, KeyError) as e:
+        raise RuntimeError(f"{name}: data.pkl is corrupt ({e})") from None
+    unsafe = set()
+    for module, qualname in found:
+        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+        if (module, qualname) in _WEIGHTS_ONLY or f"{module}.{qualname}" in _user_safe_globals:
+            continue
+        if module == "torch" and (qualname in _DTYPES or qualname in _DTYPE_NAMES):
+            continue
+        unsafe.add(f"{module}.{qualname}")
+    return sorted(unsafe)
+
+
+@contextlib.contextmanager
+def _source(f):
+    """``(binary file object, name for messages)`` for a path or a file object; a non-seekable
+    stream is read into memory."""
+    if isinstance(f, (str, os.PathLike, bytes)):
         name = os.fsdecode(os.fspath(f))
         if os.path.isdir(name):
             raise IsADirectoryError(f"load: {name} is a directory")
         with open(name, "rb") as fh:
-            return _load_file(fh, name, map_location, weights_only, pickle_load_args)
+            yield fh, name
+        return
     name = getattr(f, "name", "<file object>")
-    if not _seekable(f):
-        f = _read_all(f)
-    return _load_file(f, name, map_location, weights_only, pickle_load_args)
+    yield (f if _seekable(f) else _read_all(f)), name
 
 
-def _load_file(f, name, map_location, weights_only, pickle_load_args):
+def _archive(f, name):
+    """Opens the zip checkpoint in ``f``: (ZipFile, record prefix, byteorder, data.pkl's bytes)."""
     try:
         start = f.tell()
         head = f.read(4)
@@ -800,7 +863,7 @@ def _load_file(f, name, map_location, weights_only, pickle_load_args):
         raise RuntimeError(f"{name}: cannot read the checkpoint ({e})") from None
     if not isinstance(head, bytes):
         raise TypeError("load: the file object must be opened in binary mode ('rb')")
-    if head[:2] == b"\x80\x02" or head[:1] == b"\x80":
+    if head[:1] == b"\x80":
         raise RuntimeError(f"{name}: a legacy (pre-1.6, non-zip) torch checkpoint; mytorch reads only the zip "
                            "format: re-save it with torch.save(obj, path) from torch >= 1.6")
     try:
@@ -809,30 +872,19 @@ def _load_file(f, name, map_location, weights_only, pickle_load_args):
         what = "an empty file" if not head else "not a zip archive"
         raise RuntimeError(f"{name}: not a torch/mytorch checkpoint ({what}), or the file is truncated "
                            f"({type(e).__name__}: {e})") from None
-    with zf:
-        try:
-            pkl = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
-            if not pkl:
-                raise RuntimeError(f"{name}: a zip archive without a <name>/data.pkl record; not a torch checkpoint")
-            prefix = pkl[0][:-len("data.pkl")]
-            names = set(zf.namelist())
-            byteorder = _read_record(zf, prefix + "byteorder").decode() if prefix + "byteorder" in names else "little"
-            if byteorder not in ("little", "big"):
-                raise RuntimeError(f"{name}: unknown byteorder record {byteorder!r}")
-            pickled = _read_record(zf, pkl[0])
-        except RuntimeError:
-            raise
-        except _CORRUPT as e:
-            raise RuntimeError(f"{name}: the checkpoint is corrupt or truncated ({type(e).__name__}: {e})") from None
-        unpickler = _Unpickler(io.BytesIO(pickled), zf, prefix, weights_only, map_location, byteorder,
-                               **pickle_load_args)
-        try:
-            return unpickler.load()
-        except pickle.UnpicklingError as e:
-            raise pickle.UnpicklingError(f"{name}: {e}") from None
-        except (zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
-            raise RuntimeError(f"{name}: the checkpoint is corrupt or truncated ({type(e).__name__}: {e})") from None
-        except _CORRUPT as e:
-            if not weights_only:
-                raise
-            raise pickle.UnpicklingError(f"{name}: data.pkl is corrupt ({type(e).__name__}: {e})") from None
+    try:
+        pkl = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
+        if not pkl:
+            raise RuntimeError(f"{name}: a zip archive without a <name>/data.pkl record; not a torch checkpoint")
+        prefix = pkl[0][:-len("data.pkl")]
+        names = set(zf.namelist())
+        byteorder = _read_record(zf, prefix + "byteorder").decode() if prefix + "byteorder" in names else "little"
+        if byteorder not in ("little", "big"):
+            raise RuntimeError(f"{name}: unknown byteorder record {_short(byteorder)}")
+        return zf, prefix, byteorder, _read_record(zf, pkl[0])
+    except RuntimeError:
+        zf.close()
+        raise
+    except _CORRUPT as e:
+        zf.close()
+        raise RuntimeError(f"{name}: the checkpoint is corrupt or truncated ({type(e).__name__}: {e})") from None

@@ -213,6 +213,8 @@ def test_whole_module_round_trip_and_weights_only_refusal(tmp_path):
         assert type(mytorch.load(str(path))) is Net
         assert Net in mytorch.serialization.get_safe_globals()
     assert Net not in mytorch.serialization.get_safe_globals()
+    unsafe = mytorch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    assert "test_serialization.Net" in unsafe and "mytorch.nn.modules.module._HookDict" not in unsafe
     mytorch.serialization.add_safe_globals([Net, nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.ReLU])
     try:
         assert type(mytorch.load(str(path))) is Net
@@ -285,6 +287,9 @@ def test_a_torch_whole_model_loads_as_mytorch_modules(tmp_path, monkeypatch):
     with pytest.raises(pickle.UnpicklingError, match="GLOBAL torch.nn.modules.container.Sequential was not an "
                                                      "allowed global"):
         mytorch.load(path)
+    unsafe = mytorch.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert unsafe == sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+    assert "torch.nn.modules.linear.Linear" in unsafe and not any("_rebuild" in g for g in unsafe)
 
 
 @requires_torch
