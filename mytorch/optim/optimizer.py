@@ -1,14 +1,15 @@
 """Optimizer: param_groups, per-parameter state, zero_grad, hooks and torch-compatible state_dicts.
 
 Each algorithm lives in its own module (sgd.py, adam.py, ...) in torch's three layers: the class
-collects the parameters that have gradients and their state (``_init_group``); a functional
-(``sgd()``, ``adam()``, ...) picks the form in one visible place; the forms do the arithmetic on
-ndarrays, in place: ``_single_tensor_<name>`` in NumPy expressions (the reference, torch's formulas
-in torch's order) and, for SGD, Adam/AdamW, Adadelta, RMSprop and Adagrad, ``_fused_<name>``, one
-compiled pass per parameter (see _fused.py). ``fused=None`` picks the fused form where numba's JIT
-is on and the parameters are float32/float64; ``fused=False`` forces the NumPy form. There is no
-separate ``foreach`` form: NumPy has no multi-tensor kernels, so ``foreach`` is kept in the groups
-(torch's state_dict has it) and changes nothing.
+gathers the state of the parameters that have gradients (``_update_group``, called by the base
+``step()`` once every group has been checked, so a bad parameter fails before anything changes); a
+functional (``sgd()``, ``adam()``, ...) picks the form in one visible place; the forms do the
+arithmetic on ndarrays, in place: ``_single_tensor_<name>`` in NumPy expressions (the reference,
+torch's formulas in torch's order) and, for SGD, Adam/AdamW, Adadelta, RMSprop and Adagrad,
+``_fused_<name>``, one compiled pass per parameter (see _fused.py). ``fused=None`` picks the fused
+form where numba's JIT is on and the parameters are float32/float64; ``fused=False`` forces the
+NumPy form. There is no separate ``foreach`` form: NumPy has no multi-tensor kernels, so
+``foreach`` is kept in the groups (torch's state_dict has it) and changes nothing.
 
 Thread story: an optimizer touches only its own parameters and state, so two threads may step two
 optimizers at once; one optimizer stepped from two threads at once is a race, as in torch.

@@ -48,13 +48,13 @@ class SGD(Optimizer):
     def _update_group(self, group, params, grads):
         momentum = group["momentum"]
         bufs = [self._buffer(self.state[p], "momentum_buffer", p._data)
-                if momentum != 0 and "momentum_buffer" in self.state[p] else None for p in params]
+                if momentum != 0 and self.state[p].get("momentum_buffer") is not None else None for p in params]
         sgd([p._data for p in params], grads, bufs, weight_decay=group["weight_decay"], momentum=momentum,
             lr=float(group["lr"]), dampening=group["dampening"], nesterov=group["nesterov"],
             maximize=group["maximize"], foreach=group["foreach"], fused=group["fused"])
         if momentum != 0:
             for p, buf in zip(params, bufs):
-                if "momentum_buffer" not in self.state[p]:
+                if self.state[p].get("momentum_buffer") is None:
                     self.state[p]["momentum_buffer"] = Tensor._make(buf)
 
 
