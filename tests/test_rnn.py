@@ -336,6 +336,7 @@ def test_errors_as_torch():
     both(gru, lambda lib, m: m(lib.zeros(5, 4), lib.zeros(2, 1, 3)))
     both(lambda lib: lib.nn.LSTMCell(4, 3), lambda lib, m: m(lib.zeros(2, 5)))
     both(lambda lib: lib.nn.LSTMCell(4, 3), lambda lib, m: m(lib.zeros(2, 4), (lib.zeros(3, 3), lib.zeros(3, 3))))
+    both(lambda lib: lib.nn.LSTMCell(4, 3), lambda lib, m: m(lib.zeros(2, 4), (lib.zeros(2, 3),)))
     both(lambda lib: lib.nn.GRUCell(4, 3), lambda lib, m: m(lib.zeros(2, 4), lib.zeros(2, 5)))
     both(lambda lib: lib.nn.RNNCell(4, 3), lambda lib, m: m(lib.zeros(2, 2, 4)))
     for kwargs in (dict(dropout=1.5), dict(proj_size=3), dict(proj_size=-1), dict(num_layers=0),

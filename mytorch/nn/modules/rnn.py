@@ -659,6 +659,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         if hx is not None:
+            if len(hx) != 2:
+                raise RuntimeError("lstm_cell expects two hidden states")
             for idx, value in enumerate(hx):
                 if value.dim() not in (1, 2):
                     raise ValueError(f"LSTMCell: Expected hx[{idx}] to be 1D or 2D, got {value.dim()}D instead")
