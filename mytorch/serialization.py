@@ -379,9 +379,11 @@ def _checked_view(storage, storage_offset, size, stride):
         refuse(f"negative size {list(size)}")
     if any(s < 0 for s in stride):
         refuse(f"negative stride {list(stride)}")
-    offset, numel = int(storage_offset), 1
+    offset, numel, nonzero = int(storage_offset), 1, 1
     for n in size:
-        numel *= n
+        numel, nonzero = numel * n, nonzero * max(n, 1)
+    if nonzero * array.itemsize > sys.maxsize:  # NumPy refuses such a shape even with a zero in it
+        refuse(f"size {list(size)} does not fit in memory addresses")
     if numel == 0:
         if offset > array.size:
             refuse(f"storage offset {offset} is beyond the end")
@@ -389,8 +391,6 @@ def _checked_view(storage, storage_offset, size, stride):
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
     if last >= array.size:
         refuse(f"size {list(size)}, stride {list(stride)} and offset {offset} reach element {last}")
-    if numel * array.itemsize > sys.maxsize:
-        refuse(f"{numel} elements do not fit in memory addresses")
     # NOTE: a view whose elements overlap (a stride-0 broadcast) is read-only: one write would change many
     strides = tuple(s * array.itemsize for s in stride)
     return np.lib.stride_tricks.as_strided(array[offset:], shape=size, strides=strides,
