@@ -10,7 +10,7 @@ from kernels._common import pair
 
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Conv2d", "MaxPool2d", "AvgPool2d",
            "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "CosineSimilarity", "PairwiseDistance",
-           "ChannelShuffle"]
+           "ChannelShuffle", "DataParallel"]
 
 
 def _positive(value, name):
@@ -352,3 +352,15 @@ class ChannelShuffle(Module):
 
     def extra_repr(self):
         return f"groups={self.groups}"
+
+
+class DataParallel(Module):
+    """Runs ``module`` as is (there is one CPU device); kept so that programs written for several
+    GPUs run, with torch's ``module.`` prefix on state_dict keys."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module, self.device_ids, self.output_device, self.dim = module, device_ids or [], output_device, dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
