@@ -360,3 +360,15 @@ def test_corrupt_cifar_archive_says_corrupt(tmp_path):
     archive.write_bytes(blob[:len(blob) // 2])
     with pytest.raises(RuntimeError, match="corrupt archive"):
         datasets.CIFAR10(str(tmp_path), train=False)
+
+
+def test_cifar_batch_path_agrees_with_samples(tmp_path):
+    _cifar_files(str(tmp_path / "cifar-10-batches-py"))
+    ds = datasets.CIFAR10(str(tmp_path), train=True, transform=T.Compose([T.ToTensor(), T.Normalize((0.5,) * 3,
+                                                                                                     (0.25,) * 3)]))
+    images, targets = ds.__getitems__([4, 0, 9])
+    assert images.shape == (3, 3, 32, 32) and targets.tolist() == [ds.targets[i] for i in (4, 0, 9)]
+    np.testing.assert_array_equal(images.numpy()[0], ds[4][0].numpy())
+    xb, yb = next(iter(DataLoader(ds, batch_size=6)))
+    np.testing.assert_array_equal(xb.numpy(), np.stack([ds[i][0].numpy() for i in range(6)]))
+    assert isinstance(datasets.CIFAR10(str(tmp_path), transform=T.RandomHorizontalFlip()).__getitems__([0, 1]), list)

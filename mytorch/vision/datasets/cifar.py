@@ -9,7 +9,7 @@ it; the result is then checked for the expected keys, dtypes and shapes.
 Files are taken from torchvision's ``root/cifar-10-batches-py`` (``cifar-100-python``) folder, or
 read straight out of the ``.tar.gz`` archive in ``root`` without unpacking it. Nothing is fetched
 from the network. As in torchvision, ``.data`` is a uint8 ndarray (N, 32, 32, 3) and ``.targets``
-a list of ints.
+a list of ints. With a batchable transform (ToTensor + Normalize) a DataLoader batch is made in one pass.
 """
 import io
 import os
@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 
 from mytorch.vision.datasets.mnist import _pil_or_none
-from mytorch.vision.datasets.vision import VisionDataset
+from mytorch.vision.datasets.vision import VisionDataset, batch_getitems
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
@@ -165,6 +165,10 @@ class CIFAR10(VisionDataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return img, target
+
+    def __getitems__(self, indices):
+        """A batch at once when the transform allows it (see :func:`batch_getitems`)."""
+        return batch_getitems(self, CIFAR10.__getitem__, indices, self.data, np.asarray(self.targets, np.int64))
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train is True else 'Test'}"

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from mytorch.tensor import Tensor
-from mytorch.vision.datasets.vision import VisionDataset
+from mytorch.vision.datasets.vision import VisionDataset, batch_getitems
 from mytorch.vision.idx import IdxFormatError, find, read_idx
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST"]
@@ -154,17 +154,8 @@ class MNIST(VisionDataset):
         return img, target
 
     def __getitems__(self, indices):
-        """A batch at once: (images, targets) stacked, when the transform can run on the batch."""
-        from mytorch.utils import data
-
-        batched = getattr(data, "Batched", None)
-        vectorizable = (type(self).__getitem__ is MNIST.__getitem__ and self.target_transform is None
-                        and self.transform is not None and getattr(self.transform, "batchable", False))
-        if batched is None or not vectorizable:
-            return [self[int(i)] for i in indices]
-        index = np.asarray(indices, dtype=np.int64)
-        images = self.transform.batch(self.data._data[index])
-        return batched((images, Tensor._make(self.targets._data[index])))
+        """A batch at once (see :func:`batch_getitems`)."""
+        return batch_getitems(self, MNIST.__getitem__, indices, self.data._data, self.targets._data)
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train is True else 'Test'}"

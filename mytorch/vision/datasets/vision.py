@@ -1,9 +1,12 @@
 """VisionDataset: the base of every dataset here (root, transforms, torchvision's repr)."""
 import os
 
+import numpy as np
+
+from mytorch.tensor import Tensor
 from mytorch.utils.data import Dataset
 
-__all__ = ["VisionDataset", "StandardTransform"]
+__all__ = ["VisionDataset", "StandardTransform", "batch_getitems"]
 
 
 class StandardTransform:
@@ -68,3 +71,23 @@ class VisionDataset(Dataset):
         if getattr(self, "transforms", None) is not None:
             body.append(repr(self.transforms))  # NOTE: one entry, so only its first line is indented (torchvision)
         return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
+
+
+def batch_getitems(dataset, base_getitem, indices, images, targets):
+    """``__getitems__`` of an array-backed dataset: (images, targets) of the whole batch, made with one
+    fancy index and one ``transform.batch`` pass, when that gives what ``__getitem__`` per sample gives:
+    the transform is ``batchable`` (ToTensor, Normalize, ConvertImageDtype, ...), there is no
+    target_transform and ``__getitem__`` is not overridden (``base_getitem``). Otherwise a list of samples.
+
+    Args:
+        images: the (N, H, W[, C]) uint8 array. targets: the (N,) int64 array.
+    """
+    from mytorch.utils import data
+
+    batched = getattr(data, "Batched", None)
+    transform = dataset.transform
+    if (batched is None or type(dataset).__getitem__ is not base_getitem or dataset.target_transform is not None
+            or transform is None or not getattr(transform, "batchable", False)):
+        return [dataset[int(i)] for i in indices]
+    index = np.asarray(indices, dtype=np.int64)
+    return batched((transform.batch(images[index]), Tensor._make(targets[index])))
