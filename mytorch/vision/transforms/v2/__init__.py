@@ -14,7 +14,7 @@ from mytorch.vision.transforms import functional as _F1, transforms as _v1
 from mytorch.vision.transforms.autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 
 __all__ = ["functional", "Transform", "ToImage", "ToDtype", "ToPureTensor", "AutoAugment", "AutoAugmentPolicy",
-           "RandAugment", "TrivialAugmentWide"]
+           "RandAugment", "TrivialAugmentWide"] + list(_v1.__all__)
 
 
 def _is_image(x):
@@ -92,22 +92,136 @@ class ToPureTensor(Transform):
         return img
 
 
-def _v2(cls):
-    """The v2 form of a v1 class: the same behaviour, applied to each image-like input."""
-    apply = cls.forward if issubclass(cls, _v1.Transform) else cls.__call__
-    return type(cls.__name__, (Transform, cls), {"__call__": Transform.__call__, "__doc__": cls.__doc__,
-                                                 "forward": lambda self, img: apply(self, img)})
+# The v1 classes in v2 form: the same behaviour, applied to each image-like input. Containers (Compose,
+# RandomApply, RandomChoice, RandomOrder) and Lambda are v1's own: they call their members.
+Compose, RandomApply, RandomChoice, RandomOrder, Lambda = (_v1.Compose, _v1.RandomApply, _v1.RandomChoice,
+                                                           _v1.RandomOrder, _v1.Lambda)
+InterpolationMode = _v1.InterpolationMode
 
 
-for _name in _v1.__all__:
-    _cls = getattr(_v1, _name)
-    if _name in ("InterpolationMode",):
-        globals()[_name] = _cls
-    elif _name in ("Compose", "RandomApply", "RandomChoice", "RandomOrder", "Lambda"):
-        globals()[_name] = _cls  # containers: they call their members, which handle the inputs
-    else:
-        globals()[_name] = _v2(_cls)
-    __all__.append(_name)
-del _name, _cls
+class ToTensor(Transform, _v1.ToTensor):
+    __doc__ = _v1.ToTensor.__doc__
+
+    def forward(self, pic):
+        return _v1.ToTensor.__call__(self, pic)
+
+
+class PILToTensor(Transform, _v1.PILToTensor):
+    __doc__ = _v1.PILToTensor.__doc__
+
+    def forward(self, pic):
+        return _v1.PILToTensor.__call__(self, pic)
+
+
+class ConvertImageDtype(Transform, _v1.ConvertImageDtype):
+    __doc__ = _v1.ConvertImageDtype.__doc__
+
+
+class ToPILImage(Transform, _v1.ToPILImage):
+    __doc__ = _v1.ToPILImage.__doc__
+
+    def forward(self, pic):
+        return _v1.ToPILImage.__call__(self, pic)
+
+
+class Normalize(Transform, _v1.Normalize):
+    __doc__ = _v1.Normalize.__doc__
+
+
+class Resize(Transform, _v1.Resize):
+    __doc__ = _v1.Resize.__doc__
+
+
+class CenterCrop(Transform, _v1.CenterCrop):
+    __doc__ = _v1.CenterCrop.__doc__
+
+
+class Pad(Transform, _v1.Pad):
+    __doc__ = _v1.Pad.__doc__
+
+
+class RandomCrop(Transform, _v1.RandomCrop):
+    __doc__ = _v1.RandomCrop.__doc__
+
+
+class RandomHorizontalFlip(Transform, _v1.RandomHorizontalFlip):
+    __doc__ = _v1.RandomHorizontalFlip.__doc__
+
+
+class RandomVerticalFlip(Transform, _v1.RandomVerticalFlip):
+    __doc__ = _v1.RandomVerticalFlip.__doc__
+
+
+class RandomResizedCrop(Transform, _v1.RandomResizedCrop):
+    __doc__ = _v1.RandomResizedCrop.__doc__
+
+
+class FiveCrop(Transform, _v1.FiveCrop):
+    __doc__ = _v1.FiveCrop.__doc__
+
+
+class TenCrop(Transform, _v1.TenCrop):
+    __doc__ = _v1.TenCrop.__doc__
+
+
+class ColorJitter(Transform, _v1.ColorJitter):
+    __doc__ = _v1.ColorJitter.__doc__
+
+
+class RandomRotation(Transform, _v1.RandomRotation):
+    __doc__ = _v1.RandomRotation.__doc__
+
+
+class RandomAffine(Transform, _v1.RandomAffine):
+    __doc__ = _v1.RandomAffine.__doc__
+
+
+class Grayscale(Transform, _v1.Grayscale):
+    __doc__ = _v1.Grayscale.__doc__
+
+
+class RandomGrayscale(Transform, _v1.RandomGrayscale):
+    __doc__ = _v1.RandomGrayscale.__doc__
+
+
+class RandomErasing(Transform, _v1.RandomErasing):
+    __doc__ = _v1.RandomErasing.__doc__
+
+
+class GaussianBlur(Transform, _v1.GaussianBlur):
+    __doc__ = _v1.GaussianBlur.__doc__
+
+
+class RandomInvert(Transform, _v1.RandomInvert):
+    __doc__ = _v1.RandomInvert.__doc__
+
+
+class RandomPosterize(Transform, _v1.RandomPosterize):
+    __doc__ = _v1.RandomPosterize.__doc__
+
+
+class RandomSolarize(Transform, _v1.RandomSolarize):
+    __doc__ = _v1.RandomSolarize.__doc__
+
+
+class RandomAdjustSharpness(Transform, _v1.RandomAdjustSharpness):
+    __doc__ = _v1.RandomAdjustSharpness.__doc__
+
+
+class RandomAutocontrast(Transform, _v1.RandomAutocontrast):
+    __doc__ = _v1.RandomAutocontrast.__doc__
+
+
+class RandomEqualize(Transform, _v1.RandomEqualize):
+    __doc__ = _v1.RandomEqualize.__doc__
+
+
+class RandomPerspective(Transform, _v1.RandomPerspective):
+    __doc__ = _v1.RandomPerspective.__doc__
+
+
+class LinearTransformation(Transform, _v1.LinearTransformation):
+    __doc__ = _v1.LinearTransformation.__doc__
+
 
 from mytorch.vision.transforms.v2 import functional  # noqa: E402  (after the classes it builds on)
