@@ -5,6 +5,7 @@
     python -m benchmarks.profile_conv --shape 16,3,64,64,32,3,1,1 --impls numpy,numba
     python -m benchmarks.profile_conv --impls numba,torch --threads 1,2   # the kernels targets
     python -m benchmarks.profile_conv --zoo --threads 1,2,4,8,16 --passes fwd,fwd+bwd --json zoo.json --png zoo.png
+    python -m benchmarks.profile_conv --serial --threads 1,16        # Amdahl's serial fraction per layer
 
 ``--zoo`` times issue 14's layer list (conv and pooling kinds: LeNet, MNIST CNN, ResNet-18 on CIFAR
 with its stride-2 and 1x1 layers, a 7x7 stem, depthwise, pointwise, grouped, dilated, 5x5, odd
@@ -491,6 +492,55 @@ def scaling_plot(rows, path):
     plt.close(fig)
 
 
+def serial_report(layers, threads, repeats):
+    """Amdahl's serial fraction per zoo layer from mytorch's fwd+bwd times at 1 and n threads
+    (T_n = T_1 * (s + (1 - s) / n)), and the fixed cost of a call (Python, dispatch, allocation):
+    the same layer at batch 1 on a 4x4 plane, where the arithmetic is negligible."""
+    def median_ms(fn):
+        fn()
+        fn()
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t0) * 1e3)
+        return float(np.median(ts))
+    print(f"{'layer':14} " + " ".join(f"{f'{t} thr ms':>10}" for t in threads) + "   serial fraction   fixed cost ms")
+    for name in layers:
+        if name not in ZOO_CONV:
+            continue
+        arrays = _zoo_arrays(name)
+        times = []
+        for t in threads:
+            mytorch.set_num_threads(t)
+            times.append(median_ms(lambda: _zoo_step(mytorch, name, arrays, True)))
+        n, t1, tn = threads[-1], times[0], times[-1]
+        serial = (tn / t1 - 1 / n) / (1 - 1 / n) if n > 1 else float("nan")
+        N, C, H, W, Fo, KH, KW, S, P, D, G = ZOO_CONV[name]
+        tiny = dict(ZOO_CONV)
+        tiny[name] = (1, C, max(4, D * (KH - 1) + 1), max(4, D * (KW - 1) + 1), Fo, KH, KW, S, P, D, G)
+        small = _tiny_arrays(tiny[name])
+        mytorch.set_num_threads(threads[-1])
+        fixed = median_ms(lambda: _zoo_step_spec(mytorch, tiny[name], small))
+        print(f"{name:14} " + " ".join(f"{x:>10.2f}" for x in times) + f"   {serial:>15.2f}   {fixed:>13.3f}",
+              flush=True)
+
+
+def _tiny_arrays(spec):
+    N, C, H, W, Fo, KH, KW, S, P, D, G = spec
+    OH, OW = (H + 2 * P - D * (KH - 1) - 1) // S + 1, (W + 2 * P - D * (KW - 1) - 1) // S + 1
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((N, C, H, W)).astype(np.float32), rng.standard_normal((Fo, C // G, KH, KW)).astype(
+        np.float32), rng.standard_normal(Fo).astype(np.float32), rng.standard_normal((N, Fo, OH, OW)).astype(np.float32))
+
+
+def _zoo_step_spec(lib, spec, arrays):
+    x, w, b, dy = arrays
+    S, P, D, G = spec[7:]
+    ts = [lib.from_numpy(a).requires_grad_(True) for a in (x, w, b)]
+    lib.nn.functional.conv2d(*ts, S, P, D, G).backward(lib.from_numpy(dy))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shapes", default="A,B,C,D,E", help="preset conv shapes (A-E) or 'none'")
@@ -512,7 +562,13 @@ def main(argv=None):
     parser.add_argument("--layers", help="with --zoo: a comma-separated subset of the zoo's layers")
     parser.add_argument("--no-check", action="store_true", help="with --zoo: skip the agreement check")
     parser.add_argument("--zoo-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--serial", action="store_true",
+                        help="mytorch's serial fraction per zoo conv layer (times at the --threads counts) and "
+                             "the fixed cost of a call")
     args = parser.parse_args(argv)
+    if args.serial:
+        layers = args.layers.split(",") if args.layers else list(ZOO_CONV)
+        return serial_report(layers, [int(t) for t in args.threads.split(",")], args.repeats)
     if args.zoo_worker:
         return zoo_worker(args.zoo_worker, [int(t) for t in args.threads.split(",")], args.layers.split(","),
                           [p == "fwd+bwd" for p in args.passes.split(",")], args.repeats, args.burst, args.json)

@@ -50,7 +50,7 @@ def backward(grad_out, x, weight, g, needs):
     Fg, Cg = g.F // g.G, g.C // g.G
     w_t = weight.reshape(g.G, Fg, Cg).transpose(0, 2, 1)
     strided = not g.SH == g.SW == 1
-    dx = (np.zeros_like(x) if strided else np.empty_like(x)) if needs[0] else None
+    dx = np.empty_like(x) if needs[0] else None  # a strided layer's samples are zeroed by their thread
 
     def gemm(p):
         dw = np.zeros((g.G, Fg, Cg), x.dtype) if needs[1] else None
@@ -64,6 +64,7 @@ def backward(grad_out, x, weight, g, needs):
                 if strided:
                     dsub = workspace.get("dsub", (g.G, Cg, g.OH * g.OW), x.dtype)
                     np.matmul(w_t, dy, out=dsub)
+                    dx[n] = 0
                     dx[n, :, ::g.SH, ::g.SW] = dsub.reshape(g.C, g.OH, g.OW)
                 else:
                     np.matmul(w_t, dy, out=dx[n].reshape(g.G, Cg, -1))

@@ -18,7 +18,7 @@ import numpy as np
 
 from kernels import routes
 from kernels._common import conv_geometry
-from kernels._plan import reduce_sum
+from kernels._plan import REDUCE_MIN_ELEMENTS, parts, reduce_sum
 from kernels._threads import get_num_threads, run_parallel
 from kernels.conv_im2col import col2im, im2col
 from kernels.pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, adaptive_max_pool2d_forward,
@@ -40,12 +40,24 @@ def _compute(a):
 
 
 def _finite(*arrays):
-    """All values finite. A sum is one cheap pass; overflow of a finite sum only sends the call to
-    an exact route, which is still right."""
+    """A callable telling whether all values are finite, asked only when a route needs to know. A
+    sum is one cheap pass (overflow of a finite sum only sends the call to an exact route, which is
+    still right); large arrays are summed by batch slices on all threads."""
     def finite():
         with np.errstate(invalid="ignore", over="ignore"):
-            return all(np.isfinite(np.add.reduce(a, axis=None)) for a in arrays)
+            return all(np.isfinite(_sum_over_batch(a, None)).all() for a in arrays)
     return finite
+
+
+def _sum_over_batch(a, axis):
+    """a.sum over ``axis`` (None: all) of each slice of the batch, the slices on all threads, then
+    added: a serial pass over a large input or gradient would be the serial part of a many-thread
+    call. ``axis`` names the axes after the first."""
+    if a.size < REDUCE_MIN_ELEMENTS or a.ndim < 2:
+        return np.add.reduce(a, axis=None if axis is None else (0,) + axis)
+    part_sums = run_parallel(lambda p: np.add.reduce(a[p], axis=None if axis is None else (0,) + axis),
+                             parts(a.shape[0]))
+    return reduce_sum([np.asarray(ps) for ps in part_sums])
 
 
 def choose(g, backward=False, arrays=(), itemsize=4):
@@ -81,8 +93,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
                     needs=(True, True, True)):
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
     dtype = x.dtype
-    db = grad_out.sum(axis=(0, 2, 3), dtype=np.float64 if dtype == np.float16 else None).astype(dtype) \
-        if needs[2] else None
+    db = _sum_over_batch(_compute(grad_out), (2, 3)).astype(dtype) if needs[2] else None
     if g.N == 0 or g.F == 0 or not (needs[0] or needs[1]):
         return (np.zeros(x.shape, dtype) if needs[0] else None,
                 np.zeros(weight.shape, dtype) if needs[1] else None, db)
