@@ -372,3 +372,17 @@ def test_cifar_batch_path_agrees_with_samples(tmp_path):
     xb, yb = next(iter(DataLoader(ds, batch_size=6)))
     np.testing.assert_array_equal(xb.numpy(), np.stack([ds[i][0].numpy() for i in range(6)]))
     assert isinstance(datasets.CIFAR10(str(tmp_path), transform=T.RandomHorizontalFlip()).__getitems__([0, 1]), list)
+
+
+def test_mnist_download_copies_the_bundled_files(tmp_path):
+    """No network: MNIST(download=True) copies the repository's data/mnist into root/MNIST/raw, as
+    torchvision's download would place the files."""
+    with pytest.raises(RuntimeError, match="download=True copies this repository's copy"):
+        datasets.MNIST(str(tmp_path), train=False)
+    ds = datasets.MNIST(str(tmp_path), train=False, download=True)
+    assert len(ds) == 10000 and ds.targets.tolist()[:3] == [7, 2, 1]
+    raw = tmp_path / "MNIST" / "raw"
+    assert sorted(os.listdir(raw)) == sorted(name for name, _ in datasets.MNIST.resources)  # no partial files
+    assert (raw / "t10k-labels-idx1-ubyte.gz").read_bytes() == open(
+        os.path.join(MNIST_ROOT, "t10k-labels-idx1-ubyte.gz"), "rb").read()
+    assert len(datasets.MNIST(str(tmp_path), train=True, download=True)) == 60000  # already there: no copy

@@ -1,8 +1,8 @@
 """FakeData: random images, the same ones for the same index, for tests and smoke runs."""
 import numpy as np
 
-from mytorch.vision.datasets.vision import VisionDataset
 from mytorch.vision.datasets.mnist import _pil_or_none
+from mytorch.vision.datasets.vision import VisionDataset
 
 __all__ = ["FakeData"]
 

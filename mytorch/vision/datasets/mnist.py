@@ -7,12 +7,15 @@ and one vectorized pass when the transform allows it (``Compose.batchable``: ToT
 ConvertImageDtype), giving the same values as one call per sample.
 
 Files are looked for, raw or ``.gz``, in torchvision's ``root/<ClassName>/raw``, then in ``root``
-itself (this repository's ``data/mnist`` layout). Nothing is fetched from the network:
-``download=True`` with files missing raises an error naming the folders searched and the files to
-put there.
+itself (this repository's ``data/mnist`` layout). Nothing is fetched from the network: for MNIST,
+``download=True`` copies the copy this repository ships (``data/mnist``) into ``root/MNIST/raw``, as
+torchvision's download would place the files; otherwise it raises an error naming the folders
+searched and the files to put there.
 """
 import os
+import shutil
 import string
+import tempfile
 import warnings
 
 import numpy as np
@@ -22,6 +25,10 @@ from mytorch.vision.datasets.vision import VisionDataset, batch_getitems
 from mytorch.vision.idx import IdxFormatError, find, read_idx
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST"]
+
+# MNIST as this repository ships it (gzipped idx files): what MNIST(download=True) copies
+_BUNDLED_MNIST = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))), "data", "mnist")
 
 _PIL = []  # [PIL.Image or None], filled on first use: importing Pillow per sample would cost more
 
@@ -44,8 +51,9 @@ class MNIST(VisionDataset):
         train: the training split, else the test split. Default: ``True``.
         transform: applied to each image (PIL image, or ndarray without Pillow). Default: ``None``.
         target_transform: applied to each label. Default: ``None``.
-        download: files are never fetched (no network access); with files missing, the error says
-            where they were looked for and what to put there. Default: ``False``.
+        download: nothing is fetched from the network; missing MNIST files are copied from the copy
+            this repository ships, and for other datasets the error says where the files were looked for
+            and what to put there. Default: ``False``.
 
     Example::
 
@@ -58,6 +66,7 @@ class MNIST(VisionDataset):
                  ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
                  ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
                  ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
+    bundled = _BUNDLED_MNIST  # a local folder holding the resources, or None
     training_file = "training.pt"
     test_file = "test.pt"
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
@@ -71,6 +80,9 @@ class MNIST(VisionDataset):
             return
         names = self._file_names()
         paths = [find(self.root, name, self._folders()) for name in names]
+        if None in paths and download:
+            self.download()
+            paths = [find(self.root, name, self._folders()) for name in names]
         if None in paths:
             self._missing([n for n, p in zip(names, paths) if p is None], download)
         images, labels = read_idx(paths[0]), read_idx(paths[1])
@@ -126,19 +138,40 @@ class MNIST(VisionDataset):
         looked = " and ".join(self._folders())
         wanted = ", ".join(f"{name}[.gz]" for name in missing)
         if not download:
+            hint = ("download=True copies this repository's copy" if self._bundled_complete()
+                    else "download=True explains where to get them")
             raise RuntimeError(f"Dataset not found: {wanted} in {looked}. Put the files there (raw or gzipped); "
-                               "download=True explains where to get them")
+                               f"{hint}")
         sources = " or ".join(self.mirrors)
         raise RuntimeError(f"Dataset not found: {wanted} in {looked}, and mytorch does not download (no network "
                            f"access). Put these files, raw or gzipped, into {self.raw_folder}: "
                            f"{', '.join(name for name, _ in self.resources)} (published at {sources}, "
                            "with their MD5s in this class's `resources`)")
 
+    def _bundled_complete(self):
+        return self.bundled is not None and all(os.path.isfile(os.path.join(self.bundled, name))
+                                                for name, _ in self.resources)
+
     def download(self):
-        """Checks that the files are present; raises with instructions if not (nothing is fetched)."""
-        if not self._check_exists():
+        """Makes the files present without the network: copies the bundled copy (MNIST) into
+        ``raw_folder``, each file appearing only when complete; else raises with instructions."""
+        if self._check_exists():
+            return
+        if not self._bundled_complete():
             self._missing([os.path.splitext(name)[0] for name, _ in self.resources
                            if not find(self.root, os.path.splitext(name)[0], self._folders())], True)
+        os.makedirs(self.raw_folder, exist_ok=True)
+        for name, _ in self.resources:
+            if find(self.root, os.path.splitext(name)[0], self._folders()):
+                continue
+            fd, tmp = tempfile.mkstemp(dir=self.raw_folder, prefix=name + ".", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out, open(os.path.join(self.bundled, name), "rb") as src:
+                    shutil.copyfileobj(src, out)
+                os.replace(tmp, os.path.join(self.raw_folder, name))
+            except BaseException:
+                os.unlink(tmp)
+                raise
 
     def __len__(self):
         return len(self.data._data)
@@ -185,6 +218,7 @@ class MNIST(VisionDataset):
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: 28 x 28 grey images of 10 kinds of clothing (MNIST's file format)."""
 
+    bundled = None
     mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
     resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
                  ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
@@ -196,6 +230,7 @@ class FashionMNIST(MNIST):
 class KMNIST(MNIST):
     """Kuzushiji-MNIST: 28 x 28 images of 10 cursive Japanese characters (MNIST's file format)."""
 
+    bundled = None
     mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
     resources = [("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
                  ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
@@ -210,6 +245,7 @@ class EMNIST(MNIST):
     ``root/EMNIST/raw`` (or its ``gzip/`` sub-folder). As torchvision, images are left as stored (transposed).
     """
 
+    bundled = None
     url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
     md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
     mirrors = [url]

@@ -10,7 +10,8 @@ import numpy as np
 from mytorch import _dtype
 from mytorch.tensor import Tensor
 from mytorch.vision._pil import is_pil_image
-from mytorch.vision.transforms import functional as _F1, transforms as _v1
+from mytorch.vision.transforms import functional as _F1
+from mytorch.vision.transforms import transforms as _v1
 from mytorch.vision.transforms.autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 
 __all__ = ["functional", "Transform", "ToImage", "ToDtype", "ToPureTensor", "AutoAugment", "AutoAugmentPolicy",
