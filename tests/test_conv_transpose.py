@@ -6,6 +6,8 @@ Tolerances: float32 1e-5 of the scale (sums of at most ~100 terms), float64 1e-1
 """
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import mytorch
 from mytorch import backends, nn
@@ -143,3 +145,24 @@ def test_bad_transposed_arguments_raise():
         mytorch.nn.functional.conv_transpose2d(mytorch.ones(1, 3, 3, 3), w)
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         nn.Conv1d(2, 2, 3, padding_mode="mirror")
+
+
+@requires_torch
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_conv_transpose2d_drawn_cases_match_torch(data):
+    """Drawn strides, paddings, output paddings, groups and dilations (float64, the default kernels)."""
+    d = data.draw
+    G = d(st.sampled_from([1, 1, 2]))
+    C, F = G * d(st.integers(1, 3)), G * d(st.integers(1, 3))
+    KH, KW = d(st.integers(1, 4)), d(st.integers(1, 4))
+    S = (d(st.integers(1, 3)), d(st.integers(1, 3)))
+    D = (d(st.integers(1, 2)), d(st.integers(1, 2)))
+    P = (d(st.integers(0, D[0] * (KH - 1) // 2)), d(st.integers(0, D[1] * (KW - 1) // 2)))
+    OP = (d(st.integers(0, max(S[0], D[0]) - 1)), d(st.integers(0, max(S[1], D[1]) - 1)))
+    x = draw((d(st.integers(1, 2)), C, d(st.integers(1, 5)), d(st.integers(1, 5))), 0)
+    w = draw((C, F // G, KH, KW), 1)
+    out = [(n - 1) * s - 2 * p + dd * (k - 1) + op + 1 for n, s, p, dd, k, op in zip(x.shape[2:], S, P, D, (KH, KW), OP)]
+    assume(min(out) >= 1)
+    fn = lambda m, a, b, c: m.nn.functional.conv_transpose2d(a, b, c, S, P, OP, G, D)  # noqa: E731
+    check_against_torch(fn, [x, w, draw((F,), 2)], tol=1e-12, dtype="float64")
