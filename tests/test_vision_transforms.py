@@ -560,3 +560,21 @@ def test_pil_modes_match_torchvision(mode):
         if hasattr(theirs, "getbands"):  # a PIL image
             assert ours.mode == theirs.mode, name
         np.testing.assert_array_equal(_np(ours), _np(theirs), err_msg=name)
+
+
+def test_normalize_cannot_add_channels():
+    """Three means on a one-channel MNIST image fail in torch (an in-place subtraction); so here."""
+    x = Tensor._make(np.zeros((1, 4, 4), np.float32))
+    message = r"output with shape \[1, 4, 4\] doesn't match the broadcast shape \[3, 4, 4\]"
+    with pytest.raises(RuntimeError, match=message):
+        T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(x)
+    with pytest.raises(RuntimeError, match="broadcast shape"):
+        T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).batch(Tensor._make(np.zeros((2, 1, 4, 4), np.float32)))
+    assert T.Normalize((0.5,), (0.5,))(Tensor._make(np.zeros((3, 4, 4), np.float32))).shape == (3, 4, 4)
+    try:
+        import torch
+        import torchvision.transforms as tvT
+    except ImportError:
+        return
+    with pytest.raises(RuntimeError, match="broadcast shape"):
+        tvT.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(torch.zeros(1, 4, 4))

@@ -516,6 +516,11 @@ def normalize(a, mean, std, inplace=False):
         mean = mean.reshape(-1, 1, 1)
     if std.ndim == 1:
         std = std.reshape(-1, 1, 1)
+    # NOTE: torch subtracts in place (on a clone), so the result cannot grow: three means on a
+    # one-channel image is an error there, not a silent broadcast to three channels
+    shape = np.broadcast_shapes(a.shape, mean.shape, std.shape)
+    if shape != a.shape:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
     if inplace:
         np.subtract(a, mean, out=a)
         np.divide(a, std, out=a)
