@@ -16,6 +16,7 @@ The hot arithmetic (add, mul, tanh, ...) keeps its hand-written primitive in ops
 faster than the generic row (``benchmarks.overhead``); its row names that function (``fn=``) so
 its in-place and ``out=`` forms and aliases still come from here.
 """
+import inspect
 import math
 
 import numpy as np
@@ -192,6 +193,8 @@ def _inplace_method(fn, name, row):
     def method(self, *args, **kwargs):
         return ops._inplace(self, fn, args, kwargs, name=name + "_", cast_ok=cast_ok)
     method.__name__ = method.__qualname__ = name + "_"
+    sig = inspect.signature(fn)
+    method.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
     method.__doc__ = f"In-place form of :func:`mytorch.{name}` (version-counted, autograd-aware)."
     return method
 

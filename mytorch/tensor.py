@@ -415,6 +415,14 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         return _printing.tensor_repr(self)
 
+    def softmax(self, dim, dtype=None):
+        from mytorch.nn import functional
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        from mytorch.nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
     def __format__(self, format_spec):
         """A 0-d tensor formats as its value (``f"{loss:.4f}"``), as in torch."""
         if self._data.ndim == 0 and type(self) is Tensor:
