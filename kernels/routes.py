@@ -8,8 +8,9 @@ Routes (each its own module):
     im2col       kernels/conv_im2col.py     columns filled row by row, one GEMM per group: any shape
     im2col_wide  kernels/conv_im2col.py     the same on the padded-width grid (stride 1 only)
 
-Forcing a route (tests, the profiler): ``with force_route("winograd"):`` or ``set_route(name)``
-(``None``: automatic), or the environment variable ``MYTORCH_CONV_ROUTE`` read at import. A forced
+Forcing a route (tests, the profiler): ``with force_route("winograd"):`` for the calling thread, or
+``set_route(name)`` (``None``: automatic) for the process, or the environment variable
+``MYTORCH_CONV_ROUTE`` read at import. A forced
 route that cannot serve a layer's geometry, or that is not exact for the non-finite values a call
 carries, gives way to the automatic choice. ``force_route(route, rows=k)`` also forces the split of
 each sample into k blocks of output rows. An unknown name raises ValueError listing the routes.
@@ -76,12 +77,13 @@ Choice.__doc__ = """route: a name in ROUTES; rows: the blocks of output rows eac
 
 
 class _Forced:
+    """The process-wide choice (set_route) and, per thread, the innermost force_route block's."""
     route = None
     rows = None
+    local = threading.local()  # .stack: [(route, rows), ...] of this thread's open force_route blocks
 
 
 _forced = _Forced()
-_lock = threading.Lock()
 
 
 def _check(name):
@@ -90,27 +92,35 @@ def _check(name):
     return name
 
 
+def _current():
+    """(route, rows) in force for the calling thread."""
+    stack = getattr(_forced.local, "stack", None)
+    return stack[-1] if stack else (_forced.route, _forced.rows)
+
+
 def set_route(name, rows=None):
     """Sends every numba convolution down route ``name`` where it can serve it (None: automatic);
-    ``rows``: cut each sample into that many blocks of output rows (None: automatic)."""
+    ``rows``: cut each sample into that many blocks of output rows (None: automatic). Process-wide;
+    a force_route block in a thread overrides it there."""
     _forced.route = _check(name)
     _forced.rows = None if rows is None else max(1, int(rows))
 
 
 def get_route():
-    return _forced.route
+    return _current()[0]
 
 
 @contextlib.contextmanager
 def force_route(name, rows=None):
-    """``set_route`` for the duration of a ``with`` block (process-wide, like the kernels choice)."""
-    with _lock:
-        previous = _forced.route, _forced.rows
-        set_route(name, rows)
+    """The route (and row split) for the calling thread's convolutions inside a ``with`` block:
+    other threads keep theirs, so tests and callers in different threads do not see each other's."""
+    entry = (_check(name), None if rows is None else max(1, int(rows)))
+    stack = _forced.local.__dict__.setdefault("stack", [])
+    stack.append(entry)
     try:
         yield
     finally:
-        _forced.route, _forced.rows = previous
+        stack.pop()
 
 
 def route_module(name):
@@ -155,10 +165,11 @@ def choose_route(g, threads, backward=False, finite=lambda: True, itemsize=4):
     on ``threads`` threads, forward or backward. ``finite()`` says whether the call's arrays are
     all finite; it is asked only when the route picked is not exact for non-finite values."""
     pass_ = "backward" if backward else "forward"
-    route = _forced.route if _forced.route is not None and SUPPORTS[_forced.route](g) else _automatic(g, backward)
+    forced, forced_rows = _current()
+    route = forced if forced is not None and SUPPORTS[forced](g) else _automatic(g, backward)
     if route not in EXACT[pass_] and not finite():
         route = "1x1" if SUPPORTS["1x1"](g) else "im2col"
-    rows = _forced.rows if _forced.rows is not None else _rows(route, g, threads, itemsize)
+    rows = forced_rows if forced_rows is not None else _rows(route, g, threads, itemsize)
     return Choice(route, min(rows, g.OH))
 
 

@@ -6,8 +6,9 @@
 
 Within the numba implementation each convolution takes one route (direct, winograd, 1x1, depthwise,
 im2col, im2col_wide), picked from the layer's geometry by ``kernels.routes.choose_route``;
-``set_route(name)`` / ``with using_route(name):`` force one (``None``: automatic), as does the
-environment variable ``MYTORCH_CONV_ROUTE``; a forced route that cannot serve a layer gives way.
+``set_route(name)`` forces one for the process (``None``: automatic), ``with using_route(name):``
+for the calling thread inside the block, as does the environment variable ``MYTORCH_CONV_ROUTE``
+for the process; a forced route that cannot serve a layer gives way.
 
 ``auto`` (the default) uses ``numba`` for every conv and pooling shape: its direct convolution
 wins where K = C/G*KH*KW is small, and its im2col fills plus NumPy's GEMM win or tie elsewhere
@@ -108,7 +109,7 @@ def get_route():
 
 @contextlib.contextmanager
 def using_route(name, rows=None):
-    """Temporarily forces a convolution route inside a ``with`` block."""
+    """Forces a convolution route for the calling thread inside a ``with`` block."""
     with _routes().force_route(name, rows):
         yield
 

@@ -311,3 +311,30 @@ def test_reduce_sum_splits_large_sums_over_the_threads_exactly():
             np.testing.assert_array_equal(_plan.reduce_sum([p.copy() for p in parts]), want)
     finally:
         _threads.set_num_threads(previous)
+
+
+def test_force_route_is_per_thread():
+    """A force_route block holds for its own thread only; set_route for the process."""
+    g = NB.conv_geometry((2, 32, 20, 20), (32, 32, 3, 3), 1, 1, 1, 1)
+    seen, inside, leave = {}, threading.Event(), threading.Event()
+
+    def other():
+        with routes.force_route("im2col"):
+            inside.set()
+            leave.wait(30)
+            seen["other"] = NB.choose(g).route
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(30)
+    seen["main"] = NB.choose(g).route
+    leave.set()
+    t.join(30)
+    assert seen == {"main": "winograd", "other": "im2col"}
+    try:
+        routes.set_route("im2col_wide")
+        assert NB.choose(g).route == "im2col_wide"
+        with routes.force_route("direct"):
+            assert NB.choose(g).route == "direct"
+        assert routes.get_route() == "im2col_wide"
+    finally:
+        routes.set_route(None)
