@@ -1,11 +1,12 @@
 """Reductions and scans: prod, norm, logsumexp, cumsum, sort, topk, median, unique, ... (one declaration each).
 
 Each public op is declared once with ``@op(...)``, which records its function name, Tensor method
-name(s), aliases, in-place ``_`` form and ``out=`` form in ``__all__`` / ``METHODS``. Only a few
-need a backward of their own (Prod, Cumsum, Cumprod: their gradients are not a cheap composition);
-the rest are built from ops.py primitives, and ops that pick elements (sort, topk, kthvalue,
-median, mode, cummax) compute indices in NumPy and then gather the values with ``ops.getitem``,
-so the gradient goes to the returned index, as in torch.
+name(s), aliases, in-place ``_`` form and ``out=`` form in ``__all__`` / ``METHODS``. A backward of
+its own is written only where no composition gives it at a reasonable cost: TakeAlong (gather),
+Prod and Cumprod (exact where the input has zeros), Cumsum, LogSumExp and LogCumSumExp (no
+overflow). Ops that pick elements (sort, topk, kthvalue, median, mode, cummax) compute indices in
+NumPy and gather the values with TakeAlong, so the gradient goes to the returned index, as in
+torch; the rest compose ops.py primitives and get their gradients for free.
 """
 import inspect
 import warnings

@@ -4,8 +4,8 @@ Each public op is declared once with ``@op(...)`` (see mytorch._reduce.declare).
 live here: ``Put`` (write values into a zero tensor at an index: the adjoint of getitem, behind
 scatter, index_add/copy/put, masked_scatter, diag_embed, block_diag) and ``Einsum`` (its gradient
 is an einsum of the other operands). ``ScatterReduce`` carries prod/amax/amin/mean. Everything
-else composes ops.py primitives: selections are one ``getitem`` (gradient accumulates at repeated
-indices), fills are ``where``, products are ``matmul`` or ``einsum``.
+else composes ops.py primitives: selections are one ``getitem`` or ``TakeAlong`` (gradients
+accumulate at repeated indices), fills are ``where``, products are ``matmul`` or ``einsum``.
 """
 import builtins
 import string
@@ -529,7 +529,8 @@ def narrow(input, dim, start, length):
     start = int(start)
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
-    start %= builtins.max(n, 1) if start < 0 else n + 1
+    if start < 0:
+        start += n
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return ops.getitem(input, _dim_index(input.ndim, d, slice(start, start + length)))
