@@ -386,3 +386,19 @@ def test_mnist_download_copies_the_bundled_files(tmp_path):
     assert (raw / "t10k-labels-idx1-ubyte.gz").read_bytes() == open(
         os.path.join(MNIST_ROOT, "t10k-labels-idx1-ubyte.gz"), "rb").read()
     assert len(datasets.MNIST(str(tmp_path), train=True, download=True)) == 60000  # already there: no copy
+
+
+def test_idx_reader_stops_at_what_the_header_announces(tmp_path):
+    """A tiny .gz that expands to 64 MiB behind a 2-label header is refused without being expanded."""
+    path = tmp_path / "bomb-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + b"\x01\x02")
+        block = bytes(1 << 20)
+        for _ in range(64):
+            f.write(block)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(IdxFormatError, match="trailing data"):
+        read_idx(str(path))
+    ok = tmp_path / "ok-labels-idx1-ubyte"
+    ok.write_bytes(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + b"\x01\x02")
+    assert read_idx(str(ok)).tolist() == [1, 2]
