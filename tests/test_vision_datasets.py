@@ -10,7 +10,8 @@ import pytest
 
 import mytorch
 from mytorch.utils.data import DataLoader
-from mytorch.vision import datasets, transforms as T
+from mytorch.vision import datasets
+from mytorch.vision import transforms as T
 from mytorch.vision.datasets import mnist as mnist_module
 from mytorch.vision.idx import IdxFormatError, read_idx
 

@@ -451,6 +451,7 @@ def test_autoaugment_ops_match_torchvision(op, kind):
     pytest.importorskip("torchvision")
     import torch
     from torchvision.transforms import autoaugment as tv_auto
+
     from mytorch.vision.transforms import autoaugment
     magnitude = {"ShearX": 0.2, "ShearY": -0.25, "TranslateX": 3.7, "TranslateY": -2.2, "Rotate": 17.0,
                  "Brightness": 0.4, "Color": -0.5, "Contrast": 0.3, "Sharpness": 0.8, "Posterize": 3,
@@ -504,6 +505,7 @@ def test_v2_matches_torchvision_v2():
     pytest.importorskip("torchvision")
     import torch
     from torchvision.transforms import v2 as tv2
+
     from mytorch.vision.transforms import v2
     img = Image.fromarray(RGB)
     for build in (lambda m, d: m.Compose([m.ToImage(), m.ToDtype(d.float32, scale=True)]),
