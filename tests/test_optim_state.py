@@ -164,6 +164,17 @@ def test_state_from_another_model_is_refused_before_anything_changes(name):
     _step(mytorch, params, opt, 1)  # and it still steps
 
 
+def test_a_refused_state_names_a_named_parameter():
+    a, b = _model(mytorch)
+    opt = mytorch.optim.Adam([("layer.weight", a), ("layer.bias", b)])
+    other_params = _model(mytorch, shapes=((3, 4), (5,)))
+    other = mytorch.optim.Adam(other_params)
+    _step(mytorch, other_params, other, 1)
+    with pytest.raises(ValueError, match=r"of shape \(5,\) for parameter 'layer.bias' 1 of group 0.*whose shape is \(4,\)"):
+        opt.load_state_dict(other.state_dict())
+    assert not opt.state
+
+
 def test_group_count_and_size_mismatches_raise_torchs_errors():
     params, opt = _trained()
     sd = opt.state_dict()

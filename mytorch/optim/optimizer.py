@@ -384,7 +384,9 @@ class Optimizer:
                 continue
             p, gi, pi = by_index[i]
             new_state[p] = loaded = _load_state(s, p._data.dtype)
-            self._check_loaded_state(loaded, p, f"parameter {pi} of group {gi} (state index {i})")
+            names = self.param_groups[gi].get("param_names")
+            name = f" '{names[pi]}'" if names else ""
+            self._check_loaded_state(loaded, p, f"parameter{name} {pi} of group {gi} (state index {i})")
         new_groups = []
         for mine, theirs in zip(self.param_groups, saved_groups):
             theirs["params"] = mine["params"]
