@@ -133,3 +133,15 @@ def test_bad_arguments_raise_torchs_errors():
         m.CyclicLR(opt, base_lr=[0.1], max_lr=0.2)
     with pytest.raises(ValueError, match="momentum or beta1"):
         m.CyclicLR(mytorch.optim.Adagrad([mytorch.ones(1, requires_grad=True)]), base_lr=0.1, max_lr=0.2)
+
+
+def test_a_scheduler_subclassed_from_the_old_base_name_works():
+    class Halving(mytorch.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+    opt = _optimizer(mytorch, "SGD")
+    sched = Halving(opt)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    assert sched.get_last_lr() == [0.1 * 0.125, 0.05 * 0.125]

@@ -340,3 +340,16 @@ def test_optimizers_pickle_and_keep_stepping(name):
     opt2.step(closure2)
     for a, b in zip(params, params2):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_state_dict_and_load_hooks_run():
+    params, opt = _trained()
+    calls = []
+    opt.register_state_dict_pre_hook(lambda o: calls.append("sd-pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: calls.append("sd-post"))
+    opt.register_load_state_dict_pre_hook(lambda o, sd: calls.append("load-pre"))
+    handle = opt.register_load_state_dict_post_hook(lambda o: calls.append("load-post"))
+    opt.load_state_dict(opt.state_dict())
+    handle.remove()
+    opt.load_state_dict(opt.state_dict())
+    assert calls == ["sd-pre", "sd-post", "load-pre", "load-post", "sd-pre", "sd-post", "load-pre"]

@@ -95,6 +95,9 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+_LRScheduler = LRScheduler  # torch's old name, which older programs still subclass
+
+
 def _lambdas_state(scheduler):
     """A state dict without the lr functions, with the attributes of callable objects (torch's rule)."""
     state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -689,9 +692,9 @@ class ReduceLROnPlateau:
             return a < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
         return a > (best * (self.threshold + 1) if self.threshold_mode == "rel" else best + self.threshold)
 
-    def step(self, metrics):
+    def step(self, metrics, epoch=None):
         current = float(metrics)
-        self.last_epoch += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._better(current, self.best):
             self.best, self.num_bad_epochs = current, 0
         else:
