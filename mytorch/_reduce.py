@@ -179,7 +179,7 @@ class Prod(Function):
     saved = ((0, None),)  # what backward reads, for the version check of in-place writes
     def forward(self, a, axes, keepdim):
         self.a, self.axes = a, axes
-        return np.prod(a, axis=axes, keepdims=keepdim)
+        return np.prod(a, axis=axes, keepdims=keepdim, dtype=a.dtype)  # NumPy would widen int32
 
     def backward(self, g):
         # NOTE: the product of the *other* elements (exclusive products from both ends), not
@@ -239,7 +239,7 @@ class LogCumSumExp(Function):
 class Cumsum(Function):
     def forward(self, a, dim):
         self.dim = dim
-        return np.cumsum(a, axis=dim)
+        return np.cumsum(a, axis=dim, dtype=a.dtype)
 
     def backward(self, g):
         return np.flip(np.cumsum(np.flip(g, self.dim), axis=self.dim), self.dim)
@@ -250,7 +250,7 @@ class Cumprod(Function):
 
     def forward(self, a, dim):
         self.a, self.dim = a, dim
-        return np.cumprod(a, axis=dim)
+        return np.cumprod(a, axis=dim, dtype=a.dtype)
 
     def backward(self, g):
         # grad_i = prod_{k<i} a_k * R_i with R_i = g_i + a_{i+1} R_{i+1}: exact with zeros
@@ -627,7 +627,7 @@ def histc(input, bins=100, min=0, max=0):
     elements outside are ignored."""
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{_torch_name(input.dtype)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_torch_name(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)

@@ -1154,14 +1154,17 @@ def einsum(equation, *operands):
     """
     operands = _tensors(operands)
     subs, out = _einsum_parse(equation, [t.shape for t in operands])
-    dt = ops.result_type(*operands)
+    dt = operands[0].dtype
+    for t in operands[1:]:
+        if t.dtype is not dt:  # torch does not promote here
+            raise RuntimeError(f"expected scalar type {_C_NAMES[dt.name]} but found {_C_NAMES[t.dtype.name]}")
     sizes = {}
     for k, (s, t) in enumerate(zip(subs, operands)):
         for c, n in zip(s, t.shape):
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
                                    f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
-    return _einsum_node(len(operands)).apply(*[_same_dtype(t, dt) for t in operands], subs=subs, out=out)
+    return _einsum_node(len(operands)).apply(*operands, subs=subs, out=out)
 
 
 @op(method=False)
@@ -1183,6 +1186,8 @@ def tensordot(a, b, dims=2, out=None):
         if a.shape[x] != b.shape[y]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
                                f"and second has size {b.shape[y]} in dim {y}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     letters = iter(string.ascii_letters)
     sa = [next(letters) for _ in range(a.ndim)]
     sb = [next(letters) for _ in range(b.ndim)]
@@ -1302,6 +1307,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 @op(out=True)
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (default: the first dim of size 3)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     shape = np.broadcast_shapes(input.shape, other.shape)
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
