@@ -403,3 +403,28 @@ def test_idx_reader_stops_at_what_the_header_announces(tmp_path):
     ok = tmp_path / "ok-labels-idx1-ubyte"
     ok.write_bytes(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + b"\x01\x02")
     assert read_idx(str(ok)).tolist() == [1, 2]
+
+
+def test_stl10_binary_files(tmp_path):
+    folder = tmp_path / "stl10_binary"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    chw = {name: rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8) for name, n in (("train", 3), ("test", 2),
+                                                                                      ("unlabeled", 2))}
+    for name, images in chw.items():  # stored column-major per channel: (N, 3, W, H)
+        (folder / f"{name}_X.bin").write_bytes(images.transpose(0, 1, 3, 2).tobytes())
+    (folder / "train_y.bin").write_bytes(bytes([1, 10, 4]))
+    (folder / "test_y.bin").write_bytes(bytes([2, 2]))
+    (folder / "class_names.txt").write_text("\n".join(f"c{i}" for i in range(10)))
+    (folder / "fold_indices.txt").write_text("0 2\n" * 10)
+    ds = datasets.STL10(str(tmp_path), split="train", transform=T.ToTensor())
+    assert len(ds) == 3 and ds.labels.tolist() == [0, 9, 3] and ds.classes[9] == "c9"
+    np.testing.assert_array_equal(ds[1][0].numpy(), chw["train"][1] / np.float32(255))
+    assert datasets.STL10(str(tmp_path), split="train", folds=0).labels.tolist() == [0, 3]
+    both = datasets.STL10(str(tmp_path), split="train+unlabeled")
+    assert len(both) == 5 and both.labels.tolist()[-2:] == [-1, -1] and both[4][1] == -1
+    assert datasets.STL10(str(tmp_path), split="test")[0][0].size == (96, 96)
+    with pytest.raises(ValueError, match="Unknown value 'val'"):
+        datasets.STL10(str(tmp_path), split="val")
+    with pytest.raises(RuntimeError, match="does not download"):
+        datasets.STL10(str(tmp_path / "none"))
