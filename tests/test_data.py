@@ -366,3 +366,27 @@ def test_module_layout_is_torchs():
     from mytorch.utils.data.dataset import random_split as split
     assert split is random_split
     assert mytorch.utils.data.DataLoader is DataLoader
+
+
+SAMPLES = {
+    "tuple": lambda i: (float(i), i),
+    "dict": lambda i: {"x": np.full(2, i, np.float32), "y": i, "s": str(i)},
+    "namedtuple": lambda i: Point(np.int64(i), [i, i + 1]),
+    "array": lambda i: np.arange(3) * i,
+    "bool": lambda i: (i % 2 == 0,),
+}
+LOADER_ARGS = [dict(batch_size=None), dict(batch_size=1), dict(batch_size=3), dict(batch_size=3, drop_last=True),
+               dict(batch_size=2, sampler=[6, 0, 3, 2]), dict(batch_sampler=[[1, 2], [5]]),
+               dict(batch_size=None, sampler=[4, 1])]
+
+
+@pytest.mark.skipif(torch is None, reason="torch is the oracle")
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_loader_batches_equal_torchs(kind):
+    def dataset(base):
+        return type("Seven", (base,), {"__len__": lambda self: 7, "__getitem__": lambda self, i: SAMPLES[kind](i)})()
+
+    for args in LOADER_ARGS:
+        ours = _plain(list(DataLoader(dataset(Dataset), **args)))
+        theirs = _plain(list(torch.utils.data.DataLoader(dataset(torch.utils.data.Dataset), **args)))
+        assert ours == theirs, args
