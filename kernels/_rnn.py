@@ -33,7 +33,7 @@ oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on f
 """
 import numpy as np
 
-from kernels._threads import MATMUL_MIN_MACS, get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
+from kernels._threads import get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
 
 __all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "workspace",
            "release"]
@@ -42,6 +42,9 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
 # to another thread costs more than the rows' GEMM saves.
 MIN_ROWS_PER_PART = 16
+# _gemm_into splits a product over the kernel threads from this many multiply-adds, the threshold
+# of kernels._threads.matmul, whose split it repeats.
+GEMM_SPLIT_MIN_MACS = 2 ** 25
 
 
 # ---------------------------------------------------------------------------- NumPy gate kernels
@@ -235,7 +238,7 @@ def _gemm_into(a, b, out):
     kernel threads, writing into ``out`` (a recycled buffer) instead of a fresh array."""
     M, N = out.shape
     threads = get_num_threads()
-    if threads == 1 or M * a.shape[1] * N < MATMUL_MIN_MACS or M < threads * 8:
+    if threads == 1 or M * a.shape[1] * N < GEMM_SPLIT_MIN_MACS or M < threads * 8:
         if threads == 1:
             np.matmul(a, b, out=out)
         else:
