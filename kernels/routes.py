@@ -5,6 +5,7 @@ Routes (each its own module):
     winograd     kernels/conv_winograd.py   3x3, stride 1, no dilation, enough channels per group and pixels
     1x1          kernels/conv_1x1.py        pointwise: a GEMM per sample (strided: subsample first)
     depthwise    kernels/conv_depthwise.py  groups = input channels (MobileNet's 3x3 layers)
+    dilated      kernels/conv_dilated.py    stride 1, dilation > 1: one undilated convolution per phase
     im2col       kernels/conv_im2col.py     columns filled row by row, one GEMM per group: any shape
     im2col_wide  kernels/conv_im2col.py     the same on the padded-width grid (stride 1 only)
 
@@ -29,7 +30,7 @@ import os
 import threading
 from collections import namedtuple
 
-from kernels import conv_1x1, conv_depthwise, conv_direct, conv_im2col, conv_winograd
+from kernels import conv_1x1, conv_depthwise, conv_dilated, conv_direct, conv_im2col, conv_winograd
 from kernels._common import budget
 from kernels._plan import CONV_MIN_MACS_PER_THREAD, conv_work
 
@@ -41,6 +42,7 @@ _MODULES = {
     "winograd": (conv_winograd, {}),
     "1x1": (conv_1x1, {}),
     "depthwise": (conv_depthwise, {}),
+    "dilated": (conv_dilated, {}),
     "im2col": (conv_im2col, {"wide": False}),
     "im2col_wide": (conv_im2col, {"wide": True}),
 }
@@ -52,6 +54,9 @@ DIRECT_MAX_K_OTHER = 64
 # Winograd from this many input and output channels per group and output pixels per side.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 16
+# A dilated layer is cut into phases when they take Winograd and have at least this many output
+# pixels per side (smaller phases lost to the im2col route).
+DILATED_MIN_PHASE_SIZE = 24
 # A pass takes the wide grid when it wastes at most this fraction of the columns (the backward
 # pass has a col2im to win back, so it accepts more).
 WIDE_FORWARD_MAX_WASTE = 0.2
@@ -63,12 +68,14 @@ SUPPORTS = {
     "winograd": lambda g: g.KH == g.KW == 3 and g.SH == g.SW == 1 and g.DH == g.DW == 1,
     "1x1": lambda g: g.KH == g.KW == 1 and g.PH == g.PW == 0,
     "depthwise": lambda g: g.G == g.C and g.G > 1,
+    "dilated": lambda g: g.SH == g.SW == 1 and (g.DH > 1 or g.DW > 1),
     "im2col": lambda g: True,
     "im2col_wide": lambda g: g.SH == g.SW == 1,
 }
-# Routes whose every output sums exactly the products torch's does, for each pass.
-EXACT = {"forward": {"direct", "1x1", "depthwise", "im2col", "im2col_wide"},
-         "backward": {"1x1", "im2col"}}
+# Routes whose every output sums exactly the products torch's does, for each pass ("dilated" runs
+# its phases through the dispatcher, which checks each of them).
+EXACT = {"forward": {"direct", "1x1", "depthwise", "dilated", "im2col", "im2col_wide"},
+         "backward": {"1x1", "dilated", "im2col"}}
 # Routes whose work is laid out in 4-row tiles: row blocks keep to multiples of 4.
 _TILED = {"winograd"}
 
@@ -137,6 +144,10 @@ def _automatic(g, backward):
     if (SUPPORTS["winograd"](g) and min(g.C, g.F) // g.G >= WINOGRAD_MIN_CHANNELS
             and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE):
         return "winograd"
+    phase = g._replace(OH=g.OH // g.DH, OW=g.OW // g.DW, DH=1, DW=1)  # a phase's convolution
+    if (SUPPORTS["dilated"](g) and min(phase.OH, phase.OW) >= DILATED_MIN_PHASE_SIZE
+            and _automatic(phase, backward) == "winograd"):
+        return "dilated"
     if SUPPORTS["direct"](g) and K <= (DIRECT_MAX_K if g.KW == 5 else DIRECT_MAX_K_OTHER):
         return "direct"
     if SUPPORTS["im2col_wide"](g):
@@ -151,6 +162,8 @@ def _rows(route, g, threads, itemsize):
     """Blocks of output rows per sample: enough that one block's scratch fits a thread's share of
     the memory budget, and, when the batch has fewer samples than threads, enough blocks to keep
     every thread busy (work permitting)."""
+    if route == "dilated":
+        return 1  # its phase convolutions are cut up when they go through the dispatcher
     module, options = _MODULES[route]
     per_sample = module.scratch_bytes(g, itemsize, **options)
     rows = -(-per_sample // max(budget.bytes // threads, 1))

@@ -40,6 +40,9 @@ def cases(draw, route):
         SH = SW = 1
     if route == "winograd":
         KH, KW, DH, DW = 3, 3, 1, 1
+    if route == "dilated":
+        SH = SW = 1
+        DH, DW = draw(st.sampled_from([(2, 1), (1, 2), (2, 2), (3, 2)]))
     if route == "1x1":
         KH = KW = 1
         PH = PW = 0
@@ -106,6 +109,8 @@ def test_choose_route_picks_by_geometry():
     assert pick((32, 32, 32, 32), (64, 32, 3, 3), s=2, p=1) == "im2col"
     assert pick((8, 3, 112, 112), (64, 3, 7, 7), s=2, p=3) == "im2col"
     assert pick((32, 64, 28, 28), (64, 16, 3, 3), p=1, G=4) == "winograd"
+    assert pick((8, 64, 64, 64), (64, 64, 3, 3), p=2, d=2) == "dilated"
+    assert pick((32, 32, 32, 32), (32, 32, 3, 3), p=2, d=2) == "im2col_wide"
 
 
 def test_small_batches_are_cut_into_rows_for_the_threads():
@@ -124,10 +129,11 @@ def test_empty_batch_gives_empty_results(route, impl):
                 np.float32)
     G = 4 if route == "depthwise" else 1
     x = np.ones((0, 4, 8, 8), np.float32)
+    d = 2 if route == "dilated" else 1
     with routes.force_route(route):
-        y = m.conv2d_forward(x, w, np.ones(4, np.float32), 1, 0, 1, G)
-        dx, dw, db = m.conv2d_backward(np.ones(y.shape, np.float32), x, w, 1, 0, 1, G)
-    OH = 8 if route == "1x1" else 6
+        y = m.conv2d_forward(x, w, np.ones(4, np.float32), 1, 0, d, G)
+        dx, dw, db = m.conv2d_backward(np.ones(y.shape, np.float32), x, w, 1, 0, d, G)
+    OH = 8 if route == "1x1" else 4 if route == "dilated" else 6
     assert y.shape == (0, 4, OH, OH) and dx.shape == x.shape and y.dtype == dx.dtype == np.float32
     np.testing.assert_array_equal(dw, np.zeros_like(w))
     np.testing.assert_array_equal(db, np.zeros(4))
@@ -147,13 +153,13 @@ def test_float16_on_every_route_matches_torch(route):
     x = rng.standard_normal((2, 4, 9, 8)).astype(np.float16)
     w = (rng.standard_normal((4, 4 // G, k, k)) / 3).astype(np.float16)
     b = rng.standard_normal(4).astype(np.float16)
-    p = 0 if route == "1x1" else 1
+    p, d = (0, 1) if route == "1x1" else (2, 2) if route == "dilated" else (1, 1)
     with routes.force_route(route):
-        y = NB.conv2d_forward(x, w, b, 1, p, 1, G)
+        y = NB.conv2d_forward(x, w, b, 1, p, d, G)
         dy = rng.standard_normal(y.shape).astype(np.float16)
-        dx, dw, db = NB.conv2d_backward(dy, x, w, 1, p, 1, G)
+        dx, dw, db = NB.conv2d_backward(dy, x, w, 1, p, d, G)
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
-    ty = torch.nn.functional.conv2d(tx, tw, tb, 1, p, 1, G)
+    ty = torch.nn.functional.conv2d(tx, tw, tb, 1, p, d, G)
     ty.backward(torch.from_numpy(dy))
     for ours, theirs in ((y, ty), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
         assert ours.dtype == np.float16
@@ -175,6 +181,8 @@ def test_non_finite_values_give_torchs_pattern_on_every_route(route, where):
     rng = np.random.default_rng(5)
     G = 4 if route == "depthwise" else 1
     k, p = (1, 0) if route == "1x1" else (3, 1)
+    d = 2 if route == "dilated" else 1
+    p *= d
     x = rng.standard_normal((2, 4, 12, 11))
     w = rng.standard_normal((4, 4 // G, k, k))
     dy = rng.standard_normal((2, 4, 12, 11))
@@ -182,13 +190,13 @@ def test_non_finite_values_give_torchs_pattern_on_every_route(route, where):
     flat = target.reshape(-1)
     flat[rng.choice(flat.size, 3, replace=False)] = [np.inf, -np.inf, np.nan]
     with routes.force_route(route):
-        y = NB.conv2d_forward(x, w, None, 1, p, 1, G)
-        dx, dw, _ = NB.conv2d_backward(dy, x, w, 1, p, 1, G)
+        y = NB.conv2d_forward(x, w, None, 1, p, d, G)
+        dx, dw, _ = NB.conv2d_backward(dy, x, w, 1, p, d, G)
     tx, tw = torch.from_numpy(x).requires_grad_(), torch.from_numpy(w).requires_grad_()
-    ty = torch.nn.functional.conv2d(tx, tw, None, 1, p, 1, G)
+    ty = torch.nn.functional.conv2d(tx, tw, None, 1, p, d, G)
     ty.backward(torch.from_numpy(dy))
     with routes.force_route(route):  # the input gradient alone: nothing else to give the values away
-        dx_alone = NB.conv2d_backward(dy, x, w, 1, p, 1, G, needs=(True, False, False))[0]
+        dx_alone = NB.conv2d_backward(dy, x, w, 1, p, d, G, needs=(True, False, False))[0]
     for ours, theirs in ((y, ty.detach()), (dx, tx.grad), (dw, tw.grad), (dx_alone, tx.grad)):
         theirs = theirs.numpy()
         np.testing.assert_array_equal(_pattern(ours), _pattern(theirs))
@@ -204,19 +212,21 @@ def test_one_large_image_stays_within_the_memory_budget(route):
     keeps afterwards too."""
     G = 16 if route == "depthwise" else 1
     k, p = (1, 0) if route == "1x1" else (3, 1)
+    d = 2 if route == "dilated" else 1
+    p *= d
     x = np.ones((1, 16, 192, 192), np.float32)  # 2.4 MB; im2col columns 21 MB, Winograd tiles 10 MB
     w = np.ones((16, 16 // G, k, k), np.float32)
     previous = kernels.get_memory_budget()
     kernels.set_memory_budget(2 ** 21)
     try:
         with routes.force_route(route):
-            NB.conv2d_forward(x, w, None, 1, p, 1, G)  # compile and warm the workspace
+            NB.conv2d_forward(x, w, None, 1, p, d, G)  # compile and warm the workspace
             dy = np.ones((1, 16, 192, 192), np.float32)
-            NB.conv2d_backward(dy, x, w, 1, p, 1, G)
+            NB.conv2d_backward(dy, x, w, 1, p, d, G)
             _plan.workspace.release()
             tracemalloc.start()
-            NB.conv2d_forward(x, w, None, 1, p, 1, G)
-            NB.conv2d_backward(dy, x, w, 1, p, 1, G)
+            NB.conv2d_forward(x, w, None, 1, p, d, G)
+            NB.conv2d_backward(dy, x, w, 1, p, d, G)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         # the result, dx, its padded copy, the input's padded copy, the row blocks' gradients: ~5 images
