@@ -210,6 +210,10 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         start, end = 0, start
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if dtype is not None and to_numpy_dtype(dtype).kind in "iub":
+        start, end, step = int(start), int(end), int(step)  # torch truncates the bounds and the step first
+        if step == 0:
+            raise ValueError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
