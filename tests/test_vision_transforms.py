@@ -580,3 +580,14 @@ def test_normalize_cannot_add_channels():
         return
     with pytest.raises(RuntimeError, match="broadcast shape"):
         tvT.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(torch.zeros(1, 4, 4))
+
+
+def test_v2_containers_carry_several_inputs():
+    from mytorch.vision.transforms import v2
+    img = Image.fromarray(RGB)
+    out, label = v2.Compose([v2.RandomHorizontalFlip(p=1), v2.PILToTensor()])(img, 7)
+    assert label == 7 and np.array_equal(out._data, RGB[:, ::-1].transpose(2, 0, 1))
+    out, label = v2.RandomApply([v2.Lambda(lambda x: x + 1, int)], p=1.0)(img, 7)
+    assert label == 8 and out is img
+    assert v2.RandomOrder([v2.Lambda(lambda x: x * 2), v2.Lambda(lambda x: x * 3)])(1) == 6
+    assert v2.Compose([v2.ToImage()])(img).shape == (3, 13, 17)

@@ -93,13 +93,68 @@ class ToPureTensor(Transform):
         return img
 
 
-# The v1 classes in v2 form: the same behaviour, applied to each image-like input. Containers (Compose,
-# RandomApply, RandomChoice, RandomOrder) and Lambda are v1's own: they call their members.
-Compose, RandomApply, RandomChoice, RandomOrder, Lambda = (_v1.Compose, _v1.RandomApply, _v1.RandomChoice,
-                                                           _v1.RandomOrder, _v1.Lambda)
+# v2's containers take several inputs (``t(img, label)``) and hand them to each member together.
+class Compose(_v1.Compose):
+    """Applies ``transforms`` in order; several inputs travel through them together."""
+
+    def __call__(self, *inputs):
+        several = len(inputs) > 1
+        for t in self.transforms:
+            out = t(*inputs)
+            inputs = out if several else (out,)
+        return inputs if several else inputs[0]
+
+
+class RandomApply(Compose):
+    """Applies all of ``transforms`` with probability ``p``."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__(transforms)
+        self.p = p
+
+    def __call__(self, *inputs):
+        if self.p < _v1._rand():
+            return inputs if len(inputs) > 1 else inputs[0]
+        return super().__call__(*inputs)
+
+    __repr__ = _v1.RandomApply.__repr__
+
+
+class RandomChoice(_v1.RandomChoice):
+    pass
+
+
+class RandomOrder(_v1.RandomOrder):
+    """Applies ``transforms`` in a random order."""
+
+    def __call__(self, *inputs):
+        several = len(inputs) > 1
+        for i in _v1._randperm(len(self.transforms)):
+            out = self.transforms[i](*inputs)
+            inputs = out if several else (out,)
+        return inputs if several else inputs[0]
+
+
+class Lambda(Transform):
+    """Applies ``lambd`` to every input (or only to inputs of ``types``)."""
+
+    def __init__(self, lambd, *types):
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got {repr(type(lambd).__name__)}")
+        self.lambd, self.types = lambd, types or (object,)
+
+    def __call__(self, *inputs):
+        out = tuple(self.lambd(x) if isinstance(x, self.types) else x for x in inputs)
+        return out if len(out) > 1 else out[0]
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
 InterpolationMode = _v1.InterpolationMode
 
 
+# The v1 classes in v2 form: the same behaviour, applied to each image-like input.
 class ToTensor(Transform, _v1.ToTensor):
     __doc__ = _v1.ToTensor.__doc__
 
