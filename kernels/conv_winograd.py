@@ -24,12 +24,35 @@ def scratch_bytes(g, itemsize):
 
 
 def forward(x, weight, b, y, g):
-    _winograd(x, wino.filter_transform(weight), b, y, g.PH, g.PW, g.G)
+    _winograd(x, _filter_transform(weight), b, y, g.PH, g.PW, g.G)
 
 
 def backward(grad_out, x, weight, g, needs):
     dx = np.empty_like(x) if needs[0] else None
     return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs, g.G)
+
+
+# Filter pairs (f, c) per thread below which the filter transforms run on one thread.
+FILTERS_PER_THREAD = 4096
+
+
+def _filter_transform(weight):
+    """wino.filter_transform, its filters split over the threads (serial, it would be the serial
+    part of a many-thread call on wide layers)."""
+    F, Cg = weight.shape[:2]
+    u = np.empty((wino.P, F, Cg), weight.dtype)
+    w = np.ascontiguousarray(weight)
+    run_parallel(lambda s: wino._filter_transform(w[s], u[:, s]), parts(F, F * Cg, FILTERS_PER_THREAD))
+    return u
+
+
+def _filter_gradient(m):
+    """wino.filter_gradient, its filters split over the threads."""
+    F, Cg = m.shape[1:]
+    dw = np.empty((F, Cg, 3, 3), m.dtype)
+    m = np.ascontiguousarray(m)
+    run_parallel(lambda s: wino._filter_gradient(m[:, s], dw[s]), parts(F, F * Cg, FILTERS_PER_THREAD))
+    return dw
 
 
 def _groups(G, C, F):
@@ -68,7 +91,7 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
     N, C = x.shape[:2]
     F, OH, OW = grad_out.shape[1:]
     TH, TW, per_image = wino.tiles(OH, OW)
-    u_t = wino.filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C/G, F)
+    u_t = _filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C/G, F)
 
     def run(p):
         m = np.zeros((wino.P, F, C // G), x.dtype) if needs[1] else None
@@ -90,7 +113,7 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
         return m
     with single_threaded_blas():
         ms = run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
-    return wino.filter_gradient(reduce_sum(ms)) if needs[1] else None
+    return _filter_gradient(reduce_sum(ms)) if needs[1] else None
 
 
 # Extra elements per row of a tile buffer (see kernels/_winograd.py: keeps the rows' strides off

@@ -348,3 +348,18 @@ def test_force_route_is_per_thread():
         assert routes.get_route() == "im2col_wide"
     finally:
         routes.set_route(None)
+
+
+def test_winograd_filter_transforms_split_over_threads_are_exact():
+    from kernels import _winograd as wino
+    from kernels import conv_winograd
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(3)
+    try:
+        rng = np.random.default_rng(8)
+        w = rng.standard_normal((256, 64, 3, 3)).astype(np.float32)  # enough filters for three threads
+        np.testing.assert_array_equal(conv_winograd._filter_transform(w), wino.filter_transform(w))
+        m = rng.standard_normal((36, 256, 64)).astype(np.float32)
+        np.testing.assert_array_equal(conv_winograd._filter_gradient(m), wino.filter_gradient(m))
+    finally:
+        _threads.set_num_threads(previous)
