@@ -15,11 +15,13 @@ for a while after each call, so running the two side by side in one process make
 other. A worker process sets its thread count, warms up (numba compiles or loads its cache, the
 allocators settle), then times ``--reps`` calls; the parent repeats the pair of processes
 ``--repeats`` times, alternating which framework goes first, and reports the median of all timed
-calls (and the spread of the per-process medians). Before timing, each worker's numbers are checked
-against torch from the same weights (mytorch's worker runs torch on the same arrays once; a mismatch
-aborts). Nothing here asserts a time: the targets are read off the ratio column.
+calls (and the spread of the per-process medians). Before timing a case, a separate process checks
+mytorch's numbers against torch's from the same weights (a mismatch aborts), so that no timing
+process ever imports the other framework. Nothing here asserts a time: the targets are read off
+the ratio column.
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -139,11 +141,6 @@ def _check_against_torch(case):
 def worker(framework, case, threads, reps, warmup):
     lib = __import__(framework)
     lib.set_num_threads(threads)
-    if framework == "mytorch":
-        try:
-            _check_against_torch(case)
-        except ImportError:
-            pass  # no torch: time without the check
     _, step, _ = _build(lib, case)
     for _ in range(warmup):
         step()
@@ -182,15 +179,22 @@ def main(argv=None):
     for c in cases:
         if c not in CASES:
             p.error(f"unknown case {c!r}; choose from {', '.join(CASES)}")
+    if args.worker == "check":
+        _check_against_torch(cases[0])
+        print(json.dumps("ok"))
+        return
     if args.worker:
         times = worker(args.worker, cases[0], int(args.threads), args.reps, args.warmup)
         print(json.dumps(times))
         return
     frameworks = args.frameworks.split(",")
+    have_torch = importlib.util.find_spec("torch") is not None  # the check needs it; no timing imports it
     results = {}
     print(f"{'case':7s} {'thr':>3s} " + " ".join(f"{f + ' ms':>14s}" for f in frameworks)
           + ("   ratio (target)" if len(frameworks) == 2 else ""))
     for case in cases:
+        if have_torch:
+            _spawn("check", case, 1, 0, 0)
         for threads in (int(t) for t in args.threads.split(",")):
             per = {f: [] for f in frameworks}
             medians = {f: [] for f in frameworks}
