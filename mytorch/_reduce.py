@@ -103,13 +103,25 @@ def apply_inplace(self, fn, args=(), kwargs=None, name=None):
 op = declare(__all__, METHODS)
 
 
+class return_types:  # noqa: N801  (torch.return_types: the named tuples of the ops declared here)
+    """The named tuples ops return (``mytorch.return_types.sort`` and so on), printed as torch prints them."""
+
+
 def _rt(name, fields=("values", "indices")):
-    return namedtuple(name, fields)
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"mytorch.return_types.{name}(\n{body})"
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    setattr(return_types, name, cls)
+    return cls
 
 
 _sort_rt, _topk_rt, _kth_rt, _median_rt, _mode_rt = (_rt(n) for n in ("sort", "topk", "kthvalue", "median", "mode"))
 _nanmedian_rt, _cummax_rt, _cummin_rt = _rt("nanmedian"), _rt("cummax"), _rt("cummin")
 _aminmax_rt = _rt("aminmax", ("min", "max"))
+__all__.append("return_types")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -840,7 +852,7 @@ def dist(input, other, p=2):
 # ---------------------------------------------------------------------------- linear algebra at the top level
 from mytorch import linalg  # noqa: E402  (importing it also makes mytorch.linalg available)
 
-_svd_rt = namedtuple("svd", ["U", "S", "V"])
+_svd_rt = _rt("svd", ("U", "S", "V"))
 
 
 @op()
