@@ -96,3 +96,39 @@ def test_pool2d(benchmark, impl, shape, kind, backward):
         assert scaled_error(got, want) <= 1e-6, f"{impl} disagrees with the reference"
     benchmark.group = f"{kind}_pool2d {shape} {'fwd+bwd' if backward else 'fwd'}"
     benchmark(_run, impl, step)
+
+
+# ---------------------------------------------------------------------------- routes on the layer zoo
+# One layer of each kind issue 14 names (benchmarks/profile_conv.py's zoo), on each numba route
+# that can serve it, against torch (or the automatic route where torch is missing).
+ROUTE_LAYERS = ["lenet2", "mnist2", "res_s2_128", "res_down_1x1", "pointwise", "dw_s1", "dw_s2", "grouped",
+                "dilated_64", "stem7x7", "5x5_pad", "batch1_56", "res512"]
+
+
+def _route_cases():
+    from benchmarks.profile_conv import ZOO_CONV
+    from kernels import numba_ops, routes
+    cases = []
+    for layer in ROUTE_LAYERS:
+        N, C, H, W, Fo, KH, KW, S, P, D, G = ZOO_CONV[layer]
+        g = numba_ops.conv_geometry((N, C, H, W), (Fo, C // G, KH, KW), S, P, D, G)
+        cases += [pytest.param(layer, r, id=f"{layer}-{r}") for r in (None,) + routes.ROUTES if r is None
+                  or routes.SUPPORTS[r](g)]
+    return cases
+
+
+@pytest.mark.parametrize("layer, route", _route_cases())
+def test_conv2d_route(benchmark, layer, route):
+    from benchmarks.profile_conv import _zoo_arrays, _zoo_step
+    arrays = _zoo_arrays(layer)
+
+    def step(lib):
+        if lib is torch:
+            return _zoo_step(lib, layer, arrays, True)
+        with backends.using_kernels("numba"), backends.using_route(route):
+            return _zoo_step(lib, layer, arrays, True)
+    want = step(torch) if torch is not None else _expected(("route", layer), lambda lib: _zoo_step(lib, layer, arrays, True), "numba")
+    for got, ref in zip(step(mytorch), want):
+        assert scaled_error(got, ref, floor=np.abs(ref).max()) <= 2e-4, f"route {route} disagrees on {layer}"
+    benchmark.group = f"conv2d route {layer} fwd+bwd"
+    benchmark(step, mytorch)
