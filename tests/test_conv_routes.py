@@ -363,3 +363,12 @@ def test_winograd_filter_transforms_split_over_threads_are_exact():
         np.testing.assert_array_equal(conv_winograd._filter_gradient(m), wino.filter_gradient(m))
     finally:
         _threads.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("name", sorted(kernels.IMPLEMENTATIONS))
+def test_every_implementation_exports_the_contract_with_the_same_signatures(name):
+    import inspect
+    m, ref = kernels.load(name), kernels.load("reference")
+    for fn in kernels.CONTRACT:
+        assert fn in m.__all__ and callable(getattr(m, fn)), fn
+        assert list(inspect.signature(getattr(m, fn)).parameters) == list(inspect.signature(getattr(ref, fn)).parameters), fn
