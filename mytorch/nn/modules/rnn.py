@@ -63,7 +63,7 @@ class _Part(Function):
 
 
 def _split(flat, shapes):
-    """The parts of a flat output, in order (a single part is a plain reshape's node)."""
+    """Views of consecutive parts of a flat output, one _Part node each."""
     parts, start = [], 0
     for shape in shapes:
         parts.append(_Part.apply(flat, start=start, shape=shape))
@@ -74,7 +74,7 @@ def _split(flat, shapes):
 class _Spec:
     """Everything about one call of a recurrent layer that is not an array."""
     __slots__ = ("mode", "num_layers", "D", "geometry", "layout", "x_shape", "h_shape", "has_h0", "has_c0",
-                 "per", "has_bias", "has_proj", "masks", "save", "sorted", "unsorted", "kern", "out_shape")
+                 "has_bias", "has_proj", "masks", "save", "sorted", "unsorted", "kern", "out_shape")
 
 
 class _Recurrent(Function):
@@ -103,7 +103,6 @@ class _Recurrent(Function):
         X = self._rows(x)
         out, h_n, c_n, self.saved = _rnn.sequence_forward(s.mode, s.kern, X, h0, c0, weights, geo, L, D,
                                                           masks=s.masks, save=s.save)
-        self.x_dtype = x.dtype
         if s.unsorted is not None:
             h_n = h_n[:, s.unsorted]
             c_n = c_n[:, s.unsorted] if lstm else None
