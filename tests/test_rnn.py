@@ -445,3 +445,19 @@ def test_random_packed_batches_match_torch():
             x = x[:max(lengths)]
         _compare(ours, theirs, (x, hx), "float64", packed=(lengths, False))
     check()
+
+
+@requires_torch
+@pytest.mark.parametrize("kind,kw", [("LSTM", dict(bidirectional=True)), ("GRU", dict(num_layers=2))])
+def test_threaded_time_loops_match_torch(kind, kw):
+    """On two kernel threads a batch of 40 runs as two slices of rows (and a bidirectional layer's
+    directions side by side), packed with lengths that end inside either slice."""
+    previous = mytorch.get_num_threads()
+    mytorch.set_num_threads(2)
+    try:
+        ours, theirs = _make_pair(kind, "float64", **_kw(kw))
+        lengths = list(np.random.default_rng(8).integers(1, T + 1, 40))
+        _compare(ours, theirs, _inputs(kind, kw, True, "float64", batch=40), "float64", packed=(lengths, False))
+        _compare(ours, theirs, _inputs(kind, kw, False, "float64", batch=40), "float64")
+    finally:
+        mytorch.set_num_threads(previous)
