@@ -159,6 +159,12 @@ def _require_float(input, opname):
         raise RuntimeError(f"{opname}: Expected a floating point or complex tensor as input. Got {_torch_name(input.dtype)}")
 
 
+def _not_for(input, dtypes, message, exc=NotImplementedError):
+    """torch's refusal of some dtypes (``message`` may name the dtype as {dtype})."""
+    if input.dtype.name in dtypes:
+        raise exc(message.format(dtype=_torch_name(input.dtype)))
+
+
 def _torch_name(dt):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[dt.name]
@@ -339,7 +345,8 @@ def cumprod(input, dim, *, dtype=None):
 @op(out=True)
 def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along ``dim``, as a running logaddexp (no overflow, no underflow)."""
-    _require_float(input, "logcumsumexp")
+    _not_for(input, ("int64", "int32", "int16", "int8", "uint8", "bool"),
+             "\"logcumsumexp_out_cpu\" not implemented for '{dtype}'")
     if input.ndim == 0:
         return ops.clone(input)
     return LogCumSumExp.apply(input, dim=_wrap_dim(dim, input.ndim))
@@ -412,6 +419,7 @@ def msort(input):
 @op(out=True)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
+    _not_for(input, ("bool",), "topk does not support bool dtypes on CPU", RuntimeError)
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
@@ -446,6 +454,7 @@ def _kth_column(rows, k):
 @op(out=True)
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest element (1-based) along ``dim``."""
+    _not_for(input, ("bool",), "\"kthvalue_cpu\" not implemented for '{dtype}'")
     n = input.shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {_wrap_dim(dim, input.ndim)}")
@@ -467,6 +476,7 @@ def _scalar_min(dt):
 
 
 def _median(input, dim, keepdim, skip_nan, rt, opname):
+    _not_for(input, ("bool",), "\"median_cpu\" not implemented for '{dtype}'")
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(f"{opname}() input tensor cannot be empty")
@@ -674,6 +684,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 @op(method=False, aliases=("trapz",))
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """Trapezoidal rule along ``dim``: spacing ``dx`` (default 1) or sample points ``x``."""
+    _not_for(y, ("bool",), "trapezoid: received a bool input for `y`, but bool is not supported", RuntimeError)
     d = _wrap_dim(dim, y.ndim)
     m = y.shape[d]
     if m == 0:
@@ -689,7 +700,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 def _quantile(input, q, dim, keepdim, interpolation, skip_nan, opname):
-    if not input.dtype.is_floating_point:
+    if input.dtype.name not in ("float32", "float64"):
         raise RuntimeError(f"{opname}() input tensor must be either float or double dtype")
     qs = np.asarray(q._data if isinstance(q, Tensor) else q, np.float64)
     if qs.ndim > 1:
@@ -751,6 +762,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 @op()
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    _not_for(input, ("bool",), "cov(): bool dtype is not supported for input", RuntimeError)
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{input.ndim} dimensions")

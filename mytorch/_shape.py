@@ -104,9 +104,10 @@ class ScatterReduce(Function):
         count = np.zeros(a.shape, np.int64)
         np.add.at(count, index, 1)
         identity = {"prod": 1, "mean": 0, "amax": -np.inf, "amin": np.inf, "sum": 0}[reduce]
-        if a.dtype.kind != "f" and reduce in ("amax", "amin"):
-            info = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
-            identity = (info.min if reduce == "amax" else info.max) if info else identity
+        if a.dtype.kind in "iu" and reduce in ("amax", "amin"):
+            identity = np.iinfo(a.dtype).min if reduce == "amax" else np.iinfo(a.dtype).max
+        elif a.dtype.kind == "b" and reduce in ("amax", "amin"):
+            identity = reduce == "amin"
         out = np.where(hit & (not include_self), np.asarray(identity).astype(a.dtype), a)
         ufunc = {"prod": np.multiply, "mean": np.add, "sum": np.add, "amax": np.maximum, "amin": np.minimum}[reduce]
         ufunc.at(out, index, src)
@@ -275,6 +276,8 @@ def scatter_add(input, dim, index, src):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with ``src`` reduced in at ``index`` along ``dim`` by 'sum', 'prod', 'mean',
     'amax' or 'amin'; ``include_self=False`` leaves input's own values out of written places."""
+    if reduce == "mean" and input.dtype is _dtype.bool_:
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these spellings too
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -1071,6 +1074,8 @@ def diagflat(input, offset=0):
 @op()
 def trace(input):
     """Sum of the main diagonal of a 2-D tensor (int64 for integer input)."""
+    if input.dtype is _dtype.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return ops.sum(diagonal(input))
@@ -1164,6 +1169,8 @@ def einsum(equation, *operands):
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
                                    f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
+    if len(operands) == 1 and not dt.is_floating_point and set(subs[0]) - set(out):
+        operands = (ops.to_dtype(operands[0], _dtype.int64),)  # a summing einsum of one operand is a sum
     return _einsum_node(len(operands)).apply(*operands, subs=subs, out=out)
 
 
@@ -1217,6 +1224,8 @@ def inner(input, other):
 
 
 def _vector_pair(input, other, opname):
+    if input.dtype is _dtype.bool_:
+        raise NotImplementedError(f"\"{opname}\" not implemented for 'Bool'")
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
@@ -1248,6 +1257,8 @@ def mv(input, vec):
     """Matrix (n, m) times vector (m,)."""
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
+    if input.dtype is _dtype.bool_:
+        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
     return ops.matmul(input, vec)
 
 
@@ -1256,6 +1267,8 @@ def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
+    if input.dtype is _dtype.bool_:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
@@ -1340,6 +1353,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     from mytorch import linalg
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x1.dtype.name not in ("float32", "float64"):
+        raise NotImplementedError(f"\"cdist\" not implemented for '{_C_NAMES[x1.dtype.name]}'")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     diff = ops.sub(ops.unsqueeze(x1, -2), ops.unsqueeze(x2, -3))

@@ -665,3 +665,42 @@ def test_select_and_scan_properties(shape, data):
     k = data.draw(st.integers(1, shape[dim]))
     np.testing.assert_array_equal(mytorch.topk(t, k, dim).values.numpy(),
                                   np.take(-np.sort(-x, axis=dim), np.arange(k), axis=dim))
+
+
+# ---------------------------------------------------------------------------- dtype rules
+DTYPE_OPS = {
+    "prod": lambda m, x: m.prod(x), "prod_dim": lambda m, x: m.prod(x, 0), "cumsum": lambda m, x: m.cumsum(x, 0),
+    "cumprod": lambda m, x: m.cumprod(x, 0), "nansum": lambda m, x: m.nansum(x), "logcumsumexp": lambda m, x: m.logcumsumexp(x, 0),
+    "logsumexp": lambda m, x: m.logsumexp(x, 0), "cummax": lambda m, x: m.cummax(x, 0), "sort": lambda m, x: m.sort(x, 0),
+    "topk": lambda m, x: m.topk(x, 1, 0), "kthvalue": lambda m, x: m.kthvalue(x, 1, 0), "median": lambda m, x: m.median(x),
+    "median_dim": lambda m, x: m.median(x, 0), "mode": lambda m, x: m.mode(x, 0), "all": lambda m, x: m.all(x, 0),
+    "any": lambda m, x: m.any(x), "count_nonzero": lambda m, x: m.count_nonzero(x), "unique": lambda m, x: m.unique(x),
+    "aminmax": lambda m, x: m.aminmax(x), "histc": lambda m, x: m.histc(x, 3), "diff": lambda m, x: m.diff(x, dim=0),
+    "trapz": lambda m, x: m.trapz(x, dim=0), "norm": lambda m, x: m.norm(x), "quantile": lambda m, x: m.quantile(x, 0.5),
+    "cov": lambda m, x: m.cov(x), "trace": lambda m, x: m.trace(x), "einsum_sum": lambda m, x: m.einsum("ij->j", x),
+    "einsum_mm": lambda m, x: m.einsum("ij,kj->ik", x, x), "kron": lambda m, x: m.kron(x, x), "cdist": lambda m, x: m.cdist(x, x),
+    "dot": lambda m, x: m.dot(x[0], x[1]), "mv": lambda m, x: m.mv(x, x[0]), "bmm": lambda m, x: m.bmm(x[None], x.mT[None]),
+    "masked_fill": lambda m, x: m.masked_fill(x, x > 1, 3), "scatter_reduce_mean": lambda m, x: m.scatter_reduce(
+        x, 0, m.tensor([[0, 0, 1]]), x[:1], "mean"), "scatter_reduce_amax": lambda m, x: m.scatter_reduce(
+        x, 0, m.tensor([[0, 0, 1]]), x[:1], "amax", include_self=False),
+    "vander": lambda m, x: m.vander(x[0]), "block_diag": lambda m, x: m.block_diag(x, x[0]),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float64", "int32", "uint8", "bool", "float16"])
+@pytest.mark.parametrize("name", list(DTYPE_OPS))
+def test_dtype_rules(name, dtype):
+    """Result dtypes (int64 sums, float-only ops, bool refusals) and error types as torch's."""
+    fn = DTYPE_OPS[name]
+    data = np.array([[1, 0, 2, 1], [3, 1, 0, 2], [2, 2, 1, 0]]).astype(dtype)
+    try:
+        theirs = outputs(fn(torch, torch.tensor(data)))
+    except Exception as e:  # noqa: BLE001  (whatever torch raises, mytorch must raise the same type)
+        with pytest.raises(type(e)):
+            fn(mytorch, mytorch.tensor(data))
+        return
+    ours = outputs(fn(mytorch, mytorch.tensor(data)))
+    for o, t in zip(ours, theirs):
+        assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_allclose(o.numpy().astype(float), t.numpy().astype(float), rtol=1e-3, atol=1e-3)
