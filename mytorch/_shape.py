@@ -1169,6 +1169,8 @@ def einsum(equation, *operands):
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
                                    f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
+    if len(operands) > 1 and dt is _dtype.bool_:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")  # torch contracts with bmm
     if len(operands) == 1 and not dt.is_floating_point and set(subs[0]) - set(out):
         operands = (ops.to_dtype(operands[0], _dtype.int64),)  # a summing einsum of one operand is a sum
     return _einsum_node(len(operands)).apply(*operands, subs=subs, out=out)
