@@ -177,14 +177,18 @@ class Function:
             fn.needs_input_grad = tuple([t._requires_grad for t in inputs])
             fn.released = False
             if cls._records:
-                versions = []
-                for i, j in cls.saved:
-                    if j is None or inputs[j]._requires_grad:
-                        t = inputs[i]
-                        versions += (t, 0 if t._vc is None else t._vc[0], None)
-                if cls.saves_output:
-                    versions += (_counter(result), 0, out)
-                fn._versions = versions
+                if cls.saves_output and not cls.saved:  # exp, tanh, sigmoid, relu: the common case
+                    counter = result._vc = [0]
+                    fn._versions = [counter, 0, out]
+                else:
+                    versions = []
+                    for i, j in cls.saved:
+                        if j is None or inputs[j]._requires_grad:
+                            t = inputs[i]
+                            versions += (t, 0 if t._vc is None else t._vc[0], None)
+                    if cls.saves_output:
+                        versions += (_counter(result), 0, out)
+                    fn._versions = versions
             result.grad_fn = fn
             return result
         return Tensor._make(out)
@@ -245,6 +249,7 @@ def _accumulate_node(t):
 
 _next_seq = itertools.count().__next__  # creation order of nodes (thread-safe under the GIL)
 _rebase_count = [0]  # in-place ops inside a graph so far (until the first, the engine skips _edge)
+_hook_count = [0]    # tensor hooks or retain_grad registered so far (until then the engine skips them)
 
 
 def _counter(t):
@@ -572,6 +577,8 @@ def _engine(roots, seeds, retain_graph, capture=None):
             captured[id(leaf)] = g if prev is None else prev + g
 
     rebased = _rebase_count[0]  # no in-place op in a graph so far: every edge is parent.grad_fn
+    last_bump = _last_bump[0]   # nodes made after the latest in-place change need no version check
+    slow = captured is not None or _hook_count[0]
     grads, nodes = {}, []
     for t, g in zip(roots, seeds):
         node = t.grad_fn
@@ -595,16 +602,17 @@ def _engine(roots, seeds, retain_graph, capture=None):
                                    "saved tensors after they have already been freed). Specify "
                                    "retain_graph=True if you need to backward through the graph a second "
                                    "time or if you need to access saved tensors after calling backward.")
-            if fn._tensor_hooks is not None:
-                g = _run_hooks(fn._tensor_hooks, g)
-                if fn._retain is not None:
-                    t = fn._retain()
-                    if t is not None:
-                        _accumulate_leaf(t, g)
-            if captured is not None and fn in want_node:
-                for t in want_node[fn]:
-                    captured[id(t)] = g[t._output_nr] if fn._multi else g
-            if fn.seq < _last_bump[0] and fn._versions is not None:
+            if slow:  # hooks registered somewhere, or autograd.grad capturing
+                if fn._tensor_hooks is not None:
+                    g = _run_hooks(fn._tensor_hooks, g)
+                    if fn._retain is not None:
+                        t = fn._retain()
+                        if t is not None:
+                            _accumulate_leaf(t, g)
+                if captured is not None and fn in want_node:
+                    for t in want_node[fn]:
+                        captured[id(t)] = g[t._output_nr] if fn._multi else g
+            if fn.seq < last_bump and fn._versions is not None:
                 _check_versions(fn)
             input_grads = fn.backward(g)
             if not isinstance(input_grads, tuple):

@@ -872,7 +872,7 @@ def reshape(input, *shape):
     shape = _resolve_shape(_shape_args(shape), input._data.size)
     if shape == input._data.shape:
         return input
-    return _alias(Reshape.apply(input, shape=shape), input)
+    return _alias(Reshape.apply(input, shape=shape), input, view_fn=lambda a: a.reshape(shape))
 
 
 view = reshape
@@ -915,14 +915,15 @@ def permute(input, *dims):
                            f"but {len(dims)} were given ({list(dims)})")
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return _alias(Permute.apply(input, dims=dims), input, "PermuteBackward0")
+    return _alias(Permute.apply(input, dims=dims), input, "PermuteBackward0", lambda a: a.transpose(dims))
 
 
 def transpose(input, dim0, dim1):
     dims = list(range(input.ndim))
     a, b = _wrap_dim(dim0, input.ndim), _wrap_dim(dim1, input.ndim)
     dims[a], dims[b] = dims[b], dims[a]
-    return _alias(Permute.apply(input, dims=tuple(dims)), input, "TransposeBackward0")
+    dims = tuple(dims)
+    return _alias(Permute.apply(input, dims=dims), input, "TransposeBackward0", lambda a: a.transpose(dims))
 
 
 swapaxes = transpose
@@ -933,7 +934,7 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     if input.ndim < 2:
         return input
-    return _alias(Permute.apply(input, dims=(1, 0)), input, "TBackward0")
+    return _alias(Permute.apply(input, dims=(1, 0)), input, "TBackward0", lambda a: a.T)
 
 
 def expand(input, *sizes):
@@ -1006,7 +1007,7 @@ def getitem(input, index, *, _split=True):
         if parts is not None:
             return getitem(getitem(input, parts[0], _split=False), parts[1], _split=False)
     try:
-        return _alias(GetItem.apply(input, index=index), input)
+        return _alias(GetItem.apply(input, index=index), input, view_fn=lambda a: a[index])
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(input.shape)})") from None
 
@@ -1120,18 +1121,87 @@ def bitwise_not(input):
 
 
 # ---------------------------------------------------------------------------- views and in place
-def _alias(result, input, name=None):
+def _alias(result, input, name=None, view_fn=None):
     """Marks ``result`` as a view of ``input`` where NumPy made it one (it shares input's memory):
-    it then shares input's version counter, as torch's views do. ``name`` is torch's node name."""
+    it then shares input's version counter, as torch's views do, and remembers its root base and
+    ``view_fn`` (ndarray -> the same view of it), with which an in-place op on the view inside a
+    graph rewrites the base (torch's CopySlices). ``name`` is torch's node name."""
     if result is not input:
         a = result._data
         if a.base is not None and np.may_share_memory(a, input._data):
             result._vc = _counter(input)
-            if result.grad_fn is not None:
-                result._base = input._base if input._base is not None else input
+            root = input._base
+            if root is None:
+                result._base, result._view_fn = input, view_fn
+            elif view_fn is not None and input._view_fn is not None:
+                outer = input._view_fn
+                result._base, result._view_fn = root, lambda arr: view_fn(outer(arr))
+            else:
+                result._base, result._view_fn = root, None
         if name is not None and result.grad_fn is not None:
             result.grad_fn._torch_name = name
     return result
+
+
+class ViewOf(Function):
+    """A view of the base by ``view_fn`` (an in-place op on a view re-derives the view from the
+    rewritten base); the gradient lands in that region of the base."""
+    _torch_name = "AsStridedBackward0"
+
+    def forward(self, base, view_fn):
+        self.shape, self.dtype, self.view_fn = base.shape, base.dtype, view_fn
+        return view_fn(base)
+
+    def backward(self, g):
+        full = np.zeros(self.shape, g.dtype)
+        self.view_fn(full)[...] = g
+        return full
+
+
+class CopySlices(Function):
+    """The base after an in-place op on one of its views: ``new_view`` written into the region."""
+    _torch_name = "CopySlices"
+
+    def forward(self, base, new_view, view_fn):
+        self.view_fn = view_fn
+        out = base.copy()
+        view_fn(out)[...] = new_view
+        return out
+
+    def backward(self, g):
+        gb = g.copy()
+        self.view_fn(gb)[...] = 0
+        return gb, np.array(self.view_fn(g))
+
+
+def _inplace_on_view(self, op, args, kwargs, cast_ok):
+    """torch's CopySlices: ``self`` is a view of ``base``; the op runs on that view of a snapshot of
+    the base, the result is written into the base's region, and both the base and the view get new
+    grad_fns (CopySlices and a view of it)."""
+    base, view_fn = self._base, self._view_fn
+    snapshot = Tensor._make(base._data.copy(), base._requires_grad)
+    snapshot.grad_fn = base.grad_fn
+    seq = _next_seq()
+    old_view = ViewOf.apply(snapshot, view_fn=view_fn)
+    new_view = op(old_view, *args, **kwargs)
+    have, want = new_view._data.dtype, old_view._data.dtype
+    if have != want:
+        if not cast_ok and _CATEGORY[have.kind] > _CATEGORY[want.kind]:
+            raise RuntimeError(f"result type {_TORCH_NAMES[have.name]} can't be cast to the desired output "
+                               f"type {_TORCH_NAMES[want.name]}")
+        new_view = to_dtype(new_view, _dtype.from_numpy_dtype(want))
+    new_base = CopySlices.apply(snapshot, new_view, view_fn=view_fn)
+    _write(base, new_base._data, cast_ok)  # the view shares the base's memory and version counter
+    if new_base.grad_fn is None:
+        return self
+    for t, node in ((base, new_base.grad_fn),):
+        t._rebased = (t._rebased or ()) + ((seq, t.grad_fn),)
+        t.grad_fn, t._requires_grad = node, True
+    view = ViewOf.apply(base, view_fn=view_fn)
+    self._rebased = (self._rebased or ()) + ((view.grad_fn.seq, self.grad_fn),)
+    self.grad_fn, self._requires_grad = view.grad_fn, True
+    _rebase_count[0] += 1
+    return self
 
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -1189,9 +1259,10 @@ def _inplace(self, op, args=(), kwargs=None, name="in-place operation", cast_ok=
         if base._requires_grad and base.grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        raise NotImplementedError(f"{name} on a view of a tensor that is part of an autograd graph is not "
-                                  "supported by mytorch (torch rebases the view's base); apply the "
-                                  "out-of-place op to the base tensor instead")
+        if self._view_fn is None:
+            raise NotImplementedError(f"{name} on this kind of view of a tensor in an autograd graph is not "
+                                      "supported by mytorch; apply the out-of-place op to the base tensor")
+        return _inplace_on_view(self, op, args, kwargs, cast_ok)
     snapshot = Tensor._make(self._data.copy(), self._requires_grad)
     snapshot.grad_fn = self.grad_fn
     if self._output_nr:
@@ -1333,6 +1404,9 @@ def clamp_(self, min=None, max=None):
 
 def setitem(self, index, value):
     index = _convert_index(index)
+    parts = _split_int_index(index)
+    if parts is not None:  # torch's dimension order: the integer selects first, on a view
+        return setitem(getitem(self, parts[0], _split=False), parts[1], value)
     if not _tracked(self, (value,)):
         try:
             self._data[index] = value._data if isinstance(value, Tensor) else value

@@ -41,7 +41,8 @@ class Tensor:
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     _output_nr = 0   # which output of its grad_fn this tensor is (torch-form Functions have several)
     _hooks = None    # gradient hooks of a leaf (a non-leaf's live on its grad_fn)
-    _base = None     # the tensor this one is a view of, when made inside a graph
+    _base = None     # the root tensor this one is a view of (set by view ops: ops._alias)
+    _view_fn = None  # ndarray -> the same view of it (for in-place ops on views inside graphs)
     _rebased = None  # ((seq, old grad_fn), ...) once in-place ops inside a graph changed grad_fn
     def __init__(self, data=(), requires_grad=False):
         self._data = np.array(data, dtype=np.float32)
@@ -395,6 +396,7 @@ class Tensor:
                 self.grad_fn._tensor_hooks = []
             hooks = self.grad_fn._tensor_hooks
         hooks.append(hook)
+        autograd._hook_count[0] += 1
         return _RemovableHandle(hooks, hook)
 
     def retain_grad(self):
@@ -406,6 +408,7 @@ class Tensor:
             self.grad_fn._retain = weakref.ref(self)
             if self.grad_fn._tensor_hooks is None:
                 self.grad_fn._tensor_hooks = []  # the engine looks for _retain behind this
+            autograd._hook_count[0] += 1
 
     @property
     def retains_grad(self):

@@ -190,10 +190,50 @@ def test_inplace_ops_on_non_leaves_give_torch_gradients(case):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
-def test_inplace_on_a_view_of_a_graph_tensor_is_refused_clearly():
+@requires_torch
+@pytest.mark.parametrize("case", range(7))
+def test_inplace_on_views_of_graph_tensors_rewrites_the_base_like_torch(case):
+    rng = np.random.default_rng(case)
+    xs, rs = rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def run(lib):
+        x = lib.tensor(xs, requires_grad=True)
+        r = lib.tensor(rs, requires_grad=True)
+        y = x * 2
+        if case == 0:
+            y[0] += r                      # __iadd__ on a view, then __setitem__
+        elif case == 1:
+            y[:, 1].mul_(r[:3])
+        elif case == 2:
+            y.view(12)[3:7].relu_()        # a view of a view
+        elif case == 3:
+            y.t()[1] *= r[:3]
+        elif case == 4:
+            buf = lib.zeros(3, 4)          # a base outside the graph joins it
+            buf[1].copy_(r)
+            y = y + buf
+        elif case == 5:
+            v = y[1:]
+            v.exp_()
+            y = v.sum() + y.sum()
+        elif case == 6:
+            w = y[0]
+            h = w * 3
+            w.add_(1)
+            y = y + h.sum()
+        (y * lib.tensor(xs)).sum().backward()
+        return [y.detach().numpy(), x.grad.numpy(), r.grad.numpy() if r.grad is not None else np.zeros(4)]
+
+    for ours, theirs in zip(run(mytorch), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_inplace_on_a_view_renames_nodes_as_torch():
     y = mytorch.ones(3, requires_grad=True) * 2
-    with pytest.raises(NotImplementedError, match="view of a tensor that is part of an autograd graph"):
-        y[1:].mul_(3)
+    v = y[1:]
+    v.mul_(3)
+    assert y.grad_fn.name() == "CopySlices" and v.grad_fn.name() == "AsStridedBackward0"
+    assert y.tolist() == [2.0, 6.0, 6.0] and y._version == v._version == 1
 
 
 def test_data_assignment_checks_dtype_like_torch():
