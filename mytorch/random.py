@@ -32,7 +32,8 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from mytorch.device import device as _device
+        self.device = _device(device)  # validates: only the CPU
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
