@@ -412,6 +412,18 @@ def index_put(input, indices, values, accumulate=False):
     return ops.where(_mask(input.shape, where), placed, input)
 
 
+@op(inplace=True)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """``input`` with the slices of ``source`` reduced into the slices at ``index`` along ``dim``
+    by 'prod', 'mean', 'amax' or 'amin' (scatter_reduce with the index spread over each slice)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    d = _wrap_dim(dim, input.ndim)
+    idx = _index_vector(index, "index_reduce", input.shape[d] if input.ndim else 1, d)
+    spread = np.broadcast_to(idx.reshape((-1,) + (1,) * (source.ndim - d - 1)), source.shape)
+    return scatter_reduce(input, d, _long(spread), source, reduce, include_self=include_self)
+
+
 # ---------------------------------------------------------------------------- masks
 def _bool_mask(mask, opname):
     if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool_:

@@ -162,6 +162,9 @@ OPS = [
      [(2, 3), (2, 2)], D, True, E),
     ("scatter_reduce_amin", lambda m, a, s: m.scatter_reduce(a, 1, idx(m, [[0, 0], [1, 0]]), s, "amin",
                                                              include_self=False), [(2, 3), (2, 2)], D, True, E),
+    ("index_reduce_prod", lambda m, a, s: a.index_reduce(0, idx(m, [0, 0, 2]), s, "prod"), [(3, 2), (3, 2)], D, True, R),
+    ("index_reduce_mean", lambda m, a, s: m.index_reduce(a, 1, idx(m, [1, 1]), s, "mean", include_self=False),
+     [(2, 3), (2, 2)], D, True, E),
     ("index_select", lambda m, a: m.index_select(a, 1, idx(m, [2, 0, 2])), [(2, 3)], D, True, E),
     ("index_add", lambda m, a, s: a.index_add(0, idx(m, [1, 1]), s, alpha=2), [(3, 2), (2, 2)], D, True, E),
     ("index_copy", lambda m, a, s: m.index_copy(a, 1, idx(m, [2, 0]), s), [(2, 3), (2, 2)], D, True, E),
@@ -283,6 +286,7 @@ def _draw(shapes, maker, dtype):
 
 @requires_torch
 @pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
 @pytest.mark.parametrize("name,fn,shapes,maker,diff,tol", OPS, ids=[o[0] for o in OPS])
 def test_against_torch(name, fn, shapes, maker, diff, tol):
     arrays = _draw(shapes, maker, np.float32)
