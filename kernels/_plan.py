@@ -39,12 +39,15 @@ def thread_budget():
     return budget.bytes // get_num_threads()
 
 
-def blocks(part, bytes_per_sample, limit=None):
-    """Consecutive sample blocks of ``part`` whose scratch buffers take about ``limit`` bytes
-    (CACHE_BLOCK_BYTES by default; never more than the thread's share of the memory budget, but at
-    least one sample: callers split a sample by rows before it gets here when one is too big)."""
-    limit = min(limit or CACHE_BLOCK_BYTES, thread_budget())
-    step = max(1, limit // max(bytes_per_sample, 1))
+def blocks(part, bytes_per_sample, limit=None, scratch_per_sample=None):
+    """Consecutive sample blocks of ``part`` whose main scratch buffer (``bytes_per_sample`` a
+    sample) takes about ``limit`` bytes (CACHE_BLOCK_BYTES by default), and whose scratch buffers
+    together (``scratch_per_sample``, default the same) stay within the thread's share of the
+    memory budget; at least one sample (callers cut a sample into rows before it gets here when one
+    is too big)."""
+    step = min((limit or CACHE_BLOCK_BYTES) // max(bytes_per_sample, 1),
+               thread_budget() // max(scratch_per_sample or bytes_per_sample, 1))
+    step = max(1, step)
     return [slice(i, min(i + step, part.stop)) for i in range(part.start, part.stop, step)]
 
 

@@ -164,9 +164,10 @@ def _wide_length(g):
 
 
 def scratch_bytes(g, itemsize, wide=False):
-    """Scratch one sample takes: its columns, their gradient and the spread output gradient."""
+    """Scratch one sample takes: its columns, their gradient, the (spread) output gradient or the
+    GEMM's output, and its padded input or input gradient."""
     L = _wide_length(g) if wide else g.OH * g.OW
-    return (2 * g.C * g.KH * g.KW + g.F) * L * itemsize
+    return ((2 * g.C * g.KH * g.KW + g.F) * L + g.C * (g.H + 2 * g.PH) * (g.W + 2 * g.PW)) * itemsize
 
 
 def forward(x, weight, b, y, g, wide=False):
@@ -179,7 +180,7 @@ def forward(x, weight, b, y, g, wide=False):
         L = _wide_length(g)
 
     def gemm(p):
-        for block in blocks(p, rows * L * x.itemsize):
+        for block in blocks(p, rows * L * x.itemsize, None, scratch_bytes(g, x.itemsize, wide)):
             n = block.stop - block.start
             cols = workspace.get("cols", (rows, n * L), x.dtype)
             if wide:
@@ -224,7 +225,7 @@ def backward(grad_out, x, weight, g, needs, wide=False):
 
     def gemm(p):
         dw = None
-        for block in blocks(p, rows * L * x.itemsize, limit):
+        for block in blocks(p, rows * L * x.itemsize, limit, scratch_bytes(g, x.itemsize, wide)):
             n = block.stop - block.start
             if wide:
                 dy = workspace.get("dy", (g.F, n * L), x.dtype)

@@ -49,8 +49,8 @@ def cases(draw, route):
     if route == "depthwise":
         G = C = draw(st.integers(2, 4))
         F = C * draw(st.integers(1, 2))
-    H = draw(st.integers(max(1, DH * (KH - 1) + 1 - 2 * PH), 10))
-    W = draw(st.integers(max(1, DW * (KW - 1) + 1 - 2 * PW), 10))
+    lo_h, lo_w = max(1, DH * (KH - 1) + 1 - 2 * PH), max(1, DW * (KW - 1) + 1 - 2 * PW)
+    H, W = draw(st.integers(lo_h, max(lo_h, 10))), draw(st.integers(lo_w, max(lo_w, 10)))
     return dict(shape=(draw(st.integers(1, 3)), C, H, W), weight=(F, C // G, KH, KW), args=((SH, SW), (PH, PW),
                 (DH, DW), G), dtype=draw(st.sampled_from([np.float32, np.float64])), bias=draw(st.booleans()),
                 rows=draw(st.sampled_from([None, 1, 2, 3])))
