@@ -90,6 +90,8 @@ def _inplace_form(fn):
         return apply_inplace(self, fn, args, kwargs)
     inplace.__name__ = fn.__name__ + "_"
     inplace.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
+    sig = inspect.signature(fn)  # the stub and help() show the op's own parameters (no out=)
+    inplace.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
     return inplace
 
 

@@ -8,6 +8,7 @@ else composes ops.py primitives: selections are one ``getitem`` or ``TakeAlong``
 accumulate at repeated indices), fills are ``where``, products are ``matmul`` or ``einsum``.
 """
 import builtins
+import inspect
 import string
 
 import numpy as np
@@ -1451,6 +1452,7 @@ def _reshaping_inplace(fn):
         return self
     inplace.__name__ = fn.__name__ + "_"
     inplace.__doc__ = f"In-place version of :meth:`{fn.__name__}` (changes self's shape)."
+    inplace.__signature__ = inspect.signature(fn)
     return inplace
 
 
