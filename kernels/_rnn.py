@@ -31,6 +31,8 @@ from a small workspace of recycled buffers (``_Pool``): fresh ones cost a page f
 Gate kernels. Two implementations share one signature: NumPy expressions here (``numpy``, the
 oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on first use).
 """
+import weakref
+
 import numpy as np
 
 from kernels._threads import get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
@@ -175,16 +177,25 @@ class _Pool:
     them for its saved gates, states and gradient temporaries, which cost more than its gate
     kernels. Arrays taken here come back through ``give`` once nothing reads them any more (the
     backward's temporaries at its end, a forward's saved arrays when its graph node is freed), and
-    the next call writes into pages already mapped. At most MAX_PER_SIZE buffers of one size and
-    MAX_BYTES in all are kept.
+    the next call writes into pages already mapped.
+
+    Buffers come in sizes rounded up to 1/8 of a power of two, so that packed batches whose row
+    count changes from call to call still find one. Only the very array ``take`` returned is taken
+    back (not a view of it, not twice). At most MAX_BYTES are kept, the oldest dropped first.
     """
-    MAX_PER_SIZE = 16
-    MAX_BYTES = 256 * 2 ** 20
+    MAX_BYTES = 128 * 2 ** 20
     MIN_BYTES = 64 * 2 ** 10  # smaller arrays come from malloc's own free lists
 
     def __init__(self):
-        self.free = {}
+        self.free = {}  # capacity -> buffers (uint8, 1-D)
+        self.order = []  # free buffers, oldest first
         self.bytes = 0
+        self.lent = {}  # id(buffer) -> (weak reference to it, data pointer and shape of the array lent)
+
+    @staticmethod
+    def capacity(n):
+        step = 1 << max(n.bit_length() - 4, 0)
+        return -(-n // step) * step
 
     def take(self, shape, dtype):
         dtype = np.dtype(dtype)
@@ -193,13 +204,24 @@ class _Pool:
             n *= d
         if n < self.MIN_BYTES:
             return np.empty(shape, dtype)
-        buffers = self.free.get(n)
+        cap = self.capacity(n)
+        buffers = self.free.get(cap)
         if buffers:
             buf = buffers.pop()
-            self.bytes -= n
+            _remove(self.order, buf)
+            self.bytes -= cap
         else:
-            buf = np.empty(n, np.uint8)
-        return buf.view(dtype).reshape(shape)
+            buf = np.empty(cap, np.uint8)
+        a = buf[:n].view(dtype).reshape(shape)
+        self.lent[id(buf)] = (weakref.ref(buf, self._forget(id(buf))), a.ctypes.data, a.shape, a.dtype)
+        return a
+
+    def _forget(self, key):
+        def drop(_):
+            entry = self.lent.get(key)
+            if entry is not None and entry[0]() is None:
+                del self.lent[key]
+        return drop
 
     def give(self, *arrays):
         """Hands arrays from ``take`` back; anything else is ignored. NOTE: the caller guarantees
@@ -208,12 +230,26 @@ class _Pool:
             if a is None:
                 continue
             buf = a.base
-            if buf is None or buf.dtype != np.uint8 or buf.ndim != 1 or buf.nbytes != a.nbytes:
+            entry = self.lent.get(id(buf)) if buf is not None else None
+            if entry is None or entry[0]() is not buf or entry[1:] != (a.ctypes.data, a.shape, a.dtype):
                 continue
-            buffers = self.free.setdefault(buf.nbytes, [])
-            if len(buffers) < self.MAX_PER_SIZE and self.bytes + buf.nbytes <= self.MAX_BYTES:
-                buffers.append(buf)
-                self.bytes += buf.nbytes
+            del self.lent[id(buf)]
+            cap = buf.nbytes
+            self.free.setdefault(cap, []).append(buf)
+            self.order.append(buf)
+            self.bytes += cap
+            while self.bytes > self.MAX_BYTES:
+                old = self.order.pop(0)
+                _remove(self.free[old.nbytes], old)
+                self.bytes -= old.nbytes
+
+
+def _remove(buffers, buf):
+    """list.remove by identity (ndarrays compare elementwise)."""
+    for i, b in enumerate(buffers):
+        if b is buf:
+            del buffers[i]
+            return
 
 
 _pool = _Pool()
