@@ -166,3 +166,14 @@ def test_conv_transpose2d_drawn_cases_match_torch(data):
     assume(min(out) >= 1)
     fn = lambda m, a, b, c: m.nn.functional.conv_transpose2d(a, b, c, S, P, OP, G, D)  # noqa: E731
     check_against_torch(fn, [x, w, draw((F,), 2)], tol=1e-12, dtype="float64")
+
+
+@requires_torch
+def test_float16_convolutions_match_torch(impl):
+    """float16 runs in float32 and is rounded to float16 at the end, as torch's CPU kernels do:
+    results within a few float16 ulps (2e-3 of the scale)."""
+    cases = [(lambda m, x, w: m.nn.functional.conv2d(x, w, padding=1, groups=2), (2, 4, 7, 6), (6, 2, 3, 3)),
+             (lambda m, x, w: m.nn.functional.conv_transpose2d(x, w, stride=2, padding=1), (2, 4, 5, 5), (4, 3, 3, 3)),
+             (lambda m, x, w: m.nn.functional.conv1d(x, w, stride=2), (2, 4, 9), (3, 4, 3))]
+    for fn, xs, ws in cases:
+        check_against_torch(fn, [draw(xs, 0), draw(ws, 1) / 3], tol=2e-3, dtype="float16")

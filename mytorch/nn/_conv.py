@@ -95,18 +95,29 @@ def conv_with_padding_mode(conv, input, weight, bias, stride, padding, dilation,
 
 
 # ---------------------------------------------------------------------------- convolution
+def _f32(*arrays):
+    """float16 arrays as float32 (others as they are): every implementation computes a float16
+    convolution in float32 and rounds the results to float16, as torch's CPU kernels accumulate."""
+    return [a.astype(np.float32) if a is not None and a.dtype == np.float16 else a for a in arrays]
+
+
+def _as(dtype, *arrays):
+    return tuple(a.astype(dtype, copy=False) if a is not None else None for a in arrays)
+
+
 class Conv2d(Function):
     saved = ((0, None), (1, None))
 
     def forward(self, x, weight, *bias, stride, padding, dilation, groups):
         self.impl = backends.implementation()
         self.x, self.weight, self.args = x, weight, (stride, padding, dilation, groups)
-        return self.impl.conv2d_forward(x, weight, bias[0] if bias else None, *self.args)
+        x, weight, b = _f32(x, weight, bias[0] if bias else None)
+        return self.impl.conv2d_forward(x, weight, b, *self.args).astype(self.x.dtype, copy=False)
 
     def backward(self, grad):
         needs = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
-        dx, dw, db = self.impl.conv2d_backward(grad, self.x, self.weight, *self.args, needs=needs)
-        return (dx, dw, db)[:len(self.needs_input_grad)]
+        dx, dw, db = self.impl.conv2d_backward(*_f32(grad, self.x, self.weight), *self.args, needs=needs)
+        return _as(self.x.dtype, dx, dw, db)[:len(self.needs_input_grad)]
 
 
 def _same_padding(weight, dilation):
@@ -222,6 +233,8 @@ class ConvTranspose2d(Function):
 
     def forward(self, x, weight, *bias, stride, padding, dilation, groups, out_hw, extra):
         self.impl = backends.implementation()
+        self.dtype = x.dtype
+        x, weight = _f32(x, weight)
         self.x, self.weight, self.args, self.extra = x, weight, (stride, padding, dilation, groups), extra
         N, Cout = x.shape[0], weight.shape[1] * groups
         if extra != (0, 0):  # output_padding reaches rows no input row maps to: zero rows stand in
@@ -230,9 +243,10 @@ class ConvTranspose2d(Function):
         y = self.impl.conv2d_backward(x, shape_only, weight, *self.args, needs=(True, False, False))[0]
         if bias:
             y += bias[0].reshape(1, -1, 1, 1).astype(y.dtype, copy=False)
-        return y
+        return y.astype(self.dtype, copy=False)
 
     def backward(self, grad):
+        grad = _f32(grad)[0]
         needs = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         H, W = self.x.shape[2:]
         dx = self.impl.conv2d_forward(grad, self.weight, None, *self.args)[:, :, :H, :W] if needs[0] else None
@@ -242,7 +256,8 @@ class ConvTranspose2d(Function):
                                                                      (0, self.extra[1])))
             dw = self.impl.conv2d_backward(x, grad, self.weight, *self.args, needs=(False, True, False))[1]
         db = grad.sum(axis=(0, 2, 3)) if needs[2] else None
-        return (np.ascontiguousarray(dx) if dx is not None else None, dw, db)[:len(self.needs_input_grad)]
+        dx = np.ascontiguousarray(dx) if dx is not None else None
+        return _as(self.dtype, dx, dw, db)[:len(self.needs_input_grad)]
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
