@@ -31,6 +31,7 @@ from a small workspace of recycled buffers (``_Pool``): fresh ones cost a page f
 Gate kernels. Two implementations share one signature: NumPy expressions here (``numpy``, the
 oracle) and fused numba loops in kernels/_rnn_numba.py (``numba``, imported on first use).
 """
+import threading
 import weakref
 
 import numpy as np
@@ -191,6 +192,8 @@ class _Pool:
         self.order = []  # free buffers, oldest first
         self.bytes = 0
         self.lent = {}  # id(buffer) -> (weak reference to it, data pointer and shape of the array lent)
+        # Re-entrant: a graph node freed by the garbage collector inside take() gives its arrays back.
+        self.lock = threading.RLock()
 
     @staticmethod
     def capacity(n):
@@ -205,12 +208,13 @@ class _Pool:
         if n < self.MIN_BYTES:
             return np.empty(shape, dtype)
         cap = self.capacity(n)
-        buffers = self.free.get(cap)
-        if buffers:
-            buf = buffers.pop()
-            _remove(self.order, buf)
-            self.bytes -= cap
-        else:
+        with self.lock:
+            buffers = self.free.get(cap)
+            buf = buffers.pop() if buffers else None
+            if buf is not None:
+                _remove(self.order, buf)
+                self.bytes -= cap
+        if buf is None:
             buf = np.empty(cap, np.uint8)
         a = buf[:n].view(dtype).reshape(shape)
         self.lent[id(buf)] = (weakref.ref(buf, self._forget(id(buf))), a.ctypes.data, a.shape, a.dtype)
@@ -230,18 +234,19 @@ class _Pool:
             if a is None:
                 continue
             buf = a.base
-            entry = self.lent.get(id(buf)) if buf is not None else None
-            if entry is None or entry[0]() is not buf or entry[1:] != (a.ctypes.data, a.shape, a.dtype):
-                continue
-            del self.lent[id(buf)]
-            cap = buf.nbytes
-            self.free.setdefault(cap, []).append(buf)
-            self.order.append(buf)
-            self.bytes += cap
-            while self.bytes > self.MAX_BYTES:
-                old = self.order.pop(0)
-                _remove(self.free[old.nbytes], old)
-                self.bytes -= old.nbytes
+            with self.lock:
+                entry = self.lent.get(id(buf)) if buf is not None else None
+                if entry is None or entry[0]() is not buf or entry[1:] != (a.ctypes.data, a.shape, a.dtype):
+                    continue
+                del self.lent[id(buf)]
+                cap = buf.nbytes
+                self.free.setdefault(cap, []).append(buf)
+                self.order.append(buf)
+                self.bytes += cap
+                while self.bytes > self.MAX_BYTES:
+                    old = self.order.pop(0)
+                    _remove(self.free[old.nbytes], old)
+                    self.bytes -= old.nbytes
 
 
 def _remove(buffers, buf):
