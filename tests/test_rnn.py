@@ -461,3 +461,18 @@ def test_threaded_time_loops_match_torch(kind, kw):
         _compare(ours, theirs, _inputs(kind, kw, False, "float64", batch=40), "float64")
     finally:
         mytorch.set_num_threads(previous)
+
+
+def test_workspace_takes_back_only_what_it_lent():
+    from kernels._rnn import _Pool
+    pool = _Pool()
+    a = pool.take((300, 100), np.float32)
+    pool.give(a[:10], np.empty((300, 100), np.float32))  # a view of a lent array, a foreign array
+    assert pool.bytes == 0
+    pool.give(a)
+    pool.give(a)  # twice: kept once
+    assert pool.bytes == a.base.nbytes
+    b = pool.take((290, 100), np.float32)  # a smaller array of the same size class reuses it
+    assert b.base is a.base and pool.bytes == 0
+    c = pool.take((290, 100), np.float32)
+    assert c.base is not b.base
