@@ -472,7 +472,7 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
         dc0 = np.zeros((num_layers * D, B, H), dtype) if dc_n is None else dc_n.astype(dtype, copy=True)
     dweights = [None] * (num_layers * D)
     parts = _parts(D, B)
-    dy = d_out if d_out is not None else np.zeros((N, D * P), dtype)
+    dy = d_out  # None: the output sequence sends no gradient (only h_n / c_n were used)
     dy_owned = False  # dy is a workspace array of this function
     dx = None
     for layer in range(num_layers - 1, -1, -1):
@@ -498,7 +498,8 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
                 r0 = geo.offsets[t] + a
                 rows = slice(r0, r0 + n)
                 dhb = dh[:n]
-                dhb += dy[rows, cols]
+                if dy is not None:
+                    dhb += dy[rows, cols]
                 gates = keep.gates[d][rows]
                 if lstm:
                     if w_hr is None:

@@ -47,10 +47,13 @@ def _needs_graph(tensors):
 
 
 class _Part(Function):
-    """A view ``flat[start:start + size].reshape(shape)`` of a packed multi-output array."""
+    """A view ``flat[start:start + size].reshape(shape)`` of a packed multi-output array. Its
+    backward adds ``index`` to the set ``reached``, so the producer can tell which of its
+    outputs sent a gradient."""
 
-    def forward(self, flat, start, shape):
+    def forward(self, flat, start, shape, index=0, reached=None):
         self.flat_shape, self.start = flat.shape, start
+        self.index, self.reached = index, reached
         self.stop = start + math.prod(shape)
         return flat[start:self.stop].reshape(shape)
 
@@ -59,14 +62,16 @@ class _Part(Function):
         # costs less than the page faults of a fresh one.
         full = _rnn.workspace(self.flat_shape, g.dtype, zero=True)
         full[self.start:self.stop] = g.reshape(-1)
+        if self.reached is not None:
+            self.reached.add(self.index)
         return full
 
 
-def _split(flat, shapes):
-    """Views of consecutive parts of a flat output, one _Part node each."""
+def _split(flat, shapes, reached=None):
+    """Views of consecutive parts of a flat output, one _Part node each (see _Part for ``reached``)."""
     parts, start = [], 0
-    for shape in shapes:
-        parts.append(_Part.apply(flat, start=start, shape=shape))
+    for index, shape in enumerate(shapes):
+        parts.append(_Part.apply(flat, start=start, shape=shape, index=index, reached=reached))
         start += math.prod(shape)
     return parts
 
@@ -74,7 +79,8 @@ def _split(flat, shapes):
 class _Spec:
     """Everything about one call of a recurrent layer that is not an array."""
     __slots__ = ("mode", "num_layers", "D", "geometry", "layout", "x_shape", "h_shape", "has_h0", "has_c0",
-                 "has_bias", "has_proj", "masks", "save", "sorted", "unsorted", "kern", "out_shape")
+                 "has_bias", "has_proj", "masks", "save", "sorted", "unsorted", "kern", "out_shape",
+                 "reached")
 
 
 class _Recurrent(Function):
@@ -119,7 +125,8 @@ class _Recurrent(Function):
         H, P = w_hh.shape[0] // _rnn.GATES[s.mode], w_hh.shape[1]
         n_out = math.prod(s.out_shape)
         n_h = L * D * geo.B * P
-        d_out = self._rows(g[:n_out].reshape(s.out_shape), output=True)
+        # An output sequence no loss used (a classifier reading h_n) sends no gradient: skip it.
+        d_out = self._rows(g[:n_out].reshape(s.out_shape), output=True) if 0 in s.reached else None
         dh_n = g[n_out:n_out + n_h].reshape(L * D, geo.B, P)
         dc_n = g[n_out + n_h:].reshape(L * D, geo.B, H) if lstm else None
         if s.sorted is not None:
@@ -378,8 +385,9 @@ class RNNBase(Module):
         shapes = [out_shape, state_shape]
         if lstm:
             shapes.append(state_shape[:-1] + (H,))
+        spec.reached = set()
         flat = _Recurrent.apply(*inputs, spec=spec)
-        parts = _split(flat, shapes)
+        parts = _split(flat, shapes, spec.reached)
         output = parts[0]
         if packed:
             output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
