@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mytorch
 import mytorch.nn as nn
@@ -227,3 +229,53 @@ def test_grid_matches_torch(name, fn, shapes):
     arrays = [draw(s, seed=i, low=-1, high=1) for i, s in enumerate(shapes)]
     check_against_torch(fn, arrays, tol=REDUCTION_TOL)
     check_against_torch(fn, arrays, tol=1e-10, dtype="float64")
+
+
+@requires_torch
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(1, 7), w=st.integers(1, 7), oh=st.integers(1, 9), ow=st.integers(1, 9),
+       mode=st.sampled_from(["nearest", "nearest-exact", "bilinear", "bicubic", "area"]),
+       align=st.booleans(), by_scale=st.booleans(), scale=st.floats(0.3, 3.0))
+def test_interpolate_geometry_matches_torch(h, w, oh, ow, mode, align, by_scale, scale):
+    x = draw((1, 2, h, w), 0).astype(np.float32)
+    kw = dict(mode=mode)
+    if mode in ("bilinear", "bicubic"):
+        kw["align_corners"] = align
+    if by_scale and mode != "area":
+        kw["scale_factor"] = scale
+        if int(h * scale) < 1 or int(w * scale) < 1:
+            return
+    else:
+        kw["size"] = (oh, ow)
+    ours = F.interpolate(mytorch.tensor(x), **kw)
+    theirs = torch.nn.functional.interpolate(torch.tensor(x), **kw)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@requires_torch
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=5), data=st.data(),
+       mode=st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+def test_pad_geometry_matches_torch(shape, data, mode):
+    k = data.draw(st.integers(1, min(3, len(shape) - 1) if mode != "constant" else len(shape)))
+    if mode != "constant" and len(shape) > k + 2:
+        shape = shape[:k + 2]
+    widths = []
+    for i in range(k):
+        n = shape[-1 - i]
+        bound = n - 1 if mode == "reflect" else n
+        lo = data.draw(st.integers(-(n // 2), bound))
+        hi = data.draw(st.integers(-(n // 2), bound))
+        kept = n - max(-lo, 0) - max(-hi, 0)
+        if mode == "circular" and max(lo, hi) > kept:
+            return  # torch wraps more than once or reads uninitialised memory there; we raise
+        widths += [lo, hi]
+    x = draw(tuple(shape), 0).astype(np.float32)
+    try:
+        theirs = torch.nn.functional.pad(torch.tensor(x), widths, mode=mode)
+    except (RuntimeError, NotImplementedError, ValueError) as error:
+        with pytest.raises(type(error)):
+            F.pad(mytorch.tensor(x), widths, mode=mode)
+        return
+    ours = F.pad(mytorch.tensor(x), widths, mode=mode)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -969,17 +969,20 @@ _NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def _pad_index(n, lo, hi, mode, dim):
-    """Source indices along one dim: negative widths crop first, then positive widths pad the rest."""
-    idx = np.arange(n)[max(-lo, 0): n - max(-hi, 0)]
-    lo, hi, n = max(lo, 0), max(hi, 0), len(idx)
+    """Source indices along one dim. As torch: reflect and replicate pad the whole dim and then
+    crop negative widths; circular crops first and wraps what is left."""
     if mode == "reflect" and max(lo, hi) >= n:
         raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, but "
                            f"got: padding ({lo}, {hi}) at dimension {dim} of input {n}")
-    if mode == "circular" and (lo > n or hi > n):
-        raise RuntimeError("Padding value causes wrapping around more than once.")
     if mode == "replicate" and n == 0:
         raise RuntimeError("padding size is expected to be non-empty")
-    return np.pad(idx, (lo, hi), mode=_NP_PAD_MODE[mode])
+    if mode == "circular":
+        idx = np.arange(n)[max(-lo, 0): n - max(-hi, 0)]
+        if max(lo, 0) > len(idx) or max(hi, 0) > len(idx):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        return np.pad(idx, (max(lo, 0), max(hi, 0)), mode="wrap")
+    idx = np.pad(np.arange(n), (max(lo, 0), max(hi, 0)), mode=_NP_PAD_MODE[mode])
+    return idx[max(-lo, 0): len(idx) - max(-hi, 0)]
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -1024,7 +1027,11 @@ def pad(input, pad, mode="constant", value=None):
     index = [None] * input.ndim
     for i, (lo, hi) in enumerate(pairs):
         d = input.ndim - 1 - i
-        index[d] = _pad_index(input.shape[d], lo, hi, mode, d)
+        n = input.shape[d]
+        if n + lo + hi < 1 and k == 1 and mode != "circular":  # (torch's 2-D/3-D kernels return empty)
+            letter = "WHD"[i]
+            raise RuntimeError(f"input ({letter}: {n}) is too small. Calculated output {letter}: {n + lo + hi}")
+        index[d] = _pad_index(n, lo, hi, mode, d)
     return _Gather.apply(input, index=tuple(index))
 
 
@@ -1053,6 +1060,8 @@ def _source_scale(in_n, out_n, align_corners, scale):
 
 
 def _linear_matrix(in_n, out_n, align_corners, scale):
+    if in_n == out_n:  # NOTE: torch copies a dim whose size is unchanged, whatever the scale factor
+        return np.eye(in_n)
     ratio = _source_scale(in_n, out_n, align_corners, scale)
     dst = np.arange(out_n, dtype=np.float64)
     real = ratio * dst if align_corners else np.maximum(ratio * (dst + 0.5) - 0.5, 0.0)
@@ -1081,11 +1090,11 @@ def _cubic_matrix(in_n, out_n, align_corners, scale, A=-0.75):
 
 
 def _nearest_matrix(in_n, out_n, scale, exact):
-    if out_n == in_n and not exact:
-        src = np.arange(out_n)
+    if not exact and out_n in (in_n, 2 * in_n):  # torch's shortcuts, taken whatever the scale factor
+        src = np.arange(out_n) // (out_n // in_n)
     else:
         # NOTE: torch computes the source index in float32
-        ratio = np.float32(1.0 / scale if scale is not None and scale > 0 else in_n / out_n)
+        ratio = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(in_n) / np.float32(out_n)
         dst = np.arange(out_n, dtype=np.float32)
         src = np.floor((dst + np.float32(0.5)) * ratio if exact else dst * ratio).astype(np.int64)
         src = np.minimum(src, in_n - 1)
