@@ -279,3 +279,23 @@ def test_pad_geometry_matches_torch(shape, data, mode):
         return
     ours = F.pad(mytorch.tensor(x), widths, mode=mode)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@requires_torch
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 3), kw=st.integers(1, 3), dh=st.integers(1, 2),
+       dw=st.integers(1, 2), ph=st.integers(0, 2), pw=st.integers(0, 2), sh=st.integers(1, 3), sw=st.integers(1, 3))
+def test_unfold_fold_geometry_matches_torch(h, w, kh, kw, dh, dw, ph, pw, sh, sw):
+    geo = dict(kernel_size=(kh, kw), dilation=(dh, dw), padding=(ph, pw), stride=(sh, sw))
+    x = draw((2, 3, h, w), 0).astype(np.float32)
+    try:
+        theirs = torch.nn.functional.unfold(torch.tensor(x), **geo)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            F.unfold(mytorch.tensor(x), **geo)
+        return
+    ours = F.unfold(mytorch.tensor(x), **geo)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    cols = draw(tuple(theirs.shape), 1).astype(np.float32)
+    np.testing.assert_allclose(F.fold(mytorch.tensor(cols), (h, w), **geo).numpy(),
+                               torch.nn.functional.fold(torch.tensor(cols), (h, w), **geo).numpy(), rtol=1e-5, atol=1e-6)
