@@ -36,7 +36,7 @@ import weakref
 
 import numpy as np
 
-from kernels._threads import get_num_threads, matmul as _gemm, run_parallel, single_threaded_blas
+from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
 __all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "workspace",
            "release"]
@@ -45,8 +45,8 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
 # to another thread costs more than the rows' GEMM saves.
 MIN_ROWS_PER_PART = 16
-# _gemm_into splits a product over the kernel threads from this many multiply-adds, the threshold
-# of kernels._threads.matmul, whose split it repeats.
+# _gemm splits a product over the kernel threads from this many multiply-adds, the threshold of
+# kernels._threads.matmul (an A/B at 2 ** 22 showed no difference on a loaded 2-core machine).
 GEMM_SPLIT_MIN_MACS = 2 ** 25
 
 
@@ -274,9 +274,11 @@ def release(*arrays):
     _pool.give(*arrays)
 
 
-def _gemm_into(a, b, out):
-    """out[...] = a @ b for 2-D operands: kernels._threads.matmul's split into row slices over the
-    kernel threads, writing into ``out`` (a recycled buffer) instead of a fresh array."""
+def _gemm(a, b, out=None):
+    """a @ b for 2-D operands, into ``out`` (a recycled buffer) or a new array, the rows of the
+    result split over the kernel threads as kernels._threads.matmul does."""
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     M, N = out.shape
     threads = get_num_threads()
     if threads == 1 or M * a.shape[1] * N < GEMM_SPLIT_MIN_MACS or M < threads * 8:
@@ -372,7 +374,7 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
         xws, scratch = [], []
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[layer * D + d]
-            xw = _gemm_into(layer_in, w_ih.T, _pool.take((N, GH), dtype))
+            xw = _gemm(layer_in, w_ih.T, _pool.take((N, GH), dtype))
             if b_ih is not None:
                 xw += b_ih if gru else b_ih + b_hh
             xws.append(xw)
@@ -524,7 +526,7 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
         if layer > 0 or need_x:
             w_ih = weights[layer * D][0]
             # a workspace array below the first layer, where it only carries dy to the next one
-            dx = _gemm_into(d_pre[0], w_ih, _pool.take((N, w_ih.shape[1]), dtype) if layer > 0
+            dx = _gemm(d_pre[0], w_ih, _pool.take((N, w_ih.shape[1]), dtype) if layer > 0
                             else np.empty((N, w_ih.shape[1]), dtype))
             for d in range(1, D):
                 dx += _gemm(d_pre[d], weights[layer * D + d][0])
