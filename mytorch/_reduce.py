@@ -156,11 +156,6 @@ def _cast_reduce(input, dtype):
     return input
 
 
-def _require_float(input, opname):
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{opname}: Expected a floating point or complex tensor as input. Got {_torch_name(input.dtype)}")
-
-
 def _not_for(input, dtypes, message, exc=NotImplementedError):
     """torch's refusal of some dtypes (``message`` may name the dtype as {dtype})."""
     if input.dtype.name in dtypes:
@@ -316,7 +311,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """mean() of the non-NaN elements."""
     if dtype is not None:
         input = ops.to_dtype(input, dtype)
-    _require_float(input, "nanmean(): expected input to have floating point or complex dtype but got")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_torch_name(input.dtype)}")
     count = ops.sum(ops.logical_not(ops.isnan(input)), dim, keepdim)
     return ops.div(nansum(input, dim, keepdim), count)
 
@@ -624,7 +621,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over all elements or along ``dim``."""
     if input.numel() == 0:
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.")
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                           "no identity.")
     dims = () if dim is None else dim
     return _aminmax_rt(ops.amin(input, dims, keepdim and dim is not None),
                        ops.amax(input, dims, keepdim and dim is not None))

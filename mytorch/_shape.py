@@ -558,7 +558,8 @@ def select(input, dim, index):
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
     return ops.getitem(input, _dim_index(input.ndim, d, int(index)))
 
 
@@ -622,9 +623,10 @@ def _splitter(axis, at_least):
         if input.ndim < at_least:
             raise RuntimeError(f"torch.{split_fn.__name__} requires a tensor with at least {at_least} dimension, "
                                f"but got a tensor with {input.ndim} dimensions!")
-        if not isinstance(indices_or_sections, (list, tuple)) and input.shape[axis if input.ndim > 1 else 0] % int(indices_or_sections):
+        size = input.shape[axis if input.ndim > 1 else 0]
+        if not isinstance(indices_or_sections, (list, tuple)) and size % int(indices_or_sections):
             raise RuntimeError(f"torch.{split_fn.__name__} attempted to split along dimension {axis}, but the size "
-                               f"of the dimension {input.shape[axis]} is not divisible by the split_size "
+                               f"of the dimension {size} is not divisible by the split_size "
                                f"{indices_or_sections}!")
         return tensor_split(input, indices_or_sections, axis if input.ndim > 1 or axis != 1 else 0)
     return split_fn
@@ -1036,7 +1038,8 @@ def triu_indices(row, col, offset=0, *, dtype=_dtype.int64, device=None, layout=
 
 def _diag_index(n_rows, n_cols, offset):
     """Row and column indices of the ``offset``-th diagonal of an n_rows x n_cols matrix."""
-    length = builtins.max(builtins.min(n_rows, n_cols - offset) if offset >= 0 else builtins.min(n_rows + offset, n_cols), 0)
+    length = min(n_rows, n_cols - offset) if offset >= 0 else min(n_rows + offset, n_cols)
+    length = max(length, 0)
     i = np.arange(length)
     return (i, i + offset) if offset >= 0 else (i - offset, i)
 
@@ -1181,7 +1184,8 @@ def einsum(equation, *operands):
         for c, n in zip(s, t.shape):
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: subscript '{c}' "
-                                   f"has size {n} for operand {k}, which does not match the size {sizes[c]} seen before")
+                                   f"has size {n} for operand {k}, which does not match the size {sizes[c]} "
+                                   "seen before")
     if len(operands) > 1 and dt is _dtype.bool_:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")  # torch contracts with bmm
     if len(operands) == 1 and not dt.is_floating_point and set(subs[0]) - set(out):
@@ -1244,9 +1248,8 @@ def _vector_pair(input, other, opname):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int"}
         raise RuntimeError(f"{opname} : expected both vectors to have same dtype, but found "
-                           f"{names.get(input.dtype.name, input.dtype.name)} and {names.get(other.dtype.name, other.dtype.name)}")
+                           f"{_C_NAMES[input.dtype.name]} and {_C_NAMES[other.dtype.name]}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
                            f"to have the same number of elements, but got {input.shape[0]} and {other.shape[0]} "

@@ -457,7 +457,8 @@ def _random_draw(gen, shape, low=0, high=None, *, to=None):
 
 METHODS.update(
     new_zeros=_new(zeros, "new_zeros"), new_ones=_new(ones, "new_ones"), new_empty=_new(empty, "new_empty"),
-    new_full=new_full, heaviside=heaviside, bernoulli=_bernoulli_method, bernoulli_=_bernoulli_, multinomial=multinomial,
+    new_full=new_full, heaviside=heaviside, bernoulli=_bernoulli_method, bernoulli_=_bernoulli_,
+    multinomial=multinomial,
     uniform_=_sampler_(lambda g, s, a=0.0, b=1.0: g.uniform(a, b, s), "Fills self with U(from, to) samples."),
     normal_=_sampler_(lambda g, s, mean=0.0, std=1.0: g.normal(mean, std, s), "Fills self with N(mean, std) samples."),
     exponential_=_sampler_(lambda g, s, lambd=1.0: g.exponential(1 / lambd, s), "Fills self with Exp(lambd) samples."),

@@ -11,13 +11,6 @@ import pytest
 
 import mytorch
 from conftest import requires_torch, torch
-from mytorch import creation
-
-# NOTE: CORE's tensor.py installs every op module's METHODS on Tensor; where it does not (yet),
-# the missing ones are installed here so that the method rows test the factories themselves.
-for _name, _fn in creation.METHODS.items():
-    if not hasattr(mytorch.Tensor, _name):
-        setattr(mytorch.Tensor, _name, _fn)
 
 
 def same(ours, theirs, rtol=0.0):

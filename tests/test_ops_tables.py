@@ -19,12 +19,6 @@ from helpers import scaled_error
 from mytorch import _reduce, _shape
 from mytorch.autograd import gradcheck
 
-# NOTE: CORE's tensor.py installs every op module's METHODS on Tensor; where it does not (yet),
-# the missing ones are installed here so that the method rows test the ops themselves.
-for _name, _fn in {**_reduce.METHODS, **_shape.METHODS}.items():
-    if not hasattr(mytorch.Tensor, _name):
-        setattr(mytorch.Tensor, _name, _fn)
-
 E, R = 1e-5, 1e-4
 
 
