@@ -136,18 +136,7 @@ def _call(row, args, params):
     return Tensor._make(np.asarray(out))
 
 
-def _write_out(out, result):
-    """The ``out=`` form: torch refuses it where autograd would record, resizes an out of another
-    shape, and refuses a result of a higher dtype category."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if grad_mode.enabled and (result._requires_grad or out._requires_grad):
-        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
-                           "but one of the arguments requires grad.")
-    if out._data.shape != result._data.shape:
-        out._data = np.empty(result._data.shape, out._data.dtype)
-    ops._write(out, result._data)
-    return out
+_write_out = ops._write_out
 
 
 # ---------------------------------------------------------------------------- the generator

@@ -17,8 +17,18 @@ from mytorch.autograd import Function, _bump, _counter, _next_seq, _rebase_count
 from mytorch.tensor import Tensor, _wrap_dim
 from kernels._threads import matmul as _gemm  # 2-D GEMMs split over the kernel threads
 
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple that prints as torch's ``torch.return_types.<name>(...)``."""
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"mytorch.return_types.{name}(\n{body})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "mytorch.return_types"})
+
+
+return_types_max = _return_type("max")
+return_types_min = _return_type("min")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -835,15 +845,16 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     _check_matmul(input, other)
-    return _binary(Matmul, input, other)
+    result = _binary(Matmul, input, other)
+    return result if out is None else _write_out(out, result)
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: both arguments must be 2D, got {input.ndim}D and {mat2.ndim}D")
-    return matmul(input, mat2)
+    return matmul(input, mat2, out=out)
 
 
 def _resolve_shape(shape, numel):
@@ -1022,7 +1033,9 @@ def _common(tensors, opname):
     return tensors, result_type(*tensors)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None, axis=None):
+    if axis is not None:
+        dim = axis
     tensors, dt = _common(tensors, "cat")
     ref = tensors[0]
     d = _wrap_dim(dim, ref.ndim)
@@ -1033,22 +1046,26 @@ def cat(tensors, dim=0):
             if j != d and x.shape[j] != ref.shape[j]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[j]} but got size {x.shape[j]} for tensor number {i} in the list.")
-    return Cat.apply(*tensors, dim=d, dtype=dt.np)
+    result = Cat.apply(*tensors, dim=d, dtype=dt.np)
+    return result if out is None else _write_out(out, result)
 
 
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
     tensors, dt = _common(tensors, "stack")
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
                                f"at entry 0 and {list(x.shape)} at entry {i}")
-    return Stack.apply(*tensors, dim=_wrap_dim(dim, tensors[0].ndim + 1), dtype=dt.np)
+    result = Stack.apply(*tensors, dim=_wrap_dim(dim, tensors[0].ndim + 1), dtype=dt.np)
+    return result if out is None else _write_out(out, result)
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:  # where(condition): the indices of the true elements
+        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(condition._data))
     if condition.dtype is not _dtype.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
     dt = result_type(input, other)
@@ -1057,7 +1074,8 @@ def where(condition, input, other):
         msg = _broadcast_error(condition.shape, x.shape)
         if msg:
             raise RuntimeError(msg)
-    return Where.apply(a, b, cond=condition._data, dtype=dt.np)
+    result = Where.apply(a, b, cond=condition._data, dtype=dt.np)
+    return result if out is None else _write_out(out, result)
 
 
 # ---------------------------------------------------------------------------- comparisons
@@ -1223,6 +1241,20 @@ def _write(self, array, cast_ok=False):
                                f"shape {list(np.broadcast_shapes(array.shape, self._data.shape))}") from None
     np.copyto(self._data, array, casting="unsafe")
     _bump(self)
+
+
+def _write_out(out, result):
+    """The ``out=`` form: torch refuses it where autograd would record, resizes an out of another
+    shape, and refuses a result of a higher dtype category."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if grad_mode.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    _write(out, result._data)
+    return out
 
 
 def _tracked(self, args):

@@ -44,7 +44,20 @@ class Tensor:
     _base = None     # the root tensor this one is a view of (set by view ops: ops._alias)
     _view_fn = None  # ndarray -> the same view of it (for in-place ops on views inside graphs)
     _rebased = None  # ((seq, old grad_fn), ...) once in-place ops inside a graph changed grad_fn
-    def __init__(self, data=(), requires_grad=False):
+    def __init__(self, *args, requires_grad=False, device=None):
+        # torch.Tensor's overloads: Tensor() is empty, Tensor(2, 3) (or a Size) has that shape
+        # (zeros here, where torch leaves memory uninitialised), Tensor(data) copies the values.
+        if len(args) == 1 and isinstance(args[0], (Size, tuple)) and all(isinstance(n, int) for n in args[0]) \
+                and isinstance(args[0], Size):
+            args = tuple(args[0])
+        if not args:
+            data = np.zeros((0,), np.float32)
+        elif all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+            data = np.zeros(tuple(int(n) for n in args), np.float32)
+        elif len(args) == 1:
+            data = args[0]._data if isinstance(args[0], Tensor) else args[0]
+        else:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got {args!r}")
         self._data = np.array(data, dtype=np.float32)
         self._vc = None
         self.grad = None
