@@ -338,6 +338,7 @@ def test_gradcheck(name, fn, shapes, maker, diff, tol):
     ("cumprod_zeros", lambda m, a: m.cumprod(a, 0), [2.0, 0.0, 3.0, 0.0, 5.0]),
     ("norm_at_zero", lambda m, a: a.norm(), [0.0, 0.0]),
     ("norm_p0", lambda m, a: a.norm(0), [0.0, 1.5, -2.0]),
+    ("std_mean_zero_spread", lambda m, a: m.stack(m.std_mean(a.reshape(1, 3), 0, correction=0)), [0.5, 1.5, -2.0]),
     ("logcumsumexp_wide_range", lambda m, a: m.logcumsumexp(a, 0), [-1000.0, 0.0, 1000.0, -1e30]),
     ("logcumsumexp_neg_inf", lambda m, a: m.logcumsumexp(a, 0), [float("-inf"), float("-inf"), 2.0]),
     ("logsumexp_inf", lambda m, a: m.logsumexp(a, 0), [float("inf"), 1.0]),
