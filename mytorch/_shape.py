@@ -131,8 +131,10 @@ class ScatterReduce(Function):
             scaled = np.where(self.hit, g / np.maximum(self.count, 1), g)
             ga, gs = scaled, scaled[index]
         elif reduce in ("amax", "amin"):
-            # NOTE: ties share the gradient evenly, as torch's scatter_reduce does.
-            a_hit = (a == out) & ~left_out
+            # NOTE: ties share the gradient evenly, as torch's scatter_reduce does; like torch, an
+            # input value equal to the result counts as a tie even with include_self=False (it then
+            # takes no gradient itself).
+            a_hit = a == out
             s_hit = src == out[index]
             ties = a_hit.astype(np.int64)
             np.add.at(ties, index, s_hit.astype(np.int64))

@@ -354,6 +354,8 @@ def test_gradcheck(name, fn, shapes, maker, diff, tol):
     ("norm_inf_ties", lambda m, a: m.norm(a, float("inf")), [1.0, -3.0, 3.0]),
     ("scatter_reduce_amax_ties", lambda m, a: m.scatter_reduce(a, 0, m.tensor([0, 0]), m.tensor([3.0, 3.0]), "amax"),
      [3.0, 1.0]),
+    ("scatter_reduce_amin_self_tie", lambda m, a: m.scatter_reduce(m.tensor([1.0, -1.0]), 0, m.tensor([1, 1]), a, "amin",
+                                                                   include_self=False), [-1.0, 1.0]),
     ("scatter_reduce_prod_zero", lambda m, a: m.scatter_reduce(m.ones(2), 0, m.tensor([0, 0, 1]), a, "prod"),
      [0.0, 2.0, 0.0]),
 ])
