@@ -60,10 +60,11 @@ def _sigmoid_np(a):
     return a
 
 
-def lstm_forward_step_np(xg, hg, c, gates, h):
-    """gates = act(xg + hg) (i, f, g, o); c <- f*c + i*g (in place); h <- o*tanh(c)."""
+def lstm_forward_step_np(xg, hg, bias, c, gates, h):
+    """gates = act(xg + hg + bias) (i, f, g, o); c <- f*c + i*g (in place); h <- o*tanh(c)."""
     H = c.shape[1]
     np.add(xg, hg, out=gates)
+    gates += bias
     _sigmoid_np(gates[:, :2 * H])
     np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
     _sigmoid_np(gates[:, 3 * H:])
@@ -88,11 +89,12 @@ def lstm_backward_step_np(gates, c_prev, dh, dc, dgates):
     np.multiply(dcc, f, out=dc)
 
 
-def gru_forward_step_np(xg, hg, b_hh, h, gates):
-    """torch's GRU: r, z = sigmoid(xg + hg + b_hh); n = tanh(xg_n + r * (hg_n + b_hn));
+def gru_forward_step_np(xg, hg, b_ih, b_hh, h, gates):
+    """torch's GRU: r, z = sigmoid(xg + b_ih + hg + b_hh); n = tanh(xg_n + b_in + r * (hg_n + b_hn));
     h <- (1 - z) * n + z * h. ``gates`` receives r, z, n and hg_n + b_hn."""
     H = h.shape[1]
     hb = hg + b_hh
+    xg = xg + b_ih
     r = gates[:, :H]
     z = gates[:, H:2 * H]
     n = gates[:, 2 * H:3 * H]
@@ -121,9 +123,10 @@ def gru_backward_step_np(gates, h_prev, dh, dgx, dgh):
     dh *= z
 
 
-def rnn_forward_step_np(xg, hg, h, relu):
-    """h <- tanh(xg + hg) or relu(xg + hg)."""
+def rnn_forward_step_np(xg, hg, bias, h, relu):
+    """h <- tanh(xg + hg + bias) or relu(xg + hg + bias)."""
     np.add(xg, hg, out=h)
+    h += bias
     if relu:
         np.maximum(h, 0, out=h)
     else:
@@ -374,10 +377,7 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
         xws, scratch = [], []
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[layer * D + d]
-            xw = _gemm(layer_in, w_ih.T, _pool.take((N, GH), dtype))
-            if b_ih is not None:
-                xw += b_ih if gru else b_ih + b_hh
-            xws.append(xw)
+            xws.append(_gemm(layer_in, w_ih.T, _pool.take((N, GH), dtype)))
         if save:
             keep.x, keep.x_owned = layer_in, in_owned
             keep.h_prev = [_pool.take((N, P), dtype) for _ in range(D)]
@@ -397,7 +397,11 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
             hg_buf = np.empty((e - a, GH), dtype)
             gate_buf = np.empty((e - a, GH + (H if gru else 0)), dtype)
             raw_buf = np.empty((e - a, H), dtype) if w_hr is not None else None
-            b_gru = (b_hh if b_hh is not None else np.zeros(GH, dtype)) if gru else None
+            # The biases are added in the gate kernels (a pass over XW saved): both in one vector,
+            # but a GRU's b_hn sits inside r * (W_hn h + b_hn).
+            if b_ih is None:
+                b_ih = b_hh = np.zeros(GH, dtype)
+            bias = b_ih + b_hh if not gru else None
             cols = slice(d * P, (d + 1) * P)
             steps = range(geo.T) if d == 0 else range(geo.T - 1, -1, -1)
             for t in steps:
@@ -415,15 +419,15 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
                 gates = keep.gates[d][rows] if save else gate_buf[:n]
                 if lstm:
                     if w_hr is None:
-                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, hb)
+                        kern.lstm_forward_step(xw[rows], hg, bias, c[:n], gates, hb)
                     else:
                         raw = keep.h_raw[d][rows] if save else raw_buf[:n]
-                        kern.lstm_forward_step(xw[rows], hg, c[:n], gates, raw)
+                        kern.lstm_forward_step(xw[rows], hg, bias, c[:n], gates, raw)
                         np.matmul(raw, w_hr_t, out=hb)
                 elif gru:
-                    kern.gru_forward_step(xw[rows], hg, b_gru, hb, gates)
+                    kern.gru_forward_step(xw[rows], hg, b_ih, b_hh, hb, gates)
                 else:
-                    kern.rnn_forward_step(xw[rows], hg, hb, relu)
+                    kern.rnn_forward_step(xw[rows], hg, bias, hb, relu)
                     if save:
                         gates[...] = hb
                 out[rows, cols] = hb
@@ -565,26 +569,22 @@ def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh, save=True):
     dtype = x.dtype
     xg = np.matmul(x, w_ih.T)
     hg = np.matmul(h, w_hh.T)
-    if b_ih is not None:
-        xg += b_ih
+    if b_ih is None:
+        b_ih = b_hh = np.zeros(w_ih.shape[0], dtype)
     if mode == "LSTM":
-        if b_hh is not None:
-            xg += b_hh
         c_new = c.copy()
         h_new = np.empty_like(c)
         gates = np.empty_like(xg)
-        kern.lstm_forward_step(xg, hg, c_new, gates, h_new)
+        kern.lstm_forward_step(xg, hg, b_ih + b_hh, c_new, gates, h_new)
         return h_new, c_new, gates
     if mode == "GRU":
         H = w_hh.shape[1]
         h_new = h.copy()
         gates = np.empty((xg.shape[0], 4 * H), dtype)
-        kern.gru_forward_step(xg, hg, b_hh if b_hh is not None else np.zeros(3 * H, dtype), h_new, gates)
+        kern.gru_forward_step(xg, hg, b_ih, b_hh, h_new, gates)
         return h_new, None, gates
-    if b_hh is not None:
-        xg += b_hh
     h_new = np.empty_like(hg)
-    kern.rnn_forward_step(xg, hg, h_new, mode == "RNN_RELU")
+    kern.rnn_forward_step(xg, hg, b_ih + b_hh, h_new, mode == "RNN_RELU")
     return h_new, None, None
 
 

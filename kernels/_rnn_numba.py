@@ -82,14 +82,14 @@ def _gate_scales(n_sigmoid_first, n_tanh, n_sigmoid_last, dtype_of):
 
 
 @_jit
-def lstm_forward_step(xg, hg, c, gates, h):
+def lstm_forward_step(xg, hg, bias, c, gates, h):
     b, H = c.shape
     s = _gate_scales(2 * H, H, H, xg)
     for r in range(b):
         xr, hr, gr = xg[r], hg[r], gates[r]
         for j in range(4 * H):
             sj = s[j]
-            gr[j] = (_ONE - sj) + sj * _tanh(sj * (xr[j] + hr[j]))
+            gr[j] = (_ONE - sj) + sj * _tanh(sj * (xr[j] + hr[j] + bias[j]))
         cr, hh = c[r], h[r]
         for j in range(H):
             cc = gr[H + j] * cr[j] + gr[j] * gr[2 * H + j]
@@ -124,16 +124,16 @@ def lstm_backward_step(gates, c_prev, dh, dc, dgates):
 
 
 @_jit
-def gru_forward_step(xg, hg, b_hh, h, gates):
+def gru_forward_step(xg, hg, b_ih, b_hh, h, gates):
     b, H = h.shape
     for r in range(b):
         xr, hr, gr, hh = xg[r], hg[r], gates[r], h[r]
         for j in range(2 * H):
-            gr[j] = _sigmoid(xr[j] + hr[j] + b_hh[j])
+            gr[j] = _sigmoid(xr[j] + b_ih[j] + hr[j] + b_hh[j])
         for j in range(H):
             gr[3 * H + j] = hr[2 * H + j] + b_hh[2 * H + j]
         for j in range(H):
-            gr[2 * H + j] = _tanh(xr[2 * H + j] + gr[j] * gr[3 * H + j])
+            gr[2 * H + j] = _tanh(xr[2 * H + j] + b_ih[2 * H + j] + gr[j] * gr[3 * H + j])
         for j in range(H):
             n = gr[2 * H + j]
             hh[j] = n + gr[H + j] * (hh[j] - n)
@@ -162,16 +162,16 @@ def gru_backward_step(gates, h_prev, dh, dgx, dgh):
 
 
 @_jit
-def rnn_forward_step(xg, hg, h, relu):
+def rnn_forward_step(xg, hg, bias, h, relu):
     b, H = h.shape
     for r in range(b):
         xr, hr, hh = xg[r], hg[r], h[r]
         if relu:
             for j in range(H):
-                hh[j] = max(xr[j] + hr[j], _ZERO)
+                hh[j] = max(xr[j] + hr[j] + bias[j], _ZERO)
         else:
             for j in range(H):
-                hh[j] = _tanh(xr[j] + hr[j])
+                hh[j] = _tanh(xr[j] + hr[j] + bias[j])
 
 
 @_jit
