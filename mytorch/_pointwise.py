@@ -3,8 +3,10 @@ method, the in-place ``<name>_`` method, the ``out=`` form and the aliases.
 
 A row (``Row``) holds the NumPy forward, the derivative (``grad(g, out, *inputs, **params)``
 returning one gradient per tensor input, in terms of the upstream gradient, the output and the
-inputs), what the backward reads (``saves``: "x" the inputs, "y" the output, "" nothing; the
-version check of autograd.py uses it), and the dtype rule (``kind``):
+inputs), what the backward reads (``saves``: "x" the inputs, "y" the output, "" nothing, or a
+tuple of input indices, with "y" for the output; the version check of autograd.py uses it, and
+tests/test_core_pointwise.py checks it raises exactly where torch does), and the dtype rule
+(``kind``):
 
 - ``float``: integer and bool inputs compute in the default float dtype (torch's ``sin(int)``);
 - ``same``: torch's type promotion of the inputs (``abs(int)`` stays int);
@@ -61,7 +63,10 @@ def _primitive(row):
         with np.errstate(all="ignore"):
             return row.grad(g, self.out, *self.x, **self.params)
 
-    saved = tuple((i, None) for i in range(n)) if "x" in row.saves else ()
+    if isinstance(row.saves, tuple):  # indices of the inputs the derivative reads (+ "y")
+        saved = tuple((i, None) for i in row.saves if isinstance(i, int))
+    else:
+        saved = tuple((i, None) for i in range(n)) if "x" in row.saves else ()
     return type(camel, (Function,), {"forward": forward, "backward": backward, "saved": saved,
                                      "saves_output": "y" in row.saves,
                                      "_torch_name": row.torch_name or camel + "Backward0",
@@ -335,17 +340,17 @@ _ROWS = [
     Row("log2", np.log2, lambda g, y, x: (g / (x * LN2),), domain=(0.1, 3.0)),
     Row("log10", np.log10, lambda g, y, x: (g / (x * LN10),), domain=(0.1, 3.0)),
     Row("log1p", np.log1p, lambda g, y, x: (g / (1 + x),), domain=(-0.9, 3.0)),
-    Row("logaddexp", np.logaddexp, lambda g, y, a, b: (g * np.exp(a - y), g * np.exp(b - y)),
-        inputs=_BIN, saves="xy", inplace=False, refuse=_not_implemented("logaddexp_cpu", "int", "bool")),
-    Row("logaddexp2", np.logaddexp2, lambda g, y, a, b: (g * np.exp2(a - y), g * np.exp2(b - y)),
-        inputs=_BIN, saves="xy", inplace=False, refuse=_not_implemented("logaddexp2_cpu", "int", "bool")),
+    Row("logaddexp", np.logaddexp, lambda g, y, a, b: (g / (1 + np.exp(b - a)), g / (1 + np.exp(a - b))),
+        inputs=_BIN, inplace=False, refuse=_not_implemented("logaddexp_cpu", "int", "bool")),
+    Row("logaddexp2", np.logaddexp2, lambda g, y, a, b: (g / (1 + np.exp2(b - a)), g / (1 + np.exp2(a - b))),
+        inputs=_BIN, inplace=False, refuse=_not_implemented("logaddexp2_cpu", "int", "bool")),
     Row("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, y, x: (-0.5 * g * y * y * y,), saves="y",
         domain=(0.1, 3.0)),
     Row("square", lambda x: np.square(x.astype(np.int64) if x.dtype == np.bool_ else x), lambda g, y, x: (2 * g * x,), kind="same", torch_name="PowBackward0"),
     Row("reciprocal", np.reciprocal, lambda g, y, x: (-g * y * y,), saves="y", domain=(0.5, 3.0)),
     Row("erf", _erf, lambda g, y, x: (g * (2 / math.sqrt(math.pi)) * np.exp(-x * x),)),
     Row("erfc", _erfc, lambda g, y, x: (-g * (2 / math.sqrt(math.pi)) * np.exp(-x * x),)),
-    Row("erfinv", _erfinv, lambda g, y, x: (g * (math.sqrt(math.pi) / 2) * np.exp(y * y),), saves="y",
+    Row("erfinv", _erfinv, lambda g, y, x: (g * (math.sqrt(math.pi) / 2) * np.exp(_erfinv(x) ** 2),),
         domain=(-0.9, 0.9)),
     Row("logit", _logit, _logit_grad, params=(("eps", None),), domain=(0.1, 0.9)),
     Row("xlogy", _xlogy, lambda g, y, a, b: (g * np.where((a == 0) & (b == 0), 0, np.log(b)), g * a / b),
@@ -355,8 +360,8 @@ _ROWS = [
         torch_name="PowBackward1", domain=(0.5, 2.0)),
     # sign and rounding
     Row("sign", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x), _zero, kind="same", saves=""),
-    Row("sgn", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x), _zero, kind="same", saves="", torch_name="SgnBackward0"),
-    Row("copysign", np.copysign, _copysign_grad, inputs=_BIN, saves="xy"),
+    Row("sgn", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x), _zero, kind="same", saves="xy", torch_name="SgnBackward0"),
+    Row("copysign", np.copysign, _copysign_grad, inputs=_BIN, saves=(0, "y")),
     Row("floor", np.floor, _zero, kind="same", saves="", refuse=_not_implemented("floor_vml_cpu", "bool")),
     Row("ceil", np.ceil, _zero, kind="same", saves="", refuse=_not_implemented("ceil_vml_cpu", "bool")),
     Row("round", _round, _zero, kw_params=(("decimals", 0),), kind="same", saves="", refuse=_not_implemented("round_vml_cpu", "bool")),
@@ -376,10 +381,10 @@ _ROWS = [
         inputs=("input", "end", "weight"), refuse=_not_implemented("lerp_kernel_tensor", "int", "bool")),
     Row("addcmul", lambda a, b, c, value=1: a + value * b * c,
         lambda g, y, a, b, c, value=1: (g, g * value * c, g * value * b),
-        inputs=("input", "tensor1", "tensor2"), kw_params=(("value", 1),), kind="same", refuse=_not_implemented("addcmul_cpu_out", "bool")),
+        inputs=("input", "tensor1", "tensor2"), kw_params=(("value", 1),), kind="same", saves=(1, 2), refuse=_not_implemented("addcmul_cpu_out", "bool")),
     Row("addcdiv", lambda a, b, c, value=1: a + value * b / c,
         lambda g, y, a, b, c, value=1: (g, g * value / c, -g * value * b / (c * c)),
-        inputs=("input", "tensor1", "tensor2"), kw_params=(("value", 1),), domain=(0.5, 2.0), refuse=_ADDCDIV_INT),
+        inputs=("input", "tensor1", "tensor2"), kw_params=(("value", 1),), domain=(0.5, 2.0), saves=(1, 2), refuse=_ADDCDIV_INT),
     # predicates and comparisons (bool results, no gradient)
     Row("isnan", np.isnan, kind="bool", inplace=False),
     Row("isinf", np.isinf, kind="bool", inplace=False),

@@ -394,6 +394,26 @@ class TakeAlongDim(Function):
         return full
 
 
+class Var(Function):
+    """Variance with ``correction`` (one primitive, as torch's VarBackward0: it saves its input)."""
+    saved = ((0, None),)
+
+    def forward(self, a, axes, keepdim, correction):
+        self.a, self.axes, self.correction = a, axes, correction
+        n = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
+        self.divisor = builtins.max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centred = a - np.mean(a, axis=axes, keepdims=True)
+            out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / a.dtype.type(self.divisor)
+        return np.asarray(out, dtype=a.dtype)
+
+    def backward(self, g):
+        a = self.a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centred = a - np.mean(a, axis=self.axes, keepdims=True)
+            return _keep(g, a.shape, self.axes) * centred * (g.dtype.type(2) / g.dtype.type(self.divisor))
+
+
 # ---------------------------------------------------------------------------- linear algebra
 class Matmul(Function):
     saved = ((0, 1), (1, 0))
@@ -829,10 +849,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         raise ValueError("var(): pass either unbiased or correction, not both")
     correction = 1 if correction is None and unbiased is None else (
         correction if correction is not None else int(unbiased))
-    axes = _dims(dim, input.ndim)
-    n = input.numel() if axes is None else int(np.prod([input.shape[a] for a in axes]))
-    centred = input - mean(input, dim=axes, keepdim=True)
-    return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes (got {input.dtype})")
+    return Var.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, correction=correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -1227,8 +1246,14 @@ _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
+
+
 def _write(self, array, cast_ok=False):
     """Stores ``array`` into self's memory (views see it) and bumps self's version."""
+    if not self._data.flags.writeable:
+        raise RuntimeError(_OVERLAP)
     have, want = array.dtype, self._data.dtype
     if not cast_ok and _CATEGORY[have.kind] > _CATEGORY[want.kind]:
         raise RuntimeError(f"result type {_TORCH_NAMES[have.name]} can't be cast to the desired output "
@@ -1327,6 +1352,8 @@ def _inplace_binary(ufunc, fn, float_result=False):
                 raise RuntimeError(f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired "
                                    f"output type {_TORCH_NAMES[self.dtype.name]}")
             value = other._data if isinstance(other, Tensor) else other
+            if not self._data.flags.writeable:
+                raise RuntimeError(_OVERLAP)
             if alpha != 1:
                 value = np.multiply(value, alpha)
             try:

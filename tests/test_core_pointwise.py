@@ -184,3 +184,27 @@ def test_operators_and_reflected_forms():
     c %= 5
     c //= 2
     assert c.tolist() == [2.0, 2.0]
+
+
+@requires_torch
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_version_check_raises_exactly_where_torch_raises(name):
+    """Each input, then the output, is changed in place (under no_grad) after the op saved it: the
+    backward raises "modified by an inplace operation" in mytorch exactly when it does in torch."""
+    row = ROWS[name]
+    arrays = draw(row, 7)
+
+    def outcome(lib, which):
+        leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+        ins = [t * 1 for t in leaves]
+        out = call(lib, name, ins)
+        with lib.no_grad():
+            (ins[which] if which < len(ins) else out).mul_(1)
+        try:
+            out.sum().backward()
+            return "ok"
+        except RuntimeError as e:
+            return "raises" if "modified by an inplace operation" in str(e) else repr(e)
+
+    for which in range(len(arrays) + 1):
+        assert outcome(mytorch, which) == outcome(torch, which), f"changed {'output' if which == len(arrays) else f'input {which}'}"
