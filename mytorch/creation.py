@@ -11,6 +11,7 @@ import numpy as np
 
 from mytorch import _dtype
 from mytorch._dtype import to_numpy_dtype
+from mytorch.autograd import Function
 from mytorch.device import device as _device
 from mytorch.random import rng
 from mytorch.tensor import Size, Tensor
@@ -242,6 +243,22 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 # ---------------------------------------------------------------------------- random
+class _Sampled(Function):
+    """A sample whose distribution's parameters require grad: torch puts it in the graph with a
+    zero gradient for each parameter (the reparameterised form is mean + std * randn_like)."""
+
+    def forward(self, *params, value):
+        self.shapes = [p.shape for p in params]
+        return value
+
+    def backward(self, g):
+        return tuple(np.zeros(shape, g.dtype) for shape in self.shapes)
+
+
+# torch's node names for normal(Tensor, float), normal(float, Tensor) and normal(Tensor, Tensor)
+_SAMPLED = {k: type("Sampled", (_Sampled,), {"_torch_name": f"NormalBackward{k}"}) for k in (1, 2, 3)}
+
+
 def _draw(sampler, shape, dt):
     """NumPy draws float32 and float64 directly (half the passes of drawing float64 and casting)."""
     if dt in (np.float32, np.float64):
@@ -316,6 +333,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         if dt.kind != "f":
             raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_torch_name(dt)}'")
         array = (m + s * rng(generator).standard_normal(shape)).astype(dt)
+        if out is None and any(t._requires_grad for t in tensors):
+            overload = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
+            return _SAMPLED[overload].apply(*tensors, value=array)  # in the graph, zero gradients (torch)
         return _finish(array, False, None, out)
     if size is None:
         if out is None:

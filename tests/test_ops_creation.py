@@ -191,6 +191,22 @@ def test_global_rng_state_roundtrip():
     np.testing.assert_array_equal(y.numpy(), mytorch.rand(2).numpy())
 
 
+@requires_torch
+@pytest.mark.parametrize("which", ["both", "mean", "std"])
+def test_normal_with_parameters_that_require_grad(which):
+    """torch keeps such a sample in the graph, with zero gradients for mean and std."""
+    results = []
+    for lib in (mytorch, torch):
+        mean = lib.zeros(2, 3, requires_grad=which in ("both", "mean"))
+        std = lib.ones(3, requires_grad=which in ("both", "std"))
+        sample = lib.normal(mean if which != "std" else 0.0, std if which != "mean" else 1.0)
+        sample.sum().backward()
+        results.append((sample.requires_grad, type(sample.grad_fn).__name__ if lib is torch else sample.grad_fn.name(),
+                        None if mean.grad is None else mean.grad.numpy().tolist(),
+                        None if std.grad is None else std.grad.numpy().tolist()))
+    assert results[0] == results[1]
+
+
 def test_legacy_types():
     assert isinstance(mytorch.ones(2), mytorch.FloatTensor)
     assert not isinstance(mytorch.ones(2), mytorch.LongTensor)
