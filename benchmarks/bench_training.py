@@ -7,7 +7,8 @@ the chain's gradient is right).
 
 As a script, each framework in its own process, printing medians and ratios to torch:
 
-    python -m benchmarks.bench_training [--optimizers sgd,adam,adadelta] [--repeat 50] [--threads N]
+    python -m benchmarks.bench_training [--models lenet,cnn] [--optimizers sgd,adam,adadelta] [--repeat 50]
+                                        [--threads N]
 """
 import argparse
 import json
@@ -60,11 +61,12 @@ def test_lenet_training_step(benchmark, framework):
     benchmark(step)
 
 
-def _optimizer_on_lenet(form, name, seed=0):
-    """LeNet-5's parameters (float32) with fixed gradients, and the optimizer in that form; the
-    gradients of 2-D weights arrive transposed, as mytorch's Linear layers give them."""
+def _optimizer_on_model(form, name, seed=0, model="lenet"):
+    """LeNet-5's (or another MNIST model's) parameters, float32, with fixed gradients, and the
+    optimizer in that form; the gradients of 2-D weights arrive transposed, as a Linear layer's
+    weight gradient can (a view of x^T @ dY)."""
     lib = torch if form == "torch" else mytorch
-    shapes = [tuple(p.shape) for p in build_model(mytorch, "lenet").parameters()]
+    shapes = [tuple(p.shape) for p in build_model(mytorch, model).parameters()]
     rng = np.random.default_rng(seed)
     params = []
     for shape in shapes:
@@ -83,10 +85,10 @@ def _optimizer_on_lenet(form, name, seed=0):
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 @pytest.mark.parametrize("form", [pytest.param(f, marks=impl_param(f).marks, id=f) for f in FORMS])
 def test_optimizer_step_on_lenet_parameters(benchmark, form, name):
-    params, opt = _optimizer_on_lenet(form, name)
+    params, opt = _optimizer_on_model(form, name)
     # agreement first: three steps against mytorch's NumPy form (bit for bit for the fused form;
     # float32 rounding, a few ulps per step, for torch)
-    ref_params, ref = _optimizer_on_lenet("mytorch-numpy", name)
+    ref_params, ref = _optimizer_on_model("mytorch-numpy", name)
     for _ in range(3):
         opt.step()
         ref.step()
@@ -162,14 +164,14 @@ def _median_ms(fn, repeat, warmup=5):
     return 1e3 * float(np.median(times))
 
 
-def _worker(form, name, repeat, threads):
-    """One framework in this process: the LeNet-5 training step (batch 64) with this optimizer,
+def _worker(form, name, model_name, repeat, threads):
+    """One framework in this process: the model's training step (batch 64) with this optimizer,
     and the optimizer step alone; prints one JSON line."""
     lib = torch if form == "torch" else mytorch
     if threads and lib is torch:
         torch.set_num_threads(threads)
     lib.manual_seed(0)
-    model = build_model(lib, "lenet")
+    model = build_model(lib, model_name)
     cls, kwargs = OPTIMIZERS[name]
     opt = getattr(lib.optim, cls)(model.parameters(), **kwargs, **FORMS[form])
     x, y = (lib.from_numpy(a) for a in _batch())
@@ -184,17 +186,19 @@ def _worker(form, name, repeat, threads):
     if not losses[-1] < losses[0]:
         raise SystemExit(f"{form} {name}: the step does not lower the loss ({losses})")
     step_ms = _median_ms(step, repeat)
-    _, alone = _optimizer_on_lenet(form, name)
+    _, alone = _optimizer_on_model(form, name, model=model_name)
     opt_ms = _median_ms(alone.step, repeat * 4)
-    print(json.dumps({"form": form, "optimizer": name, "step_ms": step_ms, "optimizer_ms": opt_ms}))
+    print(json.dumps({"form": form, "optimizer": name, "model": model_name, "step_ms": step_ms,
+                      "optimizer_ms": opt_ms}))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="lenet", help="of mytorch/examples/mnist.py: mlp, lenet, cnn")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--threads", type=int, default=0, help="threads for every framework (0: their default)")
-    parser.add_argument("--worker", nargs=2, metavar=("FORM", "OPTIMIZER"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, metavar=("FORM", "OPTIMIZER", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         _worker(*args.worker, args.repeat, args.threads)
@@ -206,24 +210,26 @@ def main(argv=None):
             env[var] = str(args.threads)
     forms = [f for f in FORMS if f != "torch" or torch is not None]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    print(f"LeNet-5 training step, batch 64, median of {args.repeat} (ms); the optimizer step alone on its "
+    print(f"Training step, batch 64, median of {args.repeat} (ms); the optimizer step alone on the model's "
           "parameters; each framework in its own process")
-    print(f"{'optimizer':10} {'form':14} {'step':>8} {'/torch':>7} {'optim':>8} {'/torch':>7}")
-    for name in args.optimizers.split(","):
-        rows = {}
-        for form in forms:
-            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_training", "--worker", form, name,
-                                  "--repeat", str(args.repeat), "--threads", str(args.threads)],
-                                 cwd=root, env=env, capture_output=True, text=True)
-            if out.returncode:
-                print(f"{name:10} {form:14} failed: {out.stderr.strip().splitlines()[-1:]}")
-                continue
-            rows[form] = json.loads(out.stdout.strip().splitlines()[-1])
-        base = rows.get("torch")
-        for form, row in rows.items():
-            ratio = (lambda key: f"{row[key] / base[key]:7.2f}" if base else "      -")
-            print(f"{name:10} {form:14} {row['step_ms']:8.2f} {ratio('step_ms')} {row['optimizer_ms']:8.3f} "
-                  f"{ratio('optimizer_ms')}")
+    print(f"{'model':6} {'optimizer':10} {'form':14} {'step':>8} {'/torch':>7} {'optim':>8} {'/torch':>7}")
+    for model in args.models.split(","):
+        for name in args.optimizers.split(","):
+            rows = {}
+            for form in forms:
+                out = subprocess.run([sys.executable, "-m", "benchmarks.bench_training", "--worker", form, name, model,
+                                      "--repeat", str(args.repeat), "--threads", str(args.threads)],
+                                     cwd=root, env=env, capture_output=True, text=True)
+                if out.returncode:
+                    print(f"{model:6} {name:10} {form:14} failed: {out.stderr.strip().splitlines()[-1:]}")
+                    continue
+                rows[form] = json.loads(out.stdout.strip().splitlines()[-1])
+            base = rows.get("torch")
+            for form, row in rows.items():
+                def ratio(key):
+                    return f"{row[key] / base[key]:7.2f}" if base else "      -"
+                print(f"{model:6} {name:10} {form:14} {row['step_ms']:8.2f} {ratio('step_ms')} "
+                      f"{row['optimizer_ms']:8.3f} {ratio('optimizer_ms')}")
 
 
 if __name__ == "__main__":
