@@ -127,7 +127,10 @@ def test_conv2d_route(benchmark, layer, route):
             return _zoo_step(lib, layer, arrays, True)
         with backends.using_kernels("numba"), backends.using_route(route):
             return _zoo_step(lib, layer, arrays, True)
-    want = step(torch) if torch is not None else _expected(("route", layer), lambda lib: _zoo_step(lib, layer, arrays, True), "numba")
+    if torch is not None:
+        want = step(torch)
+    else:
+        want = _expected(("route", layer), lambda lib: _zoo_step(lib, layer, arrays, True), "numba")
     for got, ref in zip(step(mytorch), want):
         assert scaled_error(got, ref, floor=np.abs(ref).max()) <= 2e-4, f"route {route} disagrees on {layer}"
     benchmark.group = f"conv2d route {layer} fwd+bwd"

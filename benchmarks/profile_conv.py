@@ -436,7 +436,8 @@ def print_zoo(rows):
         for t in threads:
             m, tt = find.get((layer, passes, t, "mytorch")), find.get((layer, passes, t, "torch"))
             ratio = m.get("ratio_to_torch") if m else None
-            cells.append(f"{m['median_ms'] if m else float('nan'):>9.2f} / {tt['median_ms'] if tt else float('nan'):>9.2f}"
+            ours, theirs = (r["median_ms"] if r else float("nan") for r in (m, tt))
+            cells.append(f"{ours:>9.2f} / {theirs:>9.2f}"
                          f" = {ratio if ratio else float('nan'):>5.2f}".rjust(34))
         print(f"{layer:14} {passes:7} " + " ".join(cells))
     print("\ngeometric mean of mytorch's time / torch's (max in brackets)")
@@ -531,8 +532,8 @@ def _tiny_arrays(spec):
     N, C, H, W, Fo, KH, KW, S, P, D, G = spec
     OH, OW = (H + 2 * P - D * (KH - 1) - 1) // S + 1, (W + 2 * P - D * (KW - 1) - 1) // S + 1
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((N, C, H, W)).astype(np.float32), rng.standard_normal((Fo, C // G, KH, KW)).astype(
-        np.float32), rng.standard_normal(Fo).astype(np.float32), rng.standard_normal((N, Fo, OH, OW)).astype(np.float32))
+    shapes = ((N, C, H, W), (Fo, C // G, KH, KW), (Fo,), (N, Fo, OH, OW))
+    return tuple(rng.standard_normal(s).astype(np.float32) for s in shapes)
 
 
 def _zoo_step_spec(lib, spec, arrays):

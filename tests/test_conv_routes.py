@@ -29,7 +29,8 @@ TOL = {np.float64: 1e-10, np.float32: 2e-5}
 @st.composite
 def cases(draw, route):
     """A convolution the route can serve: any shape for im2col, stride 1 for direct and the wide
-    grid, 3x3 stride 1 for Winograd (groups included), 1x1 unpadded for the 1x1 route, groups = channels for depthwise."""
+    grid, 3x3 stride 1 for Winograd (groups included), 1x1 unpadded for the 1x1 route, groups =
+    channels for depthwise, stride 1 and dilation > 1 for the dilated route."""
     G = draw(st.sampled_from([1, 1, 2, 3]))
     C, F = G * draw(st.integers(1, 4)), G * draw(st.integers(1, 4))
     KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
@@ -100,7 +101,8 @@ def test_a_forced_route_that_cannot_serve_the_shape_gives_way():
 
 def test_choose_route_picks_by_geometry():
     """The automatic choice on one layer of each kind (a change of a threshold must be deliberate)."""
-    pick = lambda x, w, s=1, p=0, d=1, G=1: routes.choose_route(NB.conv_geometry(x, w, s, p, d, G), 1).route  # noqa: E731
+    def pick(x, w, s=1, p=0, d=1, G=1):
+        return routes.choose_route(NB.conv_geometry(x, w, s, p, d, G), 1).route
     assert pick((64, 6, 14, 14), (16, 6, 5, 5)) == "direct"
     assert pick((32, 64, 32, 32), (64, 64, 3, 3), p=1) == "winograd"
     assert pick((32, 64, 28, 28), (128, 64, 1, 1)) == "1x1"
@@ -371,4 +373,5 @@ def test_every_implementation_exports_the_contract_with_the_same_signatures(name
     m, ref = kernels.load(name), kernels.load("reference")
     for fn in kernels.CONTRACT:
         assert fn in m.__all__ and callable(getattr(m, fn)), fn
-        assert list(inspect.signature(getattr(m, fn)).parameters) == list(inspect.signature(getattr(ref, fn)).parameters), fn
+        ours, theirs = (list(inspect.signature(getattr(mod, fn)).parameters) for mod in (m, ref))
+        assert ours == theirs, fn
