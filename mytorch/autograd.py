@@ -33,7 +33,8 @@ import numpy as np
 
 __all__ = ["Function", "backward", "grad", "grad_mode", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "gradcheck",
-           "GradcheckError", "Variable", "once_differentiable", "FunctionCtx"]
+           "GradcheckError", "Variable", "once_differentiable", "FunctionCtx", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 class _GradMode(threading.local):
@@ -405,7 +406,11 @@ def _apply_torch_form(cls, *args, **kwargs):
     tensors = tuple(args[i] for i in tensor_pos)
     ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     with no_grad():
-        out = cls.forward(ctx, *args, **kwargs)
+        if "setup_context" in _own_attrs(cls):  # torch 2's form: forward(*args), setup_context(ctx, ...)
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(out, (tuple, list))
     outs = [out] if single else list(out)
     dirty = {id(t) for t in ctx._dirty}
@@ -450,6 +455,41 @@ def _apply_torch_form(cls, *args, **kwargs):
                 versions += (t, 0 if t._vc is None else t._vc[0], None)
         node._versions = versions or None
     return outs[0] if single else tuple(outs)
+
+
+def _own_attrs(cls):
+    """Names defined by a user's Function subclass (not by mytorch's Function itself)."""
+    names = set()
+    for klass in cls.__mro__:
+        if klass is Function:
+            break
+        names.update(vars(klass))
+    return names
+
+
+class detect_anomaly:
+    """``torch.autograd.detect_anomaly``: accepted (context manager and decorator); mytorch's
+    errors already name the failing node, so it adds no checks."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
+def set_detect_anomaly(mode, check_nan=True):
+    return detect_anomaly(check_nan)
+
+
+def is_anomaly_enabled():
+    return False
 
 
 def once_differentiable(fn):

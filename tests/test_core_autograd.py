@@ -269,6 +269,29 @@ def test_custom_function_in_torch_form():
         assert x.grad.tolist() == [3.0, 3.0], lib  # g2 is materialized as zeros... times 0
 
 
+def test_custom_function_with_setup_context():
+    for lib in LIBS:
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 3 * x * x * g
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        Cube.apply(x).sum().backward()
+        assert x.grad.tolist() == [3.0, 12.0]
+        with lib.autograd.detect_anomaly():
+            pass
+
+
 def test_custom_function_mark_dirty_and_non_differentiable():
     class AddOne(mytorch.autograd.Function):
         @staticmethod
