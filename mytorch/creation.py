@@ -255,8 +255,9 @@ class _Sampled(Function):
         return tuple(np.zeros(shape, g.dtype) for shape in self.shapes)
 
 
-# torch's node names for normal(Tensor, float), normal(float, Tensor) and normal(Tensor, Tensor)
+# torch's node names: normal(Tensor, float), normal(float, Tensor), normal(Tensor, Tensor), ...
 _SAMPLED = {k: type("Sampled", (_Sampled,), {"_torch_name": f"NormalBackward{k}"}) for k in (1, 2, 3)}
+_SAMPLED.update({k: type("Sampled", (_Sampled,), {"_torch_name": f"{k}Backward0"}) for k in ("Bernoulli", "Poisson")})
 
 
 def _draw(sampler, shape, dt):
@@ -355,6 +356,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     if np.any((prob < 0) | (prob > 1)):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     array = (rng(generator).random(input.shape) < prob).astype(input._data.dtype)
+    if out is None and p is None and input._requires_grad:
+        return _SAMPLED["Bernoulli"].apply(input, value=array)
     return _finish(array, False, None, out)
 
 
@@ -396,7 +399,8 @@ def poisson(input, generator=None):
     """Poisson samples with rates ``input``, in input's dtype."""
     if np.any(input._data < 0):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._make(rng(generator).poisson(input._data).astype(input._data.dtype))
+    array = rng(generator).poisson(input._data).astype(input._data.dtype)
+    return _SAMPLED["Poisson"].apply(input, value=array) if input._requires_grad else Tensor._make(array)
 
 
 # ---------------------------------------------------------------------------- *_like and new_*

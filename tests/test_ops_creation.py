@@ -207,6 +207,19 @@ def test_normal_with_parameters_that_require_grad(which):
     assert results[0] == results[1]
 
 
+@requires_torch
+@pytest.mark.parametrize("name,fn", [("bernoulli", lambda m, p: m.bernoulli(p)),
+                                     ("poisson", lambda m, p: m.poisson(p * 3))])
+def test_samplers_of_tensors_that_require_grad(name, fn):
+    results = []
+    for lib in (mytorch, torch):
+        p = lib.full((3,), 0.5, requires_grad=True)
+        sample = fn(lib, p)
+        sample.sum().backward()
+        results.append((sample.requires_grad, p.grad.numpy().tolist()))
+    assert results[0] == results[1]
+
+
 def test_legacy_types():
     assert isinstance(mytorch.ones(2), mytorch.FloatTensor)
     assert not isinstance(mytorch.ones(2), mytorch.LongTensor)
