@@ -1814,9 +1814,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                          if target.shape[0] != batch else
                          f"Expected target size {[batch] + list(input.shape[2:])}, got {list(target.shape)}")
     C = input.shape[1] if input.ndim > 1 else input.shape[0]
-    logp = _class_dim_last(input)
-    if logp.ndim == 1:
-        logp = logp.unsqueeze(0)
     t = target._data.reshape(-1)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= C))
@@ -1825,15 +1822,47 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None and tuple(weight.shape) != (C,):
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes "
                            f"but got weight tensor of shape: {list(weight.shape)}")
+    dtype = input._data.dtype
     safe = np.where(valid, t, 0)
-    w = np.ones(C, dtype=input._data.dtype) if weight is None else weight._data
-    sample_w = np.where(valid, w[safe], 0).astype(input._data.dtype)
-    picked = -logp[np.arange(len(t)), safe] * Tensor._make(sample_w)
-    if reduction == "none":
-        return picked.reshape(target.shape)
-    if reduction == "sum":
-        return picked.sum()
-    return picked.sum() / Tensor._make(np.asarray(sample_w.sum(), dtype=input._data.dtype))
+    w = np.ones(C, dtype=dtype) if weight is None else weight._data.astype(dtype, copy=False)
+    sample_w = np.where(valid, w[safe], 0).astype(dtype)
+    cdim = 1 if input.ndim > 1 else 0
+    index_shape = list(input.shape)
+    index_shape[cdim] = 1
+    return NllLoss.apply(input, index=safe.reshape(index_shape), sample_w=sample_w.reshape(index_shape),
+                         reduction=reduction, cdim=cdim, out_shape=tuple(target.shape))
+
+
+class NllLoss(Function):
+    """-weight[t] * logp[t] per sample, reduced, as one primitive: the forward gathers along the
+    class dim, the backward scatters -weight / denominator back (no permute, gather and sum nodes)."""
+
+    def forward(self, x, index, sample_w, reduction, cdim, out_shape):
+        self.shape, self.index, self.sample_w, self.reduction, self.cdim = x.shape, index, sample_w, reduction, cdim
+        loss = -np.take_along_axis(x, index, axis=cdim) * sample_w
+        if reduction == "none":
+            return loss.reshape(out_shape)
+        total = loss.sum(dtype=x.dtype)
+        if reduction == "sum":
+            return np.asarray(total)
+        self.denom = sample_w.sum(dtype=x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as torch
+            return np.asarray(total / self.denom)
+
+    def backward(self, g):
+        if self.reduction == "none":
+            per = g.reshape(self.index.shape)
+        elif self.reduction == "sum":
+            per = g
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per = g / self.denom
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        np.put_along_axis(grad, self.index, (-per * self.sample_w).astype(g.dtype, copy=False), axis=self.cdim)
+        return grad
+
+    def name(self):
+        return "NllLoss2DBackward0" if len(self.shape) > 2 else "NllLossBackward0"
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -1888,25 +1917,32 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 class _Elementwise2(Function):
-    """A loss term of (input, target) as one primitive: forward f(d) of d = input - target and
-    its derivative f'(d) (target's gradient is -f'(d))."""
+    """A loss of (input, target) as one primitive: f(d) of d = input - target, reduced, and its
+    derivative f'(d) (target's gradient is -f'(d)); one node where torch has one."""
 
-    def forward(self, x, t, kind, param):
+    _NAMES = {"mse": "MseLossBackward0", "smooth_l1": "SmoothL1LossBackward0", "huber": "HuberLossBackward0",
+              "l1": {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}}
+
+    def forward(self, x, t, kind, param, reduction):
         d = x - t
-        self.d, self.kind, self.param = d, kind, param
+        self.d, self.kind, self.param, self.reduction = d, kind, param, reduction
         a = np.abs(d)
         if kind == "mse":
-            return d * d
-        if kind == "l1":
-            return a
-        if kind == "smooth_l1":  # param: beta
-            if param == 0:
-                return a
-            return np.where(a < param, (0.5 / param) * d * d, a - 0.5 * param).astype(d.dtype, copy=False)
-        return np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param)).astype(d.dtype, copy=False)  # huber
+            loss = d * d
+        elif kind == "l1" or (kind == "smooth_l1" and param == 0):
+            loss = a
+        elif kind == "smooth_l1":  # param: beta
+            loss = np.where(a < param, (0.5 / param) * d * d, a - 0.5 * param).astype(d.dtype, copy=False)
+        else:  # huber, param: delta
+            loss = np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param)).astype(d.dtype, copy=False)
+        if reduction == "none":
+            return loss
+        return np.asarray(loss.sum(dtype=d.dtype) if reduction == "sum" else loss.mean(dtype=d.dtype))
 
     def backward(self, g):
         d, kind, p = self.d, self.kind, self.param
+        if self.reduction == "mean":
+            g = g / d.size if d.size else g
         if kind == "mse":
             gd = 2 * d * g
         elif kind == "l1" or (kind == "smooth_l1" and p == 0):
@@ -1915,33 +1951,33 @@ class _Elementwise2(Function):
             gd = np.where(np.abs(d) < p, d / p, np.sign(d)) * g
         else:
             gd = np.clip(d, -p, p) * g
-        gd = gd.astype(g.dtype, copy=False)
+        gd = np.broadcast_to(gd, d.shape).astype(g.dtype, copy=False)
         return gd, -gd
 
+    def name(self):
+        n = self._NAMES[self.kind]
+        return n[self.reduction] if isinstance(n, dict) else n
 
-def _pointwise_loss(kind, input, target, reduction, param=None):
+
+def _pointwise_loss(kind, input, target, reduction, param=None, weight=None):
     _check_reduction(reduction)
     _warn_broadcast_target(input, target)
-    return _reduce(_Elementwise2.apply(input, target, kind=kind, param=param), reduction)
+    if weight is not None:
+        return _reduce(_Elementwise2.apply(input, target, kind=kind, param=param, reduction="none") * weight,
+                       reduction)
+    return _Elementwise2.apply(input, target, kind=kind, param=param, reduction=reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if weight is not None:
-        _check_reduction(reduction)
-        _warn_broadcast_target(input, target)
-        return _reduce(_Elementwise2.apply(input, target, kind="mse", param=None) * weight, reduction)
-    return _pointwise_loss("mse", input, target, reduction)
+    return _pointwise_loss("mse", input, target, reduction, weight=weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if weight is not None:
-        _check_reduction(reduction)
-        return _reduce(_Elementwise2.apply(input, target, kind="l1", param=None) * weight, reduction)
-    return _pointwise_loss("l1", input, target, reduction)
+    return _pointwise_loss("l1", input, target, reduction, weight=weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -1956,33 +1992,41 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta * (|d| - delta / 2)."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if weight is not None:
-        _check_reduction(reduction)
-        return _reduce(_Elementwise2.apply(input, target, kind="huber", param=float(delta)) * weight, reduction)
-    return _pointwise_loss("huber", input, target, reduction, float(delta))
+    return _pointwise_loss("huber", input, target, reduction, float(delta), weight=weight)
 
 
 class BinaryCrossEntropy(Function):
-    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch: finite at x = 0 or 1.
-    The input gradient is (x - t) / max(x (1 - x), 1e-12), torch's form, finite there too."""
+    """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, reduced, as torch: finite
+    at x = 0 or 1. The input gradient is w (x - t) / max(x (1 - x), 1e-12), torch's form, finite
+    there too; the weight is a constant (torch gives it no gradient)."""
 
-    def forward(self, x, t):
+    def forward(self, x, t, weight, reduction):
         with np.errstate(divide="ignore"):
-            self.log_x = np.maximum(np.log(x), -100)
-            self.log_1mx = np.maximum(np.log1p(-x), -100)
-        self.x, self.t = x, t
-        return -(t * self.log_x + (1 - t) * self.log_1mx)
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.t, self.weight, self.reduction = x, t, weight, reduction
+        if reduction == "none":
+            return loss.astype(x.dtype, copy=False)
+        return np.asarray(loss.sum(dtype=x.dtype) if reduction == "sum" else loss.mean(dtype=x.dtype))
 
     def backward(self, g):
         x, t = self.x, self.t
+        if self.reduction == "mean" and x.size:
+            g = g / x.size
+        if self.weight is not None:
+            g = g * self.weight
         gx = g * (x - t) / np.maximum(x * (1 - x), 1e-12)
-        with np.errstate(divide="ignore"):  # NOTE: torch leaves the target's gradient unclamped (+-inf at 0, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # NOTE: torch leaves the target's gradient unclamped
             gt = g * (np.log1p(-x) - np.log(x))
-        return gx.astype(g.dtype, copy=False), gt.astype(g.dtype, copy=False)
+        return (np.broadcast_to(gx, x.shape).astype(x.dtype, copy=False),
+                np.broadcast_to(gt, t.shape).astype(x.dtype, copy=False))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    """-(t*log(x) + (1-t)*log(1-x)), with each log clamped at -100 as torch does."""
+    """-w (t log(x) + (1 - t) log(1 - x)), with each log clamped at -100 as torch does."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
@@ -1991,10 +2035,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = input._data
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = BinaryCrossEntropy.apply(input, target)
+    w = None
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        w = np.broadcast_to(weight._data if isinstance(weight, Tensor) else np.asarray(weight), x.shape).astype(x.dtype)
+    return BinaryCrossEntropy.apply(input, target, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
