@@ -103,6 +103,8 @@ def test_the_form_is_chosen_in_one_place():
     assert _resolve_fused(True, [f32], "SGD") is True
     with pytest.raises(RuntimeError, match="float16"):
         _resolve_fused(True, [f16], "SGD")
+    with pytest.raises(RuntimeError, match="float16"):  # at construction, before any step
+        mytorch.optim.SGD([mytorch.tensor(np.ones(2, np.float16), requires_grad=True)], lr=0.1, fused=True)
     with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
         mytorch.optim.Adam([mytorch.ones(2, requires_grad=True)], fused=True, foreach=True)
 

@@ -218,6 +218,8 @@ class Optimizer:
         if existing & {id(p) for p in tensors}:
             raise ValueError("some parameters appear in more than one parameter group")
         self._validate(group)
+        if group.get("fused") or getattr(self, "_fused", None):
+            _resolve_fused(True, [p._data for p in tensors], type(self).__name__)  # torch checks this up front too
         self.param_groups.append(group)
 
     def _validate(self, group):
