@@ -124,6 +124,7 @@ class _Budget:
     """Upper bound on one im2col column buffer; larger batches are processed in chunks."""
 
     bytes = 256 * 2 ** 20
+    generation = 0  # counts the changes: the kernels' kept scratch buffers are dropped after one
 
 
 budget = _Budget()
@@ -135,6 +136,7 @@ def set_memory_budget(nbytes):
     if nbytes < 2 ** 20:
         raise ValueError(f"memory budget must be at least 1 MiB, got {nbytes} bytes")
     budget.bytes = nbytes
+    budget.generation += 1
 
 
 def get_memory_budget():

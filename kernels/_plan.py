@@ -60,12 +60,17 @@ class _Workspace(threading.local):
     """Reusable scratch buffers, one set per thread: fresh allocations over ~32 MB page-fault on
     every call. Contents never outlive the call that fills them. A buffer only grows to what a
     block asks for, and blocks are capped by the thread's share of the budget, so what is kept
-    between calls stays under the budget; ``release()`` frees this thread's buffers."""
+    between calls stays under the budget (a change of the budget drops every thread's buffers at
+    its next call); ``release()`` frees this thread's buffers."""
 
     def __init__(self):
         self.buffers = {}
+        self.generation = budget.generation
 
     def get(self, role, shape, dtype):
+        if self.generation != budget.generation:  # the budget changed: what is kept may exceed it
+            self.buffers.clear()
+            self.generation = budget.generation
         size = int(np.prod(shape))
         buf = self.buffers.get((role, dtype))
         if buf is None or buf.size < size:

@@ -375,3 +375,17 @@ def test_every_implementation_exports_the_contract_with_the_same_signatures(name
         assert fn in m.__all__ and callable(getattr(m, fn)), fn
         ours, theirs = (list(inspect.signature(getattr(mod, fn)).parameters) for mod in (m, ref))
         assert ours == theirs, fn
+
+
+def test_lowering_the_budget_drops_the_kept_scratch():
+    x, w = np.ones((8, 16, 32, 32), np.float32), np.ones((16, 16, 3, 3), np.float32)
+    previous = kernels.get_memory_budget()
+    try:
+        with routes.force_route("im2col"):
+            NB.conv2d_forward(x, w, None, 1, 1)
+            assert _plan.workspace.nbytes() > 2 ** 20
+            kernels.set_memory_budget(2 ** 20)
+            NB.conv2d_forward(x[:1, :, :4, :4], w, None, 1, 1)
+            assert _plan.workspace.nbytes() <= 2 ** 20
+    finally:
+        kernels.set_memory_budget(previous)
