@@ -168,3 +168,20 @@ def test_inplace_on_a_leaf_that_requires_grad_raises_as_torch():
     for lib in (mytorch, torch):
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             lib.nn.functional.relu(lib.ones(2, requires_grad=True), inplace=True)
+
+
+@requires_torch
+def test_modifying_a_saved_input_in_place_raises_as_torch():
+    """Each fused primitive declares what its backward reads, so the version check sees it."""
+    cases = [lambda m, h: m.nn.functional.elu(h), lambda m, h: m.nn.functional.softmax(h, -1),
+             lambda m, h: m.nn.functional.gelu(h), lambda m, h: m.nn.functional.prelu(h, m.tensor([0.1]))]
+    for fn in cases:
+        for lib in (mytorch, torch):
+            leaf = lib.tensor([[-1.0, 0.5, 2.0]], requires_grad=True)
+            h = leaf * 1
+            out = fn(lib, h)
+            out_saved = out if fn is cases[1] else h
+            with lib.no_grad():
+                out_saved.mul_(2)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                out.sum().backward()
