@@ -565,7 +565,7 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
 
 
 # ---------------------------------------------------------------------------- cells (one step)
-def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh, save=True):
+def cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh):
     """One step of an RNNCell/LSTMCell/GRUCell on (B, I) inputs.
 
     Returns (h' (B, H), c' (B, H) or None, gates or None): ``gates`` is what ``cell_backward``

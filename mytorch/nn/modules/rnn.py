@@ -599,7 +599,7 @@ class RNNCellBase(Module):
             # The lean path: no Function, no graph, one GEMM pair and one gate kernel.
             w = [p._data for p in params] + [None, None] * (not self.bias)
             h_new, c_new, _ = _rnn.cell_forward(mode, kern, x, arrays[0], arrays[1] if mode == "LSTM" else None,
-                                                w[0], w[1], w[2], w[3], save=False)
+                                                w[0], w[1], w[2], w[3])
             if not batched:
                 h_new = h_new[0]
                 c_new = c_new[0] if c_new is not None else None
