@@ -186,10 +186,13 @@ class Function:
                     for i, j in cls.saved:
                         if j is None or inputs[j]._requires_grad:
                             t = inputs[i]
-                            versions += (t, 0 if t._vc is None else t._vc[0], None)
+                            vc = t._vc
+                            if vc is not CONSTANT:
+                                versions += (t, 0 if vc is None else vc[0], None)
                     if cls.saves_output:
                         versions += (_counter(result), 0, out)
-                    fn._versions = versions
+                    if versions:
+                        fn._versions = versions
             result.grad_fn = fn
             return result
         return Tensor._make(out)
@@ -248,6 +251,10 @@ def _accumulate_node(t):
     return node
 
 
+# The version counter of the 0-d tensors ops make from Python numbers: no user code can reach
+# them to change them in place, so apply records no version for them.
+CONSTANT = [0]
+
 _next_seq = itertools.count().__next__  # creation order of nodes (thread-safe under the GIL)
 _rebase_count = [0]  # in-place ops inside a graph so far (until the first, the engine skips _edge)
 _hook_count = [0]    # tensor hooks or retain_grad registered so far (until then the engine skips them)
@@ -266,7 +273,9 @@ _last_bump = [-1]  # sequence number at the latest in-place change: older nodes 
 
 def _bump(t):
     """Records an in-place change of t's memory."""
-    _last_bump[0] = _next_seq()
+    seq = _next_seq()
+    if seq > _last_bump[0]:  # monotonic even when two threads bump at once
+        _last_bump[0] = seq
     c = t._vc
     if c is None:
         t._vc = [1]

@@ -13,7 +13,7 @@ import numpy as np
 
 from mytorch import _dtype
 from mytorch._dtype import result_type, to_numpy_dtype
-from mytorch.autograd import Function, _bump, _counter, _next_seq, _rebase_count, grad_mode, no_grad
+from mytorch.autograd import CONSTANT, Function, _bump, _counter, _next_seq, _rebase_count, grad_mode, no_grad
 from mytorch.tensor import Tensor, _wrap_dim
 from kernels._threads import matmul as _gemm  # 2-D GEMMs split over the kernel threads
 
@@ -36,7 +36,9 @@ def _tensor(x, dt):
     """x as a Tensor of dtype ``dt`` (a Python number becomes a 0-d constant)."""
     if isinstance(x, Tensor):
         return x
-    return Tensor._make(np.asarray(x, dtype=dt.np))
+    t = Tensor._make(np.asarray(x, dtype=dt.np))
+    t._vc = CONSTANT
+    return t
 
 
 def _broadcast_error(a_shape, b_shape):

@@ -100,7 +100,6 @@ class Tensor:
         # code that writes ``t._data`` directly records the change with ``t._version += 1``
         autograd._bump(self)
         self._vc[0] = int(value)
-        autograd._last_bump[0] = autograd._next_seq()
 
     def _inplace_from(self, out):
         """Makes this tensor hold ``out``, a result computed out of place from it, as the in-place
