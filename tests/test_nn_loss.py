@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mytorch
 import mytorch.nn as nn
@@ -264,3 +266,34 @@ def test_loss_grad_fn_names_match_torch(reduction):
         ours = fn(mytorch, mytorch.tensor(x, requires_grad=True)).grad_fn.name()
         theirs = fn(torch, torch.tensor(x, requires_grad=True)).grad_fn.name()
         assert ours == theirs
+
+
+@requires_torch
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 4), c=st.integers(2, 5), spatial=st.lists(st.integers(1, 3), max_size=2),
+       reduction=st.sampled_from(["mean", "sum", "none"]), weighted=st.booleans(), ignore=st.booleans(),
+       smoothing=st.sampled_from([0.0, 0.25]), probabilities=st.booleans(), seed=st.integers(0, 9))
+def test_cross_entropy_configurations_match_torch(n, c, spatial, reduction, weighted, ignore, smoothing,
+                                                   probabilities, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *spatial))
+    if probabilities:
+        target = rng.dirichlet(np.ones(c), size=(n, *spatial))
+        target = np.moveaxis(target, -1, 1)
+        ignore = False
+    else:
+        target = rng.integers(0, c, size=(n, *spatial))
+        if ignore:
+            target.flat[0] = 1  # ignored below
+    weight = rng.uniform(0.5, 2.0, c) if weighted else None
+    kw = dict(reduction=reduction, label_smoothing=smoothing, ignore_index=1 if ignore else -100)
+
+    def fn(m, a):
+        t = m.tensor(target, dtype=a.dtype) if probabilities else m.tensor(target)
+        w = None if weight is None else m.tensor(weight, dtype=a.dtype)
+        return m.nn.functional.cross_entropy(a, t, weight=w, **kw)
+
+    if ignore and (target == 1).all() and reduction == "mean":  # nothing left to average: NaN in both
+        assert np.isnan(fn(mytorch, mytorch.tensor(x)).item()) and np.isnan(fn(torch, torch.tensor(x)).item())
+        return
+    check_against_torch(fn, [x], tol=1e-10, dtype="float64")
