@@ -560,8 +560,13 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            else:
-                p.grad = Tensor._make(np.zeros_like(p.grad._data))
+            else:  # in place, as torch (a gradient with a graph is detached first)
+                if p.grad.grad_fn is not None:
+                    p.grad = p.grad.detach()
+                if p.grad._data.flags.writeable:
+                    p.grad._data[...] = 0
+                else:  # a read-only (broadcast) gradient array
+                    p.grad._data = np.zeros_like(p.grad._data)
 
     def share_memory(self):
         """A no-op on the CPU (every tensor is already in shared process memory for threads)."""
