@@ -25,7 +25,7 @@ import numpy as np
 
 from mytorch import _dtype, ops
 from mytorch._dtype import result_type
-from mytorch.autograd import Function, grad_mode
+from mytorch.autograd import Function
 from mytorch.tensor import Tensor
 
 __all__ = []   # names exported as mytorch.<name>
@@ -152,10 +152,6 @@ _write_out = ops._write_out
 # ---------------------------------------------------------------------------- the generator
 def _generate(row):
     """Makes ``row.name`` (function with torch's signature), its method, in-place form and aliases."""
-    call = row.fn
-    if call is None:
-        def call(*args, **params):
-            return _call(row, args, params)
     pos = list(row.inputs) + [f"{p}={d!r}" for p, d in row.params]
     kw = [f"{p}={d!r}" for p, d in row.kw_params] + ["out=None"]
     names = list(row.inputs) + [p for p, _ in row.params] + [p for p, _ in row.kw_params]
@@ -180,7 +176,8 @@ def _generate(row):
         globals()[name] = fn
         __all__.append(name)
         if row.method:
-            METHODS[name] = row.fn or fn  # a method has no out=: the hand-written primitive directly
+            # a method has no out=: the hand-written primitive directly, unless dtypes need checking
+            METHODS[name] = fn if row.refuse or row.fn is None else row.fn
             if row.inplace:
                 METHODS[name + "_"] = _inplace_method(fn, name, row)
     return fn
@@ -305,10 +302,6 @@ def _pow_grads(g, y, a, b):
 
 def _zero(g, y, *xs, **params):
     return tuple(np.zeros_like(g) for _ in xs)  # torch's gradient of a step function: zeros, not None
-
-
-def _ln(base):
-    return math.log(base)
 
 
 LN2, LN10 = math.log(2.0), math.log(10.0)

@@ -27,7 +27,6 @@ import itertools
 import sys
 import threading
 import types
-import weakref
 
 import numpy as np
 
