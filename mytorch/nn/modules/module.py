@@ -164,10 +164,6 @@ def _route(tensors, on_grad):
     return out
 
 
-def _as_grad_tuple(grads, template):
-    return tuple(Tensor._make(g) if g is not None else None for g in grads) if template is None else template
-
-
 class _BackwardHook:
     """One forward call's backward hooks: grad_output is caught at the outputs, grad_input at the inputs."""
 
@@ -198,16 +194,6 @@ class _BackwardHook:
         if not grad_positions or not grad_mode.enabled:
             self.input_routed = False
             return args
-
-        def on_grad(grads):
-            full = [None] * len(positions)
-            for i, g in zip(grad_positions, grads):
-                full[positions.index(i)] = Tensor._make(g)
-            result = self._call_hooks(full)
-            return [(r._data if isinstance(r, Tensor) else (g if r is None else np.asarray(r)))
-                    if positions[k] in grad_positions else None
-                    for k, (r, g) in enumerate(zip(result, [None] * len(positions)))
-                    if positions[k] in grad_positions] if result is not None else grads
 
         def on_grad_input(grads):
             full = [None] * len(positions)
@@ -245,8 +231,12 @@ class _BackwardHook:
                                            f"{len(out)}, but expected {len(full)}")
                     full = out
             self.grad_outputs = full
-            if not self.input_routed and self.hooks:
-                self._call_hooks([None] * self.n_inputs)  # no input needs a gradient: hooks see None
+            if not self.input_routed and self.hooks:  # no input needs a gradient: hooks see None, as torch
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                              "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                              "details.", UserWarning)
+                self._call_hooks([None] * self.n_inputs)
             return [g._data if isinstance(g, Tensor) else np.asarray(g) for g in full]
 
         routed = _route([outputs[i] for i in positions], on_grad_output)
