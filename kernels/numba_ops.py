@@ -117,27 +117,43 @@ def _backward(choice, grad_out, x, weight, g, needs):
     if choice.rows == 1:
         return module.backward(grad_out, x, weight, g, needs, **options)
 
+    dx = np.zeros(x.shape, x.dtype) if needs[0] else None
+
     def rows(units):
-        pieces, dw = [], None
+        halos, dw = [], None
         for n, o0, o1 in units:
             xs, gs, (lo, a, b) = _row_block(x, weight, g, n, o0, o1)
             dxs, dws = module.backward(np.ascontiguousarray(grad_out[n:n + 1, :, o0:o1]), xs, weight, gs, needs,
                                        **options)
             if needs[0]:
-                pieces.append((n, a, b, dxs[0, :, a - lo:b - lo]))
+                # the input rows no neighbouring block reads are this block's alone: written here;
+                # the few rows it shares with a neighbour are added afterwards, on one thread
+                own_a = a if o0 == 0 else max(a, _input_rows(g, o0 - 1, o0)[1])
+                own_b = b if o1 == g.OH else min(b, _input_rows(g, o1, o1 + 1)[0])
+                own_a, own_b = min(own_a, b), max(min(own_b, b), min(own_a, b))
+                dx[n, :, own_a:own_b] = dxs[0, :, own_a - lo:own_b - lo]
+                halos += [(n, a, own_a, dxs[0, :, a - lo:own_a - lo]), (n, own_b, b, dxs[0, :, own_b - lo:b - lo])]
             if needs[1]:
                 if dw is None:
                     dw = dws
                 else:
                     dw += dws
-        return pieces, dw
+        return halos, dw
     results = run_parallel(rows, _row_units(g, choice.rows))
-    dx = np.zeros(x.shape, x.dtype) if needs[0] else None
-    for pieces, _ in results:
-        for n, a, b, piece in pieces:  # blocks overlap where windows do: added, one thread
-            dx[n, :, a:b] += piece
+    for halos, _ in results:
+        for n, r0, r1, piece in halos:
+            if r1 > r0:
+                dx[n, :, r0:r1] += piece
     dw = reduce_sum([part_dw for _, part_dw in results]) if needs[1] else None
     return dx, dw
+
+
+def _input_rows(g, o0, o1):
+    """The input rows [a, b) that output rows [o0, o1) read, cut to the input."""
+    lo = o0 * g.SH - g.PH
+    hi = (o1 - 1) * g.SH - g.PH + g.DH * (g.KH - 1) + 1
+    a = min(max(lo, 0), g.H)
+    return a, max(min(hi, g.H), a)
 
 
 def _row_units(g, rows):
@@ -155,8 +171,7 @@ def _row_block(x, weight, g, n, o0, o1):
     Returns (input block, its geometry, (first padded row, first and end input row))."""
     lo = o0 * g.SH - g.PH
     hi = (o1 - 1) * g.SH - g.PH + g.DH * (g.KH - 1) + 1
-    a = min(max(lo, 0), g.H)
-    b = max(min(hi, g.H), a)
+    a, b = _input_rows(g, o0, o1)
     if a == lo and b == hi:
         xs = x[n:n + 1, :, a:b]
     else:
