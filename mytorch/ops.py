@@ -657,6 +657,8 @@ def minimum(input, other):
 
 
 def neg(input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"neg(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.dtype is _dtype.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")

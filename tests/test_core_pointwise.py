@@ -208,3 +208,57 @@ def test_version_check_raises_exactly_where_torch_raises(name):
 
     for which in range(len(arrays) + 1):
         assert outcome(mytorch, which) == outcome(torch, which), f"changed {'output' if which == len(arrays) else f'input {which}'}"
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ALL)
+def test_bad_arguments_raise_torch_exception_types(name):
+    """A non-tensor input and (for binary rows) shapes that do not broadcast: the same exception
+    type as torch."""
+    row = ROWS[name]
+    arrays = draw(row, 8, np.float32 if row.kind != "int" else np.int64)
+    cases = [["not a tensor"] + [None] * (len(arrays) - 1)]
+    if len(arrays) > 1:
+        cases.append([a[:, :3] if i == 1 else a for i, a in enumerate(arrays)])
+    for case in cases:
+        def args(lib):
+            return [lib.tensor(a) if isinstance(a, np.ndarray) else (lib.tensor(arrays[i]) if a is None else a)
+                    for i, a in enumerate(case)]
+        try:
+            call(torch, name, args(torch))
+        except Exception as e:  # noqa: BLE001  (whatever torch raises, mytorch must raise the same type)
+            with pytest.raises(type(e)):
+                call(mytorch, name, args(mytorch))
+        else:
+            call(mytorch, name, args(mytorch))
+
+
+BINARY_DIFFERENTIABLE = [n for n in DIFFERENTIABLE if len(ROWS[n].inputs) == 2]
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # hypothesis is a test extra
+    given = None
+
+if given is not None:
+    @requires_torch
+    @settings(max_examples=60, deadline=None)
+    @given(name=st.sampled_from(BINARY_DIFFERENTIABLE),
+           shapes=st.sampled_from([((3, 1), (1, 4)), ((4,), (2, 3, 4)), ((2, 1, 4), (3, 1)), ((), (3,)),
+                                   ((5,), ()), ((1,), (2, 2))]),
+           seed=st.integers(0, 2**16))
+    def test_broadcast_forward_and_gradients_match_torch(name, shapes, seed):
+        """Random broadcast shapes per binary row: values and the gradients summed back to each
+        input's own shape (the engine's one place) agree with torch in float64."""
+        row = ROWS[name]
+        rng = np.random.default_rng(seed)
+        lo, hi = row.domain
+        arrays = [rng.uniform(lo, hi, s) for s in shapes]
+        ours = [mytorch.tensor(a, requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        o, t = call(mytorch, name, ours), call(torch, name, theirs)
+        np.testing.assert_allclose(_np(o), _np(t), rtol=1e-10, atol=1e-12)
+        o.sum().backward()
+        t.sum().backward()
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad.numpy(), _np(b.grad), rtol=1e-9, atol=1e-12)
