@@ -257,6 +257,7 @@ CONSTANT = [0]
 _next_seq = itertools.count().__next__  # creation order of nodes (thread-safe under the GIL)
 _rebase_count = [0]  # in-place ops inside a graph so far (until the first, the engine skips _edge)
 _hook_count = [0]    # tensor hooks or retain_grad registered so far (until then the engine skips them)
+_multi_count = [0]   # multi-output (torch-form) nodes made so far
 
 
 def _counter(t):
@@ -443,6 +444,7 @@ def _apply_torch_form(cls, *args, **kwargs):
                          for o in outs]
         if len(outs) > 1:
             node._multi = True
+            _multi_count[0] += 1
         non_diff = {id(t) for t in ctx._non_differentiable}
         for k, o in enumerate(outs):
             if isinstance(o, Tensor) and id(o) not in non_diff and o._data.dtype.kind == "f":
@@ -627,6 +629,7 @@ def _engine(roots, seeds, retain_graph, capture=None):
     rebased = _rebase_count[0]  # no in-place op in a graph so far: every edge is parent.grad_fn
     last_bump = _last_bump[0]   # nodes made after the latest in-place change need no version check
     slow = captured is not None or _hook_count[0]
+    multi = _multi_count[0]     # no multi-output node exists yet: skip that check per edge
     grads, nodes = {}, []
     for t, g in zip(roots, seeds):
         node = t.grad_fn
@@ -674,7 +677,7 @@ def _engine(roots, seeds, retain_graph, capture=None):
                     pg = pg.astype(parent._data.dtype)
                 if node is None:
                     deliver(parent, pg)
-                elif node._multi:
+                elif multi and node._multi:
                     slot = grads.setdefault(node, [None] * len(node.out_meta))
                     k = parent._output_nr
                     slot[k] = pg if slot[k] is None else slot[k] + pg
