@@ -1,0 +1,39 @@
+"""torch.distributions' everyday part: parameterised distributions with sampling, log_prob,
+entropy, moments, cdf/icdf, KL divergences and constraints, built on mytorch's autograd ops.
+
+Shapes follow torch: ``sample(sample_shape)`` has ``sample_shape + batch_shape + event_shape``.
+``rsample`` (where ``has_rsample``) is reparameterised, so losses of its draws backpropagate to the
+parameters. Draws come from mytorch's default generator: ``mytorch.manual_seed`` reproduces them
+(the numbers differ from torch's).
+
+Example::
+
+    >>> from mytorch.distributions import Normal, kl_divergence
+    >>> q = Normal(mytorch.zeros(3, requires_grad=True), mytorch.ones(3))
+    >>> kl_divergence(q, Normal(0.0, 1.0)).shape
+    mytorch.Size([3])
+"""
+from mytorch.distributions import constraints
+from mytorch.distributions._special import digamma, lgamma, polygamma
+from mytorch.distributions.bernoulli import Bernoulli
+from mytorch.distributions.beta import Beta
+from mytorch.distributions.binomial import Binomial
+from mytorch.distributions.categorical import Categorical
+from mytorch.distributions.dirichlet import Dirichlet
+from mytorch.distributions.distribution import Distribution
+from mytorch.distributions.exponential import Exponential
+from mytorch.distributions.gamma import Gamma
+from mytorch.distributions.independent import Independent
+from mytorch.distributions.kl import kl_divergence, register_kl
+from mytorch.distributions.laplace import Laplace
+from mytorch.distributions.log_normal import LogNormal
+from mytorch.distributions.multinomial import Multinomial
+from mytorch.distributions.multivariate_normal import MultivariateNormal
+from mytorch.distributions.normal import Normal
+from mytorch.distributions.one_hot_categorical import OneHotCategorical
+from mytorch.distributions.poisson import Poisson
+from mytorch.distributions.uniform import Uniform
+
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
+           "Independent", "Laplace", "LogNormal", "Multinomial", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "Uniform", "constraints", "kl_divergence", "register_kl"]
