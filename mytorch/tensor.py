@@ -458,7 +458,10 @@ class Tensor:
         memo[id(self)] = new
         if self.grad is not None:
             new.grad = Tensor._make(self.grad._data.copy())
-        new.__dict__.update({k: __import__("copy").deepcopy(v, memo) for k, v in self.__dict__.items()})
+        # autograd bookkeeping (view links, rebase history, hooks) does not carry over: the copy is
+        # a fresh leaf with its own memory, as torch's deepcopy makes it
+        new.__dict__.update({k: __import__("copy").deepcopy(v, memo) for k, v in self.__dict__.items()
+                             if k not in _AUTOGRAD_KEYS})
         return new
 
     __hash__ = object.__hash__
@@ -492,6 +495,9 @@ class _RemovableHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+_AUTOGRAD_KEYS = frozenset({"_base", "_view_fn", "_rebased", "_hooks", "_accumulate_node", "_output_nr"})
 
 
 def _rebuild(cls, array, requires_grad):
