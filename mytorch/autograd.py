@@ -2,10 +2,9 @@
 grad-mode switches, version counters and gradcheck.
 
 A graph node is the Function instance that made a tensor (``tensor.grad_fn``). It holds its input
-tensors (``parents``), the nodes that made them at the time it was created (``next``: an in-place
-op may later give a tensor a new grad_fn, and earlier consumers must still reach the old one), and
-whatever its forward saved on ``self``. Broadcasting is undone here, in the engine, by summing each
-input gradient back to its parent's shape: no op does it itself.
+tensors (``parents``), its creation sequence number (``seq``) and whatever its forward saved on
+``self``. Broadcasting is undone here, in the engine, by summing each input gradient back to its
+parent's shape: no op does it itself.
 
 Threads: grad mode is per thread (``grad_mode`` is a ``threading.local``; a new thread starts with
 grad enabled, as in torch). A graph belongs to the thread that runs its backward; two threads may

@@ -1,7 +1,10 @@
 """Tensor: an ndarray plus what autograd needs (requires_grad, grad, grad_fn).
 
-The ndarray lives in ``_data``; ``.data`` behaves as torch's (a detached Tensor sharing memory),
-so torch scripts that write ``p.data.mul_(0.9)`` keep working. Operators and methods call ops.py.
+The ndarray lives in ``_data``; ``.data`` behaves as torch's (a detached Tensor sharing memory,
+outside the version check), so torch scripts that write ``p.data.mul_(0.9)`` keep working.
+Methods and operators are the functions of the op tables (ops.py, _pointwise.py, _reduce.py,
+_shape.py, creation.py), installed by ``_install_methods`` and listed for editors in tensor.pyi;
+printing follows torch's rules (_printing.py).
 """
 import functools
 
