@@ -421,13 +421,14 @@ class Tensor:
         if self.grad_fn is not None:
             import weakref
             self.grad_fn._retain = weakref.ref(self)
+            self._retains_grad = True
             if self.grad_fn._tensor_hooks is None:
                 self.grad_fn._tensor_hooks = []  # the engine looks for _retain behind this
             autograd._hook_count[0] += 1
 
     @property
     def retains_grad(self):
-        return self.grad_fn is not None and self.grad_fn._retain is not None and self.grad_fn._retain() is self
+        return self.grad_fn is not None and self.__dict__.get("_retains_grad", False)
 
     # ------------------------------------------------------------------ printing and copying
     def __repr__(self, *, tensor_contents=None):
@@ -500,7 +501,8 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-_AUTOGRAD_KEYS = frozenset({"_base", "_view_fn", "_rebased", "_hooks", "_accumulate_node", "_output_nr"})
+_AUTOGRAD_KEYS = frozenset({"_base", "_view_fn", "_rebased", "_hooks", "_accumulate_node", "_output_nr",
+                            "_retains_grad"})
 
 
 def _rebuild(cls, array, requires_grad):
