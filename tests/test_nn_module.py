@@ -270,3 +270,32 @@ def test_train_reaches_overridden_train_of_children():
     seq = nn.Sequential(Custom())
     seq.eval()
     assert calls == [False]
+
+
+@requires_torch
+def test_state_dict_hooks_match_torch():
+    def run(lib):
+        log = []
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        m.register_state_dict_pre_hook(lambda mod, prefix, keep_vars: log.append(("pre", prefix)))
+        m[0].register_state_dict_post_hook(lambda mod, sd, prefix, meta: [sd.pop(prefix + "bias")] and None)
+        keys = list(m.state_dict())
+
+        def rename(mod, sd, prefix, meta, strict, missing, unexpected, errors):
+            if prefix + "w" in sd:
+                sd[prefix + "weight"] = sd.pop(prefix + "w")
+
+        m[0].register_load_state_dict_pre_hook(rename)
+        m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
+        result = m.load_state_dict({"0.w": lib.ones(2, 2)})
+        return log, keys, repr(result), m[0].weight.detach().numpy().tolist()
+
+    assert run(mytorch) == run(torch)
+
+
+def test_shared_module_state_dict_round_trips():
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, nn.ReLU(), shared)
+    sd = seq.state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert seq.load_state_dict(sd).missing_keys == [] and seq.load_state_dict(sd).unexpected_keys == []

@@ -291,11 +291,17 @@ class Module:
         setattr_(self, "_forward_pre_hooks_with_kwargs", _HookSet())
         setattr_(self, "_backward_hooks", _HookDict())
         setattr_(self, "_backward_pre_hooks", _HookDict())
+        setattr_(self, "_state_dict_pre_hooks", _HookDict())
+        setattr_(self, "_state_dict_hooks", _HookDict())
+        setattr_(self, "_load_state_dict_pre_hooks", _HookDict())
+        setattr_(self, "_load_state_dict_post_hooks", _HookDict())
 
     # NOTE: modules pickled before the hook dicts existed still load: missing stores read as empty.
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"):
+        for name in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+                     "_state_dict_pre_hooks", "_state_dict_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, _HookDict())
         for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs"):
             self.__dict__.setdefault(name, _HookSet())
@@ -694,7 +700,8 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.detach()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers by dotted name, in torch's order (own, then each child's)."""
+        """Parameters and persistent buffers by dotted name, in torch's order (own, then each
+        child's), with the state-dict pre- and post-hooks run as torch runs them."""
         if args:  # torch's deprecated positional form state_dict(destination, prefix, keep_vars)
             destination = args[0]
             if len(args) > 1:
@@ -703,11 +710,57 @@ class Module:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+        d = self.__dict__
+        for hook in d.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in d.get("_state_dict_hooks", {}).values():
+            result = hook(self, destination, prefix, {})
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
+
+    def _add_hook(self, store, hook, prepend=False):
+        hooks = self.__dict__.setdefault(store, _HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` before this module's entries are collected."""
+        return self._add_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` after; edits ``state_dict`` in place."""
+        hook._from_public_api = True
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def _register_state_dict_hook(self, hook):
+        """The older form: the hook may return a new state_dict."""
+        return self._add_hook("_state_dict_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before the keys are checked; it may rename or convert entries of ``state_dict``."""
+        return self._add_hook("_load_state_dict_pre_hooks", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        if with_module:
+            return self.register_load_state_dict_pre_hook(hook)
+        return self._add_hook("_load_state_dict_pre_hooks", lambda module, *args: hook(*args))
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)``; it may clear entries of the two key lists.
+        NOTE: it runs before anything is copied, so that nothing changes unless all fits."""
+        return self._add_hook("_load_state_dict_post_hooks", hook)
 
     def _optional_state_keys(self, prefix):
         """Keys a checkpoint may omit (BatchNorm's num_batches_tracked, absent from old checkpoints)."""
@@ -720,13 +773,20 @@ class Module:
         from collections.abc import Mapping
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self.state_dict(keep_vars=True)
+        state_dict = OrderedDict(state_dict)  # hooks may edit it; the caller's stays as it was
+        missing, unexpected, problems = [], [], []
+        modules = list(self.named_modules(remove_duplicate=False))  # a shared module loads under each name
+        for prefix, module in modules:
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(module, state_dict, prefix + "." if prefix else "", {}, strict, missing, unexpected, problems)
+        own = OrderedDict()  # the module's own entries, without the state-dict hooks' edits
+        for prefix, module in modules:
+            module._save_to_state_dict(own, prefix + "." if prefix else "", True)
         optional = set()
-        for prefix, module in self.named_modules():
+        for prefix, module in modules:
             optional.update(module._optional_state_keys(prefix + "." if prefix else ""))
-        missing = [k for k in own if k not in state_dict and k not in optional]
-        unexpected = [k for k in state_dict if k not in own]
-        problems = []
+        missing += [k for k in own if k not in state_dict and k not in optional]
+        unexpected += [k for k in state_dict if k not in own]
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -737,15 +797,24 @@ class Module:
                 continue
             shape = tuple(value.shape)
             if shape != tuple(target.shape):
-                problems.append(f"size mismatch for {key}: copying a param with shape {_size(shape)} from checkpoint, "
-                                f"the shape in current model is {_size(target.shape)}.")
+                problems.append(f"size mismatch for {key}: copying a param with shape {_size(shape)} from "
+                                f"checkpoint, the shape in current model is {_size(target.shape)}.")
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for _, module in modules:
+            for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                       "expected to return new values, if incompatible_keys need to be modified,"
+                                       "it should be done inplace.")
         if strict:
             if unexpected:
-                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                                + ". ")
             if missing:
                 problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(problems))
         with no_grad():
             for key, target in own.items():
                 if key not in state_dict:
@@ -757,7 +826,7 @@ class Module:
                     target._data = array
                 else:
                     np.copyto(target._data, array.reshape(target._data.shape), casting="unsafe")  # in place, as torch
-        return _IncompatibleKeys(missing, unexpected)
+        return incompatible
 
     # ------------------------------------------------------------------ calling and printing
     def forward(self, *args, **kwargs):
