@@ -185,3 +185,34 @@ class StandardGamma(Function):
 def standard_gamma(alpha, generator=None):
     """One Gamma(alpha, 1) draw per element of ``alpha``, reparameterised (gradients flow to alpha)."""
     return StandardGamma.apply(alpha, generator=generator)
+
+
+class Cholesky(Function):
+    """The lower Cholesky factor L of symmetric positive-definite A (batched), differentiable.
+
+    mytorch.linalg.cholesky is forward-only. Backward as torch's: with Phi(X) the lower triangle of
+    X with its diagonal halved, gA = L^-T Phi(L^T gL) L^-1, symmetrised (A is symmetric, so the
+    gradient is taken over symmetric perturbations).
+    """
+    saves_output = True
+
+    def forward(self, a):
+        try:
+            self.out = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is "
+                               "not positive-definite.") from None
+        return self.out
+
+    def backward(self, g):
+        L = self.out
+        phi = np.tril(np.swapaxes(L, -1, -2) @ np.tril(g))
+        diag = np.einsum("...ii->...i", phi)
+        diag *= 0.5
+        L_inv = np.linalg.inv(L)
+        grad = np.swapaxes(L_inv, -1, -2) @ phi @ L_inv
+        return 0.5 * (grad + np.swapaxes(grad, -1, -2))
+
+
+def cholesky(a):
+    return Cholesky.apply(a)

@@ -49,7 +49,9 @@ class Dirichlet(Distribution):
     @property
     def mode(self):
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
-        mode = concentrationm1 / concentrationm1.sum(-1, keepdim=True)
+        total = concentrationm1.sum(-1, keepdim=True)
+        # NOTE: every alpha <= 1 gives 0 / 0 here; a safe denominator keeps that nan out of the gradient
+        mode = concentrationm1 / mytorch.where(total == 0, mytorch.ones_like(total), total)
         mask = (self.concentration < 1).all(dim=-1)
         if bool(mask.any()):  # every alpha < 1: the density peaks at the vertices; torch puts the mode at one
             mode = mytorch.where(mask.unsqueeze(-1),

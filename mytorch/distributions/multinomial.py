@@ -1,9 +1,12 @@
+import math
+
 import numpy as np
 
 import mytorch
 from mytorch import random as _random
 from mytorch.distributions import constraints
 from mytorch.distributions._special import lgamma
+from mytorch.distributions.binomial import Binomial
 from mytorch.distributions.categorical import Categorical
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.utils import broadcast_all
@@ -68,6 +71,17 @@ class Multinomial(Distribution):
         probs = probs / probs.sum(-1, keepdims=True)
         counts = _random.rng().multinomial(self.total_count, probs)
         return mytorch.tensor(counts.astype(self.probs._data.dtype))
+
+    def entropy(self):
+        # H = n H(categorical) - lgamma(n + 1) + sum_i E[lgamma(x_i + 1)], x_i ~ Binomial(n, p_i)
+        n = float(self.total_count)
+        binomial = Binomial(self.total_count, self.probs, validate_args=False)
+        support = binomial.enumerate_support(expand=False)[1:]
+        binomial_probs = mytorch.exp(binomial.log_prob(support))
+        weights = lgamma(support + 1)
+        term1 = n * self._categorical.entropy() - math.lgamma(n + 1)
+        term2 = (binomial_probs * weights).sum(0).sum(-1)
+        return term1 + term2
 
     def log_prob(self, value):
         if self._validate_args:

@@ -2,6 +2,7 @@ import math
 
 import mytorch
 from mytorch.distributions import constraints
+from mytorch.distributions._special import cholesky
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.utils import lazy_property
 
@@ -14,8 +15,12 @@ def _batch_mv(bmat, bvec):
 
 
 def _tril_solve(L, b):
-    """L^-1 b for lower-triangular L (b: ... x n x k), through the general solver (gradients included)."""
-    return mytorch.linalg.solve(L, b)
+    """L^-1 b for lower-triangular L (b: ... x n x k), through the general solver.
+
+    ``L.tril()`` first: a triangular solve reads only the lower triangle, so the upper triangle gets
+    a zero gradient, as with torch's solve_triangular.
+    """
+    return mytorch.linalg.solve(L.tril(), b)
 
 
 def _batch_mahalanobis(L, x):
@@ -29,7 +34,7 @@ def _batch_mahalanobis(L, x):
 
 def _precision_to_scale_tril(P):
     # the Cholesky factor of P^-1, from P's Cholesky factor L: flip(L(flip P flip)) inverted, transposed
-    Lf = mytorch.linalg.cholesky(P.flip((-2, -1)))
+    Lf = cholesky(P.flip((-2, -1)))
     L_inv = Lf.flip((-2, -1)).transpose(-2, -1)
     eye = mytorch.eye(P.shape[-1], dtype=P.dtype)
     return mytorch.linalg.solve(L_inv, eye.expand(tuple(L_inv.shape))).tril()
@@ -91,7 +96,7 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = mytorch.linalg.cholesky(covariance_matrix)
+            self._unbroadcasted_scale_tril = cholesky(covariance_matrix)
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
