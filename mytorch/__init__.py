@@ -26,6 +26,7 @@ from mytorch._shape import *  # noqa: F401,F403,E402
 from mytorch._printing import *  # noqa: F401,F403,E402
 from mytorch import backends, nn, optim, utils, vision  # noqa: E402  (after Tensor, which they build on)
 from mytorch.serialization import load, save  # noqa: E402
+from mytorch import distributions  # noqa: E402
 
 float = float32  # noqa: A001  (torch's aliases; they shadow the builtins inside this module only)
 double = float64
