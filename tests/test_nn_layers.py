@@ -299,3 +299,13 @@ def test_unfold_fold_geometry_matches_torch(h, w, kh, kw, dh, dw, ph, pw, sh, sw
     cols = draw(tuple(theirs.shape), 1).astype(np.float32)
     np.testing.assert_allclose(F.fold(mytorch.tensor(cols), (h, w), **geo).numpy(),
                                torch.nn.functional.fold(torch.tensor(cols), (h, w), **geo).numpy(), rtol=1e-5, atol=1e-6)
+
+
+@requires_torch
+def test_nearest_upsampling_of_integer_images_matches_torch():
+    x = np.arange(24, dtype=np.uint8).reshape(1, 2, 3, 4)
+    for kw in (dict(scale_factor=2), dict(size=(5, 7)), dict(size=(4, 3), mode="nearest-exact")):
+        ours = F.interpolate(mytorch.tensor(x), **kw)
+        theirs = torch.nn.functional.interpolate(torch.tensor(x), **kw)
+        assert ours.dtype == mytorch.uint8
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

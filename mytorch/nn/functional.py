@@ -1122,18 +1122,15 @@ def _cubic_matrix(in_n, out_n, align_corners, scale, A=-0.75):
     return m
 
 
-def _nearest_matrix(in_n, out_n, scale, exact):
+def _nearest_index(in_n, out_n, scale, exact):
+    """Source index of each output position along one dim, as torch's nearest / nearest-exact."""
     if not exact and out_n in (in_n, 2 * in_n):  # torch's shortcuts, taken whatever the scale factor
-        src = np.arange(out_n) // (out_n // in_n)
-    else:
-        # NOTE: torch computes the source index in float32
-        ratio = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(in_n) / np.float32(out_n)
-        dst = np.arange(out_n, dtype=np.float32)
-        src = np.floor((dst + np.float32(0.5)) * ratio if exact else dst * ratio).astype(np.int64)
-        src = np.minimum(src, in_n - 1)
-    m = np.zeros((out_n, in_n))
-    m[np.arange(out_n), src] = 1
-    return m
+        return np.arange(out_n) // (out_n // in_n)
+    # NOTE: torch computes the source index in float32
+    ratio = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(in_n) / np.float32(out_n)
+    dst = np.arange(out_n, dtype=np.float32)
+    src = np.floor((dst + np.float32(0.5)) * ratio if exact else dst * ratio).astype(np.int64)
+    return np.minimum(src, in_n - 1)
 
 
 def _area_matrix(in_n, out_n):
@@ -1202,22 +1199,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         raise ValueError("either size or scale_factor should be defined")
     if mode == "area":
-        return adaptive_avg_pool_nd(input, sizes)
-    mats = []
-    for d, (n_in, n_out, s) in enumerate(zip(in_sizes, sizes, scales)):
-        if mode in ("nearest", "nearest-exact"):
-            m = _nearest_matrix(n_in, n_out, s, mode == "nearest-exact")
-        elif mode == "bicubic":
-            m = _cubic_matrix(n_in, n_out, align_corners, s)
-        else:
-            m = _linear_matrix(n_in, n_out, align_corners, s)
-        mats.append((d + 2, m))
+        return _adaptive_avg_pool_nd(input, sizes)
+    if mode in ("nearest", "nearest-exact"):  # a gather: exact for every dtype, integers included
+        index = [None, None] + [_nearest_index(n_in, n_out, sc, mode == "nearest-exact")
+                                for n_in, n_out, sc in zip(in_sizes, sizes, scales)]
+        return _Gather.apply(input, index=tuple(index))
     if not input.dtype.is_floating_point:
         raise RuntimeError(f'"upsample_{mode}" not implemented for \'{_LEGACY_TYPE[input._data.dtype.name][:-6]}\'')
+    mats = []
+    for d, (n_in, n_out, sc) in enumerate(zip(in_sizes, sizes, scales)):
+        m = _cubic_matrix(n_in, n_out, align_corners, sc) if mode == "bicubic" else \
+            _linear_matrix(n_in, n_out, align_corners, sc)
+        mats.append((d + 2, m))
     return _AxisMatrices.apply(input, mats=tuple(mats))
 
 
-def adaptive_avg_pool_nd(input, output_size):
+def _adaptive_avg_pool_nd(input, output_size):
     """Adaptive average pooling over every spatial dim (one averaging matrix per dim)."""
     mats = tuple((d + 2, _area_matrix(int(input.shape[d + 2]), int(n))) for d, n in enumerate(output_size))
     return _AxisMatrices.apply(input, mats=mats)
