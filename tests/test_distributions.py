@@ -129,7 +129,21 @@ def _cases():
         return (lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1),
                 [rng.standard_normal((2, 3)), rng.uniform(.5, 2, (2, 3))], rng.standard_normal((2, 3)), None)
 
-    return {f.__name__: f for f in (normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
+    def mixture(rng):
+        def build(L, w, m, s):
+            D_ = L.distributions
+            return D_.MixtureSameFamily(D_.Categorical(logits=w), D_.Independent(D_.Normal(m, s), 1))
+        return (build, [rng.standard_normal((2, 3)), rng.standard_normal((2, 3, 2)), rng.uniform(.5, 2, (2, 3, 2))],
+                rng.standard_normal((4, 2, 2)), None)
+
+    def mixture_1d(rng):
+        def build(L, w, m, s):
+            return L.distributions.MixtureSameFamily(L.distributions.Categorical(probs=w),
+                                                     L.distributions.Normal(m, s))
+        return (build, [rng.uniform(.1, 1, 3), rng.standard_normal(3), rng.uniform(.5, 2, 3)],
+                rng.standard_normal(5), None)
+
+    return {f.__name__: f for f in (mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
                                     dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
                                     categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec,
                                     mvn_tril, independent)}
@@ -320,6 +334,8 @@ MOMENT_CASES = {
     "bernoulli": lambda: D.Bernoulli(logits=mytorch.tensor([-1.0, 2.0])),
     "categorical": lambda: D.OneHotCategorical(mytorch.tensor([0.1, 0.2, 0.7])),
     "multinomial": lambda: D.Multinomial(7, mytorch.tensor([0.1, 0.2, 0.7])),
+    "mixture": lambda: D.MixtureSameFamily(D.Categorical(mytorch.tensor([0.3, 0.7])),
+                                           D.Normal(mytorch.tensor([-2.0, 1.0]), mytorch.tensor([0.5, 1.0]))),
     "mvn": lambda: D.MultivariateNormal(mytorch.tensor([1.0, -1.0]),
                                         mytorch.tensor([[2.0, 0.6], [0.6, 1.0]])),
 }
@@ -561,3 +577,25 @@ def test_vae_style_reparameterised_normal_kl():
         optimizer.step()
         losses.append(loss.item())
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+@requires_torch
+@pytest.mark.parametrize("case", list(CASES))
+def test_float32_results_keep_torchs_dtypes(case):
+    """Default-dtype (float32) parameters: every quantity and draw has torch's dtype; values agree to
+    float32 rounding (1e-5 of the scale: a few ulps through log/lgamma/solve)."""
+    build, params, value, quantiles = CASES[case](np.random.default_rng(5))
+    p32 = [p if isinstance(p, tuple) else p.astype(np.float32) for p in params]
+    value = value.astype(np.float32) if value.dtype.kind == "f" else value
+    quantiles = None if quantiles is None else quantiles.astype(np.float32)
+    ours_d, ours = _evaluate(mytorch, build, _inputs(mytorch, p32), value, quantiles)
+    theirs_d, theirs = _evaluate(torch, build, _inputs(torch, p32), value, quantiles)
+    name_of = lambda t: str(t.dtype).split(".")[-1]  # noqa: E731
+    for name, t in theirs.items():
+        if t is not None:
+            assert name_of(ours[name]) == name_of(t), name
+            on, tn = ours[name].detach().numpy(), t.detach().numpy()
+            assert scaled_error(np.nan_to_num(on), np.nan_to_num(tn)) <= 1e-5, name
+    assert name_of(ours_d.sample((2,))) == name_of(theirs_d.sample((2,)))
+    if theirs_d.has_rsample:
+        assert name_of(ours_d.rsample((2,))) == name_of(theirs_d.rsample((2,)))

@@ -27,6 +27,7 @@ from mytorch.distributions.independent import Independent
 from mytorch.distributions.kl import kl_divergence, register_kl
 from mytorch.distributions.laplace import Laplace
 from mytorch.distributions.log_normal import LogNormal
+from mytorch.distributions.mixture_same_family import MixtureSameFamily
 from mytorch.distributions.multinomial import Multinomial
 from mytorch.distributions.multivariate_normal import MultivariateNormal
 from mytorch.distributions.normal import Normal
@@ -35,5 +36,5 @@ from mytorch.distributions.poisson import Poisson
 from mytorch.distributions.uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
-           "Independent", "Laplace", "LogNormal", "Multinomial", "MultivariateNormal", "Normal",
+           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Poisson", "Uniform", "constraints", "kl_divergence", "register_kl"]
