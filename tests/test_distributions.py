@@ -143,7 +143,32 @@ def _cases():
         return (build, [rng.uniform(.1, 1, 3), rng.standard_normal(3), rng.uniform(.5, 2, 3)],
                 rng.standard_normal(5), None)
 
-    return {f.__name__: f for f in (mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
+    def cauchy(rng):
+        return (lambda L, m, s: L.distributions.Cauchy(m, s), [rng.standard_normal(3), rng.uniform(.5, 2, 3)],
+                rng.standard_normal(3), rng.uniform(.05, .95, 3))
+
+    def half_normal(rng):
+        return (lambda L, s: L.distributions.HalfNormal(s), [rng.uniform(.5, 2, 3)], rng.uniform(.1, 3, 3),
+                rng.uniform(.05, .95, 3))
+
+    def chi2(rng):
+        return (lambda L, df: L.distributions.Chi2(df), [rng.uniform(.5, 6, 3)], rng.uniform(.1, 3, 3), None)
+
+    def student_t(rng):
+        return (lambda L, df, m, s: L.distributions.StudentT(df, m, s),
+                [np.array([0.8, 1.5, 2.5, 7.0]), rng.standard_normal(4), rng.uniform(.5, 2, 4)],
+                rng.standard_normal(4), None)
+
+    def geometric(rng):
+        return (lambda L, p: L.distributions.Geometric(probs=p), [rng.uniform(.1, .9, 3)],
+                rng.integers(0, 6, 3).astype(np.float64), None)
+
+    def geometric_logits(rng):
+        return (lambda L, lg: L.distributions.Geometric(logits=lg), [rng.standard_normal(3)],
+                rng.integers(0, 6, 3).astype(np.float64), None)
+
+    return {f.__name__: f for f in (cauchy, half_normal, chi2, student_t, geometric, geometric_logits, mixture,
+                                    mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
                                     dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
                                     categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec,
                                     mvn_tril, independent)}
@@ -239,7 +264,7 @@ def test_log_prob_and_entropy_pass_gradcheck(case):
 
 
 @pytest.mark.parametrize("case", ["normal", "lognormal", "uniform", "laplace", "exponential", "mvn_cov", "mvn_tril",
-                                  "independent"])
+                                  "independent", "cauchy", "half_normal"])
 def test_rsample_is_reparameterised(case):
     """With the noise fixed (same seed each call), a draw is a smooth function of the parameters."""
     build, params, _, _ = CASES[case](np.random.default_rng(3))
@@ -334,6 +359,10 @@ MOMENT_CASES = {
     "bernoulli": lambda: D.Bernoulli(logits=mytorch.tensor([-1.0, 2.0])),
     "categorical": lambda: D.OneHotCategorical(mytorch.tensor([0.1, 0.2, 0.7])),
     "multinomial": lambda: D.Multinomial(7, mytorch.tensor([0.1, 0.2, 0.7])),
+    "half_normal": lambda: D.HalfNormal(mytorch.tensor([0.5, 2.0])),
+    "chi2": lambda: D.Chi2(mytorch.tensor([1.0, 5.0])),
+    "student_t": lambda: D.StudentT(mytorch.tensor([6.0, 9.0]), mytorch.tensor([0.0, 1.0]), mytorch.tensor([1.0, 2.0])),
+    "geometric": lambda: D.Geometric(mytorch.tensor([0.2, 0.7])),
     "mixture": lambda: D.MixtureSameFamily(D.Categorical(mytorch.tensor([0.3, 0.7])),
                                            D.Normal(mytorch.tensor([-2.0, 1.0]), mytorch.tensor([0.5, 1.0]))),
     "mvn": lambda: D.MultivariateNormal(mytorch.tensor([1.0, -1.0]),

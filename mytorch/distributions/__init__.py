@@ -19,10 +19,14 @@ from mytorch.distributions.bernoulli import Bernoulli
 from mytorch.distributions.beta import Beta
 from mytorch.distributions.binomial import Binomial
 from mytorch.distributions.categorical import Categorical
+from mytorch.distributions.cauchy import Cauchy
+from mytorch.distributions.chi2 import Chi2
 from mytorch.distributions.dirichlet import Dirichlet
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.exponential import Exponential
 from mytorch.distributions.gamma import Gamma
+from mytorch.distributions.geometric import Geometric
+from mytorch.distributions.half_normal import HalfNormal
 from mytorch.distributions.independent import Independent
 from mytorch.distributions.kl import kl_divergence, register_kl
 from mytorch.distributions.laplace import Laplace
@@ -33,8 +37,9 @@ from mytorch.distributions.multivariate_normal import MultivariateNormal
 from mytorch.distributions.normal import Normal
 from mytorch.distributions.one_hot_categorical import OneHotCategorical
 from mytorch.distributions.poisson import Poisson
+from mytorch.distributions.studentT import StudentT
 from mytorch.distributions.uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
-           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+           "Exponential", "Gamma", "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "StudentT", "Uniform", "constraints", "kl_divergence", "register_kl"]
