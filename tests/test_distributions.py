@@ -167,7 +167,27 @@ def _cases():
         return (lambda L, lg: L.distributions.Geometric(logits=lg), [rng.standard_normal(3)],
                 rng.integers(0, 6, 3).astype(np.float64), None)
 
-    return {f.__name__: f for f in (cauchy, half_normal, chi2, student_t, geometric, geometric_logits, mixture,
+    def tanh_normal(rng):
+        def build(L, m, s):
+            D_ = L.distributions
+            return D_.TransformedDistribution(D_.Normal(m, s), [D_.TanhTransform()])
+        return build, [rng.standard_normal(3), rng.uniform(.5, 1.5, 3)], rng.uniform(-.9, .9, 3), rng.uniform(.1, .9, 3)
+
+    def affine_exp(rng):
+        def build(L, m, s, a):
+            D_ = L.distributions
+            return D_.TransformedDistribution(D_.Normal(m, s), [D_.AffineTransform(a, -2.0), D_.ExpTransform()])
+        return (build, [rng.standard_normal(3), rng.uniform(.5, 1.5, 3), rng.standard_normal(3)],
+                rng.uniform(.2, 3, 3), rng.uniform(.1, .9, 3))
+
+    def logit_normal_vector(rng):
+        def build(L, m, s):
+            D_ = L.distributions
+            return D_.TransformedDistribution(D_.Independent(D_.Normal(m, s), 1),
+                                              [D_.SigmoidTransform(), D_.AffineTransform(0.0, 3.0, event_dim=1)])
+        return build, [rng.standard_normal((2, 3)), rng.uniform(.5, 1.5, (2, 3))], rng.uniform(.2, 2.8, (2, 3)), None
+
+    return {f.__name__: f for f in (tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric, geometric_logits, mixture,
                                     mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
                                     dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
                                     categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec,
@@ -264,7 +284,7 @@ def test_log_prob_and_entropy_pass_gradcheck(case):
 
 
 @pytest.mark.parametrize("case", ["normal", "lognormal", "uniform", "laplace", "exponential", "mvn_cov", "mvn_tril",
-                                  "independent", "cauchy", "half_normal"])
+                                  "independent", "cauchy", "half_normal", "tanh_normal", "affine_exp"])
 def test_rsample_is_reparameterised(case):
     """With the noise fixed (same seed each call), a draw is a smooth function of the parameters."""
     build, params, _, _ = CASES[case](np.random.default_rng(3))
@@ -628,3 +648,16 @@ def test_float32_results_keep_torchs_dtypes(case):
     assert name_of(ours_d.sample((2,))) == name_of(theirs_d.sample((2,)))
     if theirs_d.has_rsample:
         assert name_of(ours_d.rsample((2,))) == name_of(theirs_d.rsample((2,)))
+
+
+def test_tanh_transform_cache_inverts_saturated_draws():
+    """A squashed Gaussian policy (SAC): with cache_size=1, log_prob of a draw whose tanh rounds to
+    1.0 uses the cached pre-image instead of atanh(1) = inf."""
+    d = D.TransformedDistribution(D.Normal(mytorch.tensor([30.0]), mytorch.tensor([0.1])), [D.TanhTransform(cache_size=1)])
+    a = d.rsample()
+    assert a.item() == 1.0
+    assert np.isfinite(d.log_prob(a).item())
+    t = D.ExpTransform()
+    assert t.inv(t(mytorch.tensor([0.5]))).item() == pytest.approx(0.5)
+    assert D.ComposeTransform([D.ExpTransform(), D.AffineTransform(1.0, 2.0)]).inv.parts[0].__class__.__name__ \
+        == "_InverseTransform"

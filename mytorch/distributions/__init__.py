@@ -13,7 +13,7 @@ Example::
     >>> kl_divergence(q, Normal(0.0, 1.0)).shape
     mytorch.Size([3])
 """
-from mytorch.distributions import constraints
+from mytorch.distributions import constraints, transforms
 from mytorch.distributions._special import digamma, lgamma, polygamma
 from mytorch.distributions.bernoulli import Bernoulli
 from mytorch.distributions.beta import Beta
@@ -38,8 +38,12 @@ from mytorch.distributions.normal import Normal
 from mytorch.distributions.one_hot_categorical import OneHotCategorical
 from mytorch.distributions.poisson import Poisson
 from mytorch.distributions.studentT import StudentT
+from mytorch.distributions.transformed_distribution import TransformedDistribution
+from mytorch.distributions.transforms import *  # noqa: F401,F403
 from mytorch.distributions.uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "StudentT", "Uniform", "constraints", "kl_divergence", "register_kl"]
+           "Exponential", "Gamma", "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "StudentT", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
+           "transforms"] + transforms.__all__
