@@ -297,3 +297,30 @@ def test_cross_entropy_configurations_match_torch(n, c, spatial, reduction, weig
         assert np.isnan(fn(mytorch, mytorch.tensor(x)).item()) and np.isnan(fn(torch, torch.tensor(x)).item())
         return
     check_against_torch(fn, [x], tol=1e-10, dtype="float64")
+
+
+LEGACY_MORE = [
+    ("binary_cross_entropy_with_logits", lambda m, a: (a, m.sigmoid(a * 0.5))),
+    ("multilabel_soft_margin_loss", lambda m, a: (a, m.sigmoid(a * 0.5))),
+    ("hinge_embedding_loss", lambda m, a: (a, m.tensor(SIGN_GRID.T, dtype=a.dtype))),
+    ("soft_margin_loss", lambda m, a: (a, m.tensor(SIGN_GRID.T, dtype=a.dtype))),
+    ("margin_ranking_loss", lambda m, a: (a[0], a[1], m.tensor(SIGN, dtype=a.dtype))),
+    ("cosine_embedding_loss", lambda m, a: (a, a.flip(0) if hasattr(a, "flip") else a, m.tensor([1, -1, 1]))),
+    ("triplet_margin_loss", lambda m, a: (a, a * 0.5, a * -1.0)),
+    ("multi_margin_loss", lambda m, a: (a, m.tensor([0, 3, 1]))),
+    ("multilabel_margin_loss", lambda m, a: (a, m.tensor([[0, 2, -1, 0], [3, -1, 0, 0], [1, 0, 2, 3]]))),
+    ("poisson_nll_loss", lambda m, a: (a, a.abs())),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("size_average, reduce", [(False, None), (None, False), (True, True)])
+@pytest.mark.parametrize("name, args", LEGACY_MORE, ids=[c[0] for c in LEGACY_MORE])
+def test_legacy_arguments_on_every_functional_loss(name, args, size_average, reduce):
+    x = draw((3, 4), 0).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = getattr(F, name)(*args(mytorch, mytorch.tensor(x)), size_average=size_average, reduce=reduce)
+        theirs = getattr(torch.nn.functional, name)(*args(torch, torch.tensor(x)), size_average=size_average,
+                                                    reduce=reduce)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
