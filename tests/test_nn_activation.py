@@ -185,3 +185,19 @@ def test_modifying_a_saved_input_in_place_raises_as_torch():
                 out_saved.mul_(2)
             with pytest.raises(RuntimeError, match="modified by an inplace operation"):
                 out.sum().backward()
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["elu", "silu", "softplus", "hardtanh", "relu6", "leaky_relu", "hardsigmoid",
+                                  "logsigmoid", "mish", "softsign", "tanhshrink", "hardshrink"])
+def test_integer_inputs_follow_torchs_dtype_rules(name):
+    x = [-3, 0, 2, 7]
+    try:
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x))
+    except NotImplementedError as error:
+        with pytest.raises(NotImplementedError, match=str(error).split(" not")[0]):
+            getattr(F, name)(mytorch.tensor(x))
+        return
+    ours = getattr(F, name)(mytorch.tensor(x))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -143,7 +143,16 @@ def _activation(name, input, inplace=False, **params):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_LEGACY_TYPE[input._data.dtype.name][:-6]}\'')
+        # torch's integer rules: hardtanh clamps integers, the composite ones promote, the rest refuse
+        if name == "hardtanh" and input._data.dtype != np.bool_:
+            out = Tensor._make(np.clip(input._data, params["min_val"], params["max_val"]).astype(input._data.dtype))
+            return _write_back(input, out) if inplace else out
+        if name in ("softsign", "tanhshrink"):
+            input = input.to(_dtype.get_default_dtype())
+        else:
+            kernel = "log_sigmoid" if name == "logsigmoid" else name
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for '
+                                      f"'{_LEGACY_TYPE[input._data.dtype.name][:-6]}'")
     out = _Pointwise.apply(input, name=name, params=params)
     return _write_back(input, out) if inplace else out
 
