@@ -31,7 +31,7 @@ _TRI_COEF = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
 
 def _lgamma_np(x):
     x = np.asarray(x)
-    out = _lgamma_scalar(x.astype(np.float64)).astype(np.float64)
+    out = np.asarray(_lgamma_scalar(x.astype(np.float64)), dtype=np.float64)  # frompyfunc gives a float for 0-d
     return out.astype(x.dtype) if x.dtype.kind == "f" else out
 
 
@@ -116,6 +116,23 @@ class Trigamma(Function):
         raise NotImplementedError("polygamma(1, x) has no derivative here (polygamma(2) is not implemented)")
 
 
+def _elementwise_1d(fn, x):
+    """fn(x) with a 0-d x passed as shape (1,): mytorch.erf/erfinv fail on 0-d tensors (reported to CORE)."""
+    if x.dim() == 0:
+        return fn(x.reshape(1)).reshape(())
+    return fn(x)
+
+
+def erf(x):
+    import mytorch
+    return _elementwise_1d(mytorch.erf, x)
+
+
+def erfinv(x):
+    import mytorch
+    return _elementwise_1d(mytorch.erfinv, x)
+
+
 def _float(x):
     if not isinstance(x, Tensor):
         from mytorch.creation import tensor
@@ -144,8 +161,15 @@ def polygamma(n, input):
     raise NotImplementedError(f"polygamma({n}, x): only n = 0 and n = 1 are implemented")
 
 
-def _gamma_sample_grad(x, alpha):
-    """dx/dalpha of a Gamma(alpha, 1) sample x held at a fixed CDF level (float64 arrays)."""
+def _gammainc_series(alpha, x):
+    """P(alpha, x), the regularised lower incomplete gamma function, and dP/dalpha (float64 arrays).
+
+    Sums P = sum_n t_n with t_n = x^(alpha+n) e^-x / Gamma(alpha+n+1), and term by term
+    dt_n/dalpha = t_n (ln x - digamma(alpha+n+1)); each term follows from the previous by one
+    multiplication, so n terms cost n vector passes. The terms rise until n ~ x - alpha and then fall
+    geometrically: the loop stops when every element is past its peak and its term is below 1e-17 of
+    its sum (absolute error ~1e-16 * terms summed).
+    """
     x = np.maximum(x, np.finfo(np.float64).tiny)
     lnx = np.log(x)
     log_t = alpha * lnx - x - _lgamma_np(alpha + 1.0)  # log of the n = 0 term
@@ -160,11 +184,40 @@ def _gamma_sample_grad(x, alpha):
         t = np.exp(log_t)
         p_sum += t
         dp += t * (lnx - psi)
-        # past the terms' peak (n > x - alpha) they fall geometrically: stop once negligible
         if np.all((n > x - alpha) & (t <= 1e-17 * p_sum)):
             break
-    density = np.exp((alpha - 1.0) * lnx - x - _lgamma_np(alpha))
-    return -dp / density
+    return np.minimum(p_sum, 1.0), dp
+
+
+def _gamma_density(alpha, x):
+    x = np.maximum(x, np.finfo(np.float64).tiny)
+    return np.exp((alpha - 1.0) * np.log(x) - x - _lgamma_np(alpha))
+
+
+def _gamma_sample_grad(x, alpha):
+    """dx/dalpha of a Gamma(alpha, 1) sample x held at a fixed CDF level: -(dP/dalpha) / p(x)."""
+    _, dp = _gammainc_series(alpha, x)
+    return -dp / _gamma_density(alpha, x)
+
+
+class GammaInc(Function):
+    """P(alpha, x) (torch.special.gammainc), differentiable in both: dP/dx is the Gamma(alpha, 1)
+    density; dP/dalpha comes from the series (torch has no gradient for alpha there)."""
+    saved = ((0, None), (1, None))
+
+    def forward(self, alpha, x):
+        self.alpha, self.x = np.broadcast_arrays(alpha.astype(np.float64), x.astype(np.float64))
+        p, self.dp = _gammainc_series(self.alpha, self.x)
+        p = np.where(x <= 0, 0.0, p)
+        return p.astype(np.result_type(alpha, x))
+
+    def backward(self, g):
+        density = np.where(self.x <= 0, 0.0, _gamma_density(self.alpha, self.x))
+        return (g * self.dp).astype(g.dtype), (g * density).astype(g.dtype)
+
+
+def gammainc(alpha, x):
+    return GammaInc.apply(alpha, x)
 
 
 class StandardGamma(Function):

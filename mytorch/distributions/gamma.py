@@ -2,7 +2,7 @@ from numbers import Number
 
 import mytorch
 from mytorch.distributions import constraints
-from mytorch.distributions._special import digamma, lgamma, standard_gamma
+from mytorch.distributions._special import digamma, gammainc, lgamma, standard_gamma
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.utils import _tiny, broadcast_all
 
@@ -54,6 +54,11 @@ class Gamma(Distribution):
             self._validate_sample(value)
         return (mytorch.xlogy(self.concentration, self.rate) + mytorch.xlogy(self.concentration - 1, value)
                 - self.rate * value - lgamma(self.concentration))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         return (self.concentration - mytorch.log(self.rate) + lgamma(self.concentration)

@@ -3,6 +3,7 @@ from numbers import Number
 
 import mytorch
 from mytorch.distributions import constraints
+from mytorch.distributions._special import erf, erfinv
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.utils import broadcast_all
 
@@ -66,10 +67,10 @@ class Normal(Distribution):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + mytorch.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
-        return self.loc + self.scale * mytorch.erfinv(2 * value - 1) * math.sqrt(2)
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + mytorch.log(self.scale)
