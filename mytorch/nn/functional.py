@@ -35,6 +35,8 @@ __all__ = list(_conv.__all__) + ["pad", "relu", "relu_", "leaky_relu", "leaky_re
 
 
 class Pad(Function):
+    """Constant padding (np.pad); the backward crops the gradient back."""
+
     def forward(self, a, widths, value):
         self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
         return np.pad(a, widths, constant_values=value)
@@ -172,96 +174,118 @@ def _write_back(input, out):
 
 
 def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1). Default alpha: ``1.0``."""
     return _activation("elu", input, inplace, alpha=alpha)
 
 
 def elu_(input, alpha=1.0):
+    """In-place elu."""
     return elu(input, alpha, True)
 
 
 def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
     return _activation("selu", input, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)). Default alpha: ``1.0``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     return _activation("celu", input, inplace, alpha=alpha)
 
 
 def silu(input, inplace=False):
+    """x * sigmoid(x) (swish)."""
     return _activation("silu", input, inplace)
 
 
 def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
     return _activation("mish", input, inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear where beta x > ``threshold``. Defaults: ``1.0``, ``20.0``."""
     return _activation("softplus", input, beta=beta, threshold=threshold)
 
 
 def softsign(input):
+    """x / (1 + |x|)."""
     return _activation("softsign", input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val). Defaults: ``-1.0``, ``1.0``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _activation("hardtanh", input, inplace, min_val=min_val, max_val=max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place hardtanh."""
     return hardtanh(input, min_val, max_val, True)
 
 
 def relu6(input, inplace=False):
+    """min(max(0, x), 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardsigmoid(input, inplace=False):
+    """clamp(x / 6 + 1/2, 0, 1)."""
     return _activation("hardsigmoid", input, inplace)
 
 
 def hardswish(input, inplace=False):
+    """x * hardsigmoid(x)."""
     return _activation("hardswish", input, inplace)
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
     return _activation("logsigmoid", input)
 
 
 def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, else 0. Default lambd: ``0.5``."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return _activation("softshrink", input, lambd=lambd)
 
 
 def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0. Default lambd: ``0.5``."""
     return _activation("hardshrink", input, lambd=lambd)
 
 
 def tanhshrink(input):
+    """x - tanh(x)."""
     return _activation("tanhshrink", input)
 
 
 def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
     return _activation("threshold", input, inplace, threshold=threshold, value=value)
 
 
 def threshold_(input, threshold, value):
+    """In-place threshold."""
     return _activation("threshold", input, True, threshold=threshold, value=value)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x. Default negative_slope: ``0.01``."""
     return _activation("leaky_relu", input, inplace, negative_slope=negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
+    """In-place leaky_relu."""
     return leaky_relu(input, negative_slope, True)
 
 
 def relu_(input):
+    """In-place relu."""
     return relu(input, inplace=True)
 
 
@@ -277,6 +301,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place rrelu."""
     return rrelu(input, lower, upper, training, True)
 
 
@@ -370,6 +395,7 @@ def _erf(x):
 
 
 def gelu(input, approximate="none"):
+    """x * Phi(x) (exact, with erf) or its tanh approximation (``approximate='tanh'``)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
     return Gelu.apply(input, approximate=approximate)
@@ -452,6 +478,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def one_hot(tensor, num_classes=-1):
+    """Integer class indices (*) -> (*, num_classes) int64 one-hot rows; num_classes=-1 infers max + 1."""
     if tensor.dtype.is_floating_point or tensor.dtype is _dtype.bool_:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     t = tensor._data
@@ -657,10 +684,12 @@ def pdist(input, p=2):
 
 
 def selu_(input):
+    """In-place selu."""
     return selu(input, True)
 
 
 def celu_(input, alpha=1.0):
+    """In-place celu."""
     return celu(input, alpha, True)
 
 
@@ -1230,16 +1259,19 @@ def _adaptive_avg_pool_nd(input, output_size):
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of interpolate (warns)."""
     import warnings
     warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", UserWarning)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated alias: interpolate(mode='nearest')."""
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated alias: interpolate(mode='bilinear', align_corners=True)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

@@ -70,14 +70,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fills with ``val``."""
     return _fill(tensor, val)
 
 
 def ones_(tensor):
+    """Fills with 1."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor):
+    """Fills with 0."""
     return _fill(tensor, 0)
 
 

@@ -68,10 +68,12 @@ class Hardswish(_Inplace):
 
 
 class Sigmoid(_Plain):
+    """1 / (1 + exp(-x))."""
     _fn = staticmethod(F.sigmoid)
 
 
 class Tanh(_Plain):
+    """tanh(x)."""
     _fn = staticmethod(F.tanh)
 
 

@@ -20,6 +20,8 @@ def _positive(value, name):
 
 
 class Identity(Module):
+    """Returns its input; any constructor arguments are accepted and ignored (as torch)."""
+
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -70,6 +72,8 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class Flatten(Module):
+    """Flattens dims start_dim..end_dim. Defaults: ``1``, ``-1``."""
+
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -153,6 +157,8 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
+    """2-D max pooling (F.max_pool2d, the kernels side)."""
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
@@ -169,6 +175,8 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """2-D average pooling (F.avg_pool2d, the kernels side)."""
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
@@ -185,6 +193,8 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (F.adaptive_avg_pool2d)."""
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size

@@ -88,10 +88,12 @@ class ReflectionPad1d(_PadNd):
 
 
 class ReflectionPad2d(_PadNd):
+    """Reflects the last 2 dims at their edges."""
     _n, _mode = 2, "reflect"
 
 
 class ReflectionPad3d(_PadNd):
+    """Reflects the last 3 dims at their edges."""
     _n, _mode = 3, "reflect"
 
 
@@ -101,10 +103,12 @@ class ReplicationPad1d(_PadNd):
 
 
 class ReplicationPad2d(_PadNd):
+    """Repeats the edge values of the last 2 dims."""
     _n, _mode = 2, "replicate"
 
 
 class ReplicationPad3d(_PadNd):
+    """Repeats the edge values of the last 3 dims."""
     _n, _mode = 3, "replicate"
 
 
@@ -114,8 +118,10 @@ class CircularPad1d(_PadNd):
 
 
 class CircularPad2d(_PadNd):
+    """Wraps the last 2 dims around."""
     _n, _mode = 2, "circular"
 
 
 class CircularPad3d(_PadNd):
+    """Wraps the last 3 dims around."""
     _n, _mode = 3, "circular"
