@@ -81,7 +81,8 @@ def _cases():
                 rng.integers(0, 6, 4).astype(np.float64), None)
 
     def binomial(rng):
-        return (lambda L, n, p: L.distributions.Binomial(n, probs=p), [("const", np.full(3, 6.0)), rng.uniform(.1, .9, 3)],
+        return (lambda L, n, p: L.distributions.Binomial(n, probs=p),
+                [("const", np.full(3, 6.0)), rng.uniform(.1, .9, 3)],
                 rng.integers(0, 7, 3).astype(np.float64), None)
 
     def binomial_logits(rng):
@@ -187,11 +188,11 @@ def _cases():
                                               [D_.SigmoidTransform(), D_.AffineTransform(0.0, 3.0, event_dim=1)])
         return build, [rng.standard_normal((2, 3)), rng.uniform(.5, 1.5, (2, 3))], rng.uniform(.2, 2.8, (2, 3)), None
 
-    return {f.__name__: f for f in (tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric, geometric_logits, mixture,
-                                    mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace, exponential, gamma, beta,
-                                    dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
-                                    categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec,
-                                    mvn_tril, independent)}
+    makers = (tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
+              geometric_logits, mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace,
+              exponential, gamma, beta, dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
+              categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec, mvn_tril, independent)
+    return {f.__name__: f for f in makers}
 
 
 CASES = _cases()
@@ -249,7 +250,8 @@ def test_values_and_gradients_match_torch(case):
         assert np.array_equal(np.isnan(on), np.isnan(tn)), f"{name}: nan pattern differs"
         err = scaled_error(np.nan_to_num(on), np.nan_to_num(tn))
         # NOTE: torch's Multinomial.entropy takes lgamma(n + 1) of a float32 tensor (~6e-8 off); ours is float64
-        assert err <= (1e-7 if (case, name) == ("multinomial", "entropy") else TOL), f"{name} differs from torch by {err:.1e} of its scale"
+        tol = 1e-7 if (case, name) == ("multinomial", "entropy") else TOL
+        assert err <= tol, f"{name} differs from torch by {err:.1e} of its scale"
         if t.requires_grad and not np.isnan(tn).any():
             w = np.random.default_rng(7).standard_normal(tn.shape)
             loss_ours = loss_ours + (o * mytorch.tensor(w)).sum()
@@ -498,7 +500,8 @@ KL_PAIRS = {
                lambda r: [r.standard_normal(3), r.uniform(.5, 2, 3), r.standard_normal(3), r.uniform(.5, 2, 3)]),
     "categorical": (lambda L, a, b: (L.distributions.Categorical(logits=a), L.distributions.Categorical(probs=b)),
                     lambda r: [r.standard_normal((2, 4)), r.uniform(.1, 1, (2, 4))]),
-    "one_hot": (lambda L, a, b: (L.distributions.OneHotCategorical(logits=a), L.distributions.OneHotCategorical(logits=b)),
+    "one_hot": (lambda L, a, b: (L.distributions.OneHotCategorical(logits=a),
+                                 L.distributions.OneHotCategorical(logits=b)),
                 lambda r: [r.standard_normal((2, 4)), r.standard_normal((2, 4))]),
     "bernoulli": (lambda L, a, b: (L.distributions.Bernoulli(probs=a), L.distributions.Bernoulli(logits=b)),
                   lambda r: [r.uniform(.1, .9, 4), r.standard_normal(4)]),
@@ -521,6 +524,16 @@ KL_PAIRS = {
                 lambda r: [r.uniform(.3, 4, 3) for _ in range(2)]),
     "lognormal": (lambda L, a, b, c, d: (L.distributions.LogNormal(a, b), L.distributions.LogNormal(c, d)),
                   lambda r: [r.standard_normal(3), r.uniform(.5, 2, 3), r.standard_normal(3), r.uniform(.5, 2, 3)]),
+    "half_normal": (lambda L, a, b: (L.distributions.HalfNormal(a), L.distributions.HalfNormal(b)),
+                    lambda r: [r.uniform(.3, 4, 3) for _ in range(2)]),
+    "cauchy": (lambda L, a, b, c, d: (L.distributions.Cauchy(a, b), L.distributions.Cauchy(c, d)),
+               lambda r: [r.standard_normal(3), r.uniform(.5, 2, 3), r.standard_normal(3), r.uniform(.5, 2, 3)]),
+    "geometric": (lambda L, a, b: (L.distributions.Geometric(probs=a), L.distributions.Geometric(logits=b)),
+                  lambda r: [r.uniform(.1, .9, 3), r.standard_normal(3)]),
+    "transformed": (lambda L, a, b, c, d: (
+        L.distributions.TransformedDistribution(L.distributions.Normal(a, b), [L.distributions.ExpTransform()]),
+        L.distributions.TransformedDistribution(L.distributions.Normal(c, d), [L.distributions.ExpTransform()])),
+        lambda r: [r.standard_normal(3), r.uniform(.5, 2, 3), r.standard_normal(3), r.uniform(.5, 2, 3)]),
     "independent": (lambda L, a, b, c, d: (L.distributions.Independent(L.distributions.Normal(a, b), 1),
                                            L.distributions.Independent(L.distributions.Normal(c, d), 1)),
                     lambda r: [r.standard_normal((2, 3)), r.uniform(.5, 2, (2, 3)), r.standard_normal((2, 3)),
@@ -653,7 +666,8 @@ def test_float32_results_keep_torchs_dtypes(case):
 def test_tanh_transform_cache_inverts_saturated_draws():
     """A squashed Gaussian policy (SAC): with cache_size=1, log_prob of a draw whose tanh rounds to
     1.0 uses the cached pre-image instead of atanh(1) = inf."""
-    d = D.TransformedDistribution(D.Normal(mytorch.tensor([30.0]), mytorch.tensor([0.1])), [D.TanhTransform(cache_size=1)])
+    d = D.TransformedDistribution(D.Normal(mytorch.tensor([30.0]), mytorch.tensor([0.1])),
+                                  [D.TanhTransform(cache_size=1)])
     a = d.rsample()
     assert a.item() == 1.0
     assert np.isfinite(d.log_prob(a).item())
@@ -692,8 +706,8 @@ def test_python_number_parameters_and_0d_values_match_torch(name, args, value):
 
 def test_gamma_cdf_matches_torch_and_gradcheck():
     """Gamma.cdf is P(alpha, rate * x): values against torch.special.gammainc (1e-9: torch's own
-    error reaches ~3e-10 at alpha = 40 against mpmath, ours ~1e-14), the value gradient against torch; the concentration gradient (torch has none) by
-    float64 central differences."""
+    error reaches ~3e-10 at alpha = 40 against mpmath, ours ~1e-14), the value gradient against torch;
+    the concentration gradient (torch has none) by float64 central differences."""
     alpha = np.array([0.3, 1.0, 2.5, 9.0, 40.0])
     rate = np.array([1.0, 0.5, 2.0, 1.0, 0.7])
     x = np.array([0.05, 3.0, 1.1, 12.0, 60.0])

@@ -12,10 +12,13 @@ from mytorch.distributions.bernoulli import Bernoulli
 from mytorch.distributions.beta import Beta
 from mytorch.distributions.binomial import Binomial
 from mytorch.distributions.categorical import Categorical
+from mytorch.distributions.cauchy import Cauchy
 from mytorch.distributions.dirichlet import Dirichlet
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.exponential import Exponential
 from mytorch.distributions.gamma import Gamma
+from mytorch.distributions.geometric import Geometric
+from mytorch.distributions.half_normal import HalfNormal
 from mytorch.distributions.independent import Independent
 from mytorch.distributions.laplace import Laplace
 from mytorch.distributions.log_normal import LogNormal
@@ -23,6 +26,7 @@ from mytorch.distributions.multivariate_normal import MultivariateNormal, _tril_
 from mytorch.distributions.normal import Normal
 from mytorch.distributions.one_hot_categorical import OneHotCategorical
 from mytorch.distributions.poisson import Poisson
+from mytorch.distributions.transformed_distribution import TransformedDistribution
 from mytorch.distributions.uniform import Uniform
 from mytorch.distributions.utils import _sum_rightmost
 
@@ -206,3 +210,30 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    # closed form: log(((s_p + s_q)^2 + (m_p - m_q)^2) / (4 s_p s_q))
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - mytorch.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    if len(p.transforms) != len(q.transforms) or any(a != b for a, b in zip(p.transforms, q.transforms)):
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)

@@ -1,5 +1,3 @@
-import math
-
 import mytorch
 from mytorch.distributions import constraints
 from mytorch.distributions.distribution import Distribution
