@@ -688,3 +688,31 @@ def test_distributions_reachable_after_plain_import():
         print(tuple(d.sample().shape))
     """)
     assert out.strip() == "(2,)"
+
+
+# ---------------------------------------------------------------- legacy names older community programs use
+
+@xfail("RNN: nn.utils.clip_grad_norm (torch's deprecated alias of clip_grad_norm_, still present) is missing")
+def test_clip_grad_norm_legacy_alias():
+    m = nn.Linear(2, 2)
+    (m(mytorch.ones(1, 2)) * 100).sum().backward()
+    nn.utils.clip_grad_norm(m.parameters(), 1.0)
+    assert float(mytorch.cat([p.grad.flatten() for p in m.parameters()]).norm()) == pytest.approx(1.0, rel=1e-5)
+
+
+@xfail("OPS: torch.range (deprecated, end-inclusive) and torch.set_default_tensor_type are missing")
+def test_range_and_set_default_tensor_type():
+    assert mytorch.range(1, 4).tolist() == [1.0, 2.0, 3.0, 4.0]
+    mytorch.set_default_tensor_type("torch.FloatTensor")
+    assert mytorch.ones(1).dtype == mytorch.float32
+
+
+@xfail("CORE: Tensor.resize_ / Tensor.resize missing")
+def test_resize_inplace():
+    x = mytorch.ones(2, 3)
+    assert x.resize_(3, 2).shape == (3, 2)
+
+
+@xfail("CORE: uint8 tensor * 300 raises OverflowError; torch wraps the Python int into the tensor's dtype")
+def test_uint8_times_out_of_range_python_int():
+    assert (mytorch.ones(2, dtype=mytorch.uint8) * 300).dtype == mytorch.uint8
