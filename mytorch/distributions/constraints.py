@@ -252,6 +252,11 @@ class _PositiveDefinite(_Symmetric):
         if not sym.all():
             return sym
         data = value._data
+        try:  # one batched factorisation when every matrix is positive definite (the usual case)
+            np.linalg.cholesky(data)
+            return mytorch.ones(tuple(data.shape[:-2]), dtype=mytorch.bool)
+        except np.linalg.LinAlgError:
+            pass
         ok = np.ones(data.shape[:-2], dtype=bool)
         for idx in np.ndindex(*data.shape[:-2]):  # a Cholesky factorisation succeeds iff positive definite
             try:

@@ -427,6 +427,21 @@ class AffineTransform(Transform):
 
     codomain = domain
 
+    def __eq__(self, other):
+        if not isinstance(other, AffineTransform):
+            return False
+
+        def same(a, b):
+            if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+                return a == b
+            a = a if isinstance(a, mytorch.Tensor) else mytorch.tensor(float(a))
+            b = b if isinstance(b, mytorch.Tensor) else mytorch.tensor(float(b))
+            return tuple(a.shape) == tuple(b.shape) and bool((a == b).all())
+
+        return same(self.loc, other.loc) and same(self.scale, other.scale)
+
+    __hash__ = Transform.__hash__
+
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
