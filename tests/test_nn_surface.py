@@ -54,3 +54,17 @@ def test_every_torch_name_exists_or_is_listed(kind):
     assert missing <= NOT_PROVIDED[kind], f"missing and not listed: {sorted(missing - NOT_PROVIDED[kind])}"
     stale = {n for n in NOT_PROVIDED[kind] if hasattr(ours, n)}
     assert not stale, f"listed as not provided but present (remove from the list): {sorted(stale)}"
+
+
+@requires_torch
+def test_torch_module_paths_resolve_for_the_common_layers():
+    """``nn.modules.batchnorm._BatchNorm``, ``nn.modules.linear.Linear``, ... as torch spells them
+    (isinstance checks in training scripts; whole-module checkpoints name classes by these paths)."""
+    import importlib
+    for name in ("Linear", "Bilinear", "Identity", "BatchNorm1d", "BatchNorm2d", "Flatten", "Unflatten",
+                 "InstanceNorm2d", "CosineSimilarity", "PixelShuffle", "Fold", "MaxPool2d", "AvgPool2d",
+                 "AdaptiveAvgPool2d", "Embedding", "LayerNorm", "Dropout", "ReLU", "CrossEntropyLoss", "Sequential",
+                 "Upsample", "ZeroPad2d", "TransformerEncoderLayer", "MultiheadAttention", "LazyLinear"):
+        path = getattr(torch.nn, name).__module__.replace("torch", "mytorch", 1)
+        assert getattr(importlib.import_module(path), name) is getattr(mytorch.nn, name), (path, name)
+    assert issubclass(mytorch.nn.BatchNorm2d, mytorch.nn.modules.batchnorm._BatchNorm)
