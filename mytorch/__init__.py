@@ -4,7 +4,7 @@
 """
 from mytorch import _dtype
 from mytorch._dtype import (dtype, float32, float64, float16, int64, int32, int16, int8, uint8,
-                            get_default_dtype, set_default_dtype)
+                            finfo, get_default_dtype, iinfo, set_default_dtype)
 from mytorch._threads import get_num_threads, set_num_threads
 from mytorch.autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                               set_grad_enabled)
@@ -26,6 +26,8 @@ from mytorch._shape import *  # noqa: F401,F403,E402
 from mytorch._printing import *  # noqa: F401,F403,E402
 from mytorch import backends, nn, optim, utils, vision  # noqa: E402  (after Tensor, which they build on)
 from mytorch.serialization import load, save  # noqa: E402
+from mytorch import amp, cuda  # noqa: E402
+from mytorch.amp import autocast  # noqa: E402
 from mytorch import distributions  # noqa: E402
 
 float = float32  # noqa: A001  (torch's aliases; they shadow the builtins inside this module only)
@@ -43,6 +45,10 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
 def numel(input):
     return input.numel()
 
@@ -55,24 +61,6 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     from mytorch.nn import functional
     return functional.log_softmax(input, dim, dtype=dtype)
-
-
-class cuda:
-    """No CUDA here: ``mytorch.cuda.is_available()`` is False, as on a CPU-only torch."""
-
-    @staticmethod
-    def is_available():
-        return False
-
-    @staticmethod
-    def device_count():
-        return 0
-
-    @staticmethod
-    def manual_seed(seed):
-        pass
-
-    manual_seed_all = manual_seed
 
 
 class accelerator:

@@ -2,7 +2,7 @@
 import numpy as np
 
 __all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool_",
-           "get_default_dtype", "set_default_dtype", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
+           "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
 
 
 class dtype:
@@ -120,3 +120,36 @@ def result_type(*operands):
         if result is None or d._category > result._category:
             result = d
     return result
+
+
+class finfo:
+    """``torch.finfo(dtype)``: bits, eps, max, min, tiny (smallest_normal), resolution."""
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else type
+        if not isinstance(d, dtype) or not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type, got {d!r}")
+        info = np.finfo(d.np)
+        self.dtype, self.bits = d.name, info.bits
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:e}, max={self.max:e}, eps={self.eps:e}, "
+                f"smallest_normal={self.smallest_normal:e}, tiny={self.tiny:e}, dtype={self.dtype})")
+
+
+class iinfo:
+    """``torch.iinfo(dtype)``: bits, max, min of an integer dtype."""
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type, got {type!r}")
+        info = np.iinfo(type.np) if type.np.kind != "b" else None
+        self.dtype = type.name
+        self.bits = 8 if info is None else info.bits
+        self.max, self.min = (1, 0) if info is None else (int(info.max), int(info.min))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

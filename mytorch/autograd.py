@@ -146,8 +146,10 @@ class Function:
     __slots__ = ("parents", "seq", "needs_input_grad", "released", "__dict__", "__weakref__")
     saved = ()
     saves_output = False
-    _versions = None        # flat [obj, expected version, output array or None] * k: obj a saved
-    #                         input tensor, or the output's version counter (a list)
+    _versions = None        # flat [saved input tensor, its version then] * k
+    _out_vc = None          # the output's version counter when the backward reads the output
+    _out_version = 0        # the version expected there (0, or later after an in-place rebase)
+    _out_array = None       # the output's array (for the error message)
     _tensor_hooks = None    # hooks registered on the (non-leaf) tensor this node made
     _retain = None          # weakref to that tensor when it called retain_grad()
     _multi = False          # a node with several outputs (torch-form Functions only)
@@ -158,6 +160,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if isinstance(inspect.getattr_static(cls, "forward", None), staticmethod):
             cls.apply = classmethod(_apply_torch_form)
+        else:  # a graph-node class: named as torch names its nodes (type(y.grad_fn).__name__ == "MulBackward0")
+            cls.__name__ = cls.__qualname__ = cls.__dict__.get("_torch_name") or cls.__name__ + "Backward0"
         cls._records = bool(cls.saved or cls.saves_output)
 
     @classmethod
@@ -176,19 +180,17 @@ class Function:
             fn.needs_input_grad = tuple([t._requires_grad for t in inputs])
             fn.released = False
             if cls._records:
-                if cls.saves_output and not cls.saved:  # exp, tanh, sigmoid, relu: the common case
-                    counter = result._vc = [0]
-                    fn._versions = [counter, 0, out]
-                else:
+                if cls.saves_output:  # exp, tanh, sigmoid, relu: the output's counter, expected at 0
+                    fn._out_vc = result._vc = [0]
+                    fn._out_array = out
+                if cls.saved:
                     versions = []
                     for i, j in cls.saved:
                         if j is None or inputs[j]._requires_grad:
                             t = inputs[i]
                             vc = t._vc
                             if vc is not CONSTANT:
-                                versions += (t, 0 if vc is None else vc[0], None)
-                    if cls.saves_output:
-                        versions += (_counter(result), 0, out)
+                                versions += (t, 0 if vc is None else vc[0])
                     if versions:
                         fn._versions = versions
             result.grad_fn = fn
@@ -202,7 +204,7 @@ class Function:
         raise NotImplementedError
 
     def name(self):
-        return self._torch_name or type(self).__name__ + "Backward0"
+        return self._torch_name or type(self).__name__
 
     @property
     def next_functions(self):
@@ -300,25 +302,28 @@ def _short_name(node):
 
 
 def _check_versions(fn):
+    """Raises torch's error when a tensor the node's backward reads changed in place since."""
     v = fn._versions
-    for k in range(0, len(v), 3):
-        obj, expected, out = v[k], v[k + 1], v[k + 2]
-        if isinstance(obj, list):
-            version = obj[0]
-        else:
-            version = 0 if obj._vc is None else obj._vc[0]
-        if version != expected:
-            if out is not None:  # the node's own output
-                what, shape, dt = f", which is output 0 of {_short_name(fn)},", out.shape, out.dtype
-            else:
-                what = "" if obj.grad_fn is None else f", which is output 0 of {_short_name(obj.grad_fn)},"
-                shape, dt = obj._data.shape, obj._data.dtype
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [torch.{_legacy_type_name(dt)} {list(shape)}]{what} is at version "
-                f"{version}; expected version {expected} instead. Hint: the in-place operation came "
-                "after this tensor was saved for the backward pass; use its out-of-place form "
-                "(e.g. x = x + 1 rather than x += 1) or clone() the tensor before changing it.")
+    if v is not None:
+        for k in range(0, len(v), 2):
+            t, expected = v[k], v[k + 1]
+            version = 0 if t._vc is None else t._vc[0]
+            if version != expected:
+                what = "" if t.grad_fn is None else f", which is output 0 of {_short_name(t.grad_fn)},"
+                _raise_modified(t._data, what, version, expected)
+    if fn._out_vc is not None and fn._out_vc[0] != fn._out_version:
+        _raise_modified(fn._out_array, f", which is output 0 of {_short_name(fn)},", fn._out_vc[0],
+                        fn._out_version)
+
+
+def _raise_modified(array, what, version, expected):
+    shape, dt = array.shape, array.dtype
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{_legacy_type_name(dt)} {list(shape)}]{what} is at version "
+        f"{version}; expected version {expected} instead. Hint: the in-place operation came "
+        "after this tensor was saved for the backward pass; use its out-of-place form "
+        "(e.g. x = x + 1 rather than x += 1) or clone() the tensor before changing it.")
 
 
 _LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -432,8 +437,12 @@ def _apply_torch_form(cls, *args, **kwargs):
                 alias._vc = _counter(o)
                 outs[k] = alias
     if grad_mode.enabled and any(t._requires_grad for t in tensors):
-        node = _TorchFormNode()
-        node._torch_name = cls.__name__ + "Backward"
+        node_class = cls.__dict__.get("_node_class")
+        if node_class is None:  # one node class per user Function, named <Name>Backward as in torch
+            node_class = type(cls.__name__ + "Backward", (_TorchFormNode,),
+                              {"_torch_name": cls.__name__ + "Backward", "__module__": cls.__module__})
+            cls._node_class = node_class
+        node = node_class()
         node.ctx, node.fn_cls = ctx, cls
         node.parents, node.seq = tensors, _next_seq()
         node.needs_input_grad = tuple(t._requires_grad for t in tensors)
@@ -461,7 +470,7 @@ def _apply_torch_form(cls, *args, **kwargs):
         versions = []
         for t in ctx.to_save:
             if t is not None:
-                versions += (t, 0 if t._vc is None else t._vc[0], None)
+                versions += (t, 0 if t._vc is None else t._vc[0])
         node._versions = versions or None
     return outs[0] if single else tuple(outs)
 
@@ -662,7 +671,7 @@ def _engine(roots, seeds, retain_graph, capture=None):
                 if captured is not None and fn in want_node:
                     for t in want_node[fn]:
                         captured[id(t)] = g[t._output_nr] if fn._multi else g
-            if fn.seq < last_bump and fn._versions is not None:
+            if fn.seq < last_bump and (fn._versions is not None or fn._out_vc is not None):
                 _check_versions(fn)
             input_grads = fn.backward(g)
             if not isinstance(input_grads, tuple):
@@ -764,7 +773,45 @@ def _accumulate_leaf(leaf, grad):
         leaf.grad._data = leaf.grad._data + grad
 
 
-# torch.autograd.function / torch.autograd.grad_mode as importable submodules
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+    """``torch.autograd.functional.jacobian``: d func(inputs) / d inputs, one backward per output
+    element. A tensor input and output give a tensor of shape output.shape + input.shape; tuples
+    give tuples (of tuples), as in torch."""
+    if create_graph:
+        raise NotImplementedError("jacobian(create_graph=True) needs higher-order gradients, which mytorch "
+                                  "does not support")
+    single_in = isinstance(inputs, Tensor)
+    ins = (inputs,) if single_in else tuple(inputs)
+    ins = tuple(Tensor._make(t._data.copy()).requires_grad_(t._data.dtype.kind == "f") for t in ins)
+    with enable_grad():
+        out = func(*ins)
+    single_out = isinstance(out, Tensor)
+    outs = (out,) if single_out else tuple(out)
+    result = []
+    for o in outs:
+        rows = [np.zeros((o._data.size,) + t._data.shape, t._data.dtype) for t in ins]
+        for k in range(o._data.size):
+            seed = np.zeros(o._data.size, o._data.dtype)
+            seed[k] = 1
+            if o._requires_grad:
+                got = _engine([o], [seed.reshape(o._data.shape)], True, capture=list(ins))
+                for r, g in zip(rows, got):
+                    if g is not None:
+                        r[k] = g
+        per_in = tuple(Tensor._make(r.reshape(o._data.shape + t._data.shape)) for r, t in zip(rows, ins))
+        result.append(per_in[0] if single_in else per_in)
+    return result[0] if single_out else tuple(result)
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
+    raise NotImplementedError("torch.autograd.functional.hessian needs higher-order gradients "
+                              "(create_graph=True), which mytorch does not support")
+
+
+# torch.autograd.function / torch.autograd.functional as importable submodules
+functional = types.ModuleType(__name__ + ".functional")
+functional.jacobian, functional.hessian = jacobian, hessian
+sys.modules[functional.__name__] = functional
 function = types.ModuleType(__name__ + ".function")
 function.Function, function.once_differentiable, function.FunctionCtx = None, once_differentiable, FunctionCtx
 sys.modules[function.__name__] = function

@@ -119,16 +119,14 @@ class Tensor:
         self._data = out._data
         autograd._bump(self)
         v = node._versions
-        if v is not None:
+        if v is not None:  # the node read the old array, which nothing changes: no check on self
             keep = []
-            for k in range(0, len(v), 3):
-                if v[k] is self:
-                    continue  # the node read the old array, which nothing changes
-                if v[k] is out._vc:
-                    keep += (self._vc, self._vc[0], v[k + 2])
-                else:
-                    keep += v[k:k + 3]
+            for k in range(0, len(v), 2):
+                if v[k] is not self:
+                    keep += v[k:k + 2]
             node._versions = keep or None
+        if node._out_vc is not None and node._out_vc is out._vc:  # a saved output is self now
+            node._out_vc, node._out_version = self._vc, self._vc[0]
         self._rebased = (self._rebased or ()) + ((node.seq + 1, self.grad_fn),)
         autograd._rebase_count[0] += 1
         self.grad_fn = node
@@ -317,6 +315,14 @@ class Tensor:
 
     def half(self, memory_format=None):
         return ops.to_dtype(self, _dtype.float16)
+
+    def bfloat16(self, memory_format=None):
+        """float32 storage holding values rounded to bfloat16 precision (8 mantissa bits, round to
+        nearest even): NumPy has no bfloat16 dtype, so the result's dtype reads float32."""
+        bits = ops.to_dtype(self, _dtype.float32).detach()._data.astype(np.float32).view(np.uint32)
+        rounded = ((bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) & np.uint32(0xFFFF0000))
+        rounded = np.where(np.isnan(bits.view(np.float32)), bits, rounded)
+        return Tensor._make(rounded.view(np.float32))
 
     def long(self, memory_format=None):
         return ops.to_dtype(self, _dtype.int64)

@@ -400,3 +400,20 @@ def test_version_check_of_the_other_primitives_matches_torch(name):
 
     for which in range(3):
         assert outcome(mytorch, which) == outcome(torch, which), ["input 0", "input 1", "output"][which]
+
+
+def test_node_classes_carry_torch_names_and_jacobian():
+    x = mytorch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert type(y.grad_fn).__name__ == "MulBackward0"
+    assert type((y + 1).grad_fn.next_functions[0][0]).__name__ == "MulBackward0"
+    J = mytorch.autograd.functional.jacobian(lambda v: v ** 2, mytorch.tensor([1.0, 2.0]))
+    assert J.tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    if torch is not None:
+        a = np.random.default_rng(0).standard_normal((2, 3))
+        fn = lambda lib: (lambda u, w: ((u * w).sum(0), u.exp()))  # noqa: E731
+        ours = mytorch.autograd.functional.jacobian(fn(mytorch), (mytorch.tensor(a), mytorch.tensor(a + 1)))
+        theirs = torch.autograd.functional.jacobian(fn(torch), (torch.tensor(a), torch.tensor(a + 1)))
+        for o_row, t_row in zip(ours, theirs):
+            for o, t in zip(o_row, t_row):
+                np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)

@@ -135,3 +135,23 @@ def test_advanced_indexing_puts_dims_where_torch_does():
         o.sum().backward()
         t.sum().backward()
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_cuda_amp_and_dtype_helpers_for_cpu_scripts():
+    import mytorch.cuda
+    mytorch.cuda.empty_cache()
+    mytorch.cuda.manual_seed_all(0)
+    assert mytorch.cuda.device_count() == 0 and not mytorch.cuda.is_available()
+    scaler = mytorch.amp.GradScaler("cpu", enabled=False)
+    x = mytorch.ones(1, 2, requires_grad=True)
+    with mytorch.autocast(device_type="cpu", enabled=False):
+        loss = (x * 3).sum()
+    scaler.scale(loss).backward()
+    assert x.grad.tolist() == [[3.0, 3.0]]
+    assert mytorch.is_floating_point(mytorch.ones(1)) and not mytorch.is_floating_point(mytorch.tensor([1]))
+    assert mytorch.finfo(mytorch.float32).eps == pytest.approx(1.1920929e-07)
+    assert mytorch.iinfo(mytorch.int8).max == 127 and mytorch.finfo().bits == 32
+    if torch is not None:
+        v = np.array([1.0, 1.00390625, 1.005859375, 3.14159, -2.71828e-5, 65504.0], np.float32)
+        np.testing.assert_array_equal(mytorch.tensor(v).bfloat16().float().numpy(),
+                                      torch.tensor(v).bfloat16().float().numpy())
