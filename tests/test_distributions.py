@@ -230,6 +230,22 @@ def _evaluate(lib, build, tensors, value, quantiles):
 
 
 @requires_torch
+@pytest.mark.parametrize("case", [c for c in CASES if c not in ("uniform", "bernoulli", "bernoulli_logits", "categorical",
+                                                                 "categorical_logits", "one_hot", "multinomial",
+                                                                 "poisson", "binomial", "binomial_logits", "geometric",
+                                                                 "geometric_logits")])
+def test_log_prob_gradient_in_the_value_matches_torch(case):
+    """d log_prob / d value (score functions, Langevin steps) for the continuous families."""
+    build, params, value, _ = CASES[case](np.random.default_rng(len(case) + 2))
+    grads = []
+    for lib in (mytorch, torch):
+        v = lib.tensor(value, requires_grad=True)
+        build(lib, *_inputs(lib, params, requires_grad=False)).log_prob(v).sum().backward()
+        grads.append(v.grad.numpy())
+    assert scaled_error(*grads) <= TOL
+
+
+@requires_torch
 @pytest.mark.parametrize("case", list(CASES))
 def test_values_and_gradients_match_torch(case):
     build, params, value, quantiles = CASES[case](np.random.default_rng(len(case)))
