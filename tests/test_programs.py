@@ -783,3 +783,21 @@ def test_printed_tensors_match_torch():
 def test_printed_dtype_suffix_matches_torch():
     a = np.random.default_rng(0).standard_normal((3, 4)) * 1000
     assert str(mytorch.from_numpy(a.copy())) == str(torch.from_numpy(a.copy()))
+
+
+@xfail("CORE: torch.xpu / torch.version / torch.set_float32_matmul_precision missing (device-selection and "
+       "precision boilerplate of pytorch/examples: `torch.xpu.is_available()`)")
+def test_device_selection_boilerplate():
+    use_accel = mytorch.cuda.is_available() or mytorch.backends.mps.is_available() or mytorch.xpu.is_available()
+    mytorch.set_float32_matmul_precision("high")
+    assert not use_accel and mytorch.version.cuda is None
+
+
+@xfail("NN: `import torch.nn.parallel` fails (ImageNet/CIFAR scripts import it next to cudnn; torch.nn.DataParallel "
+       "itself works)")
+def test_import_nn_parallel():
+    run_switched("""
+        import torch.nn.parallel
+        import torch
+        print(torch.nn.parallel.DataParallel(torch.nn.Linear(2, 2)).module.weight.shape)
+    """)
