@@ -105,8 +105,6 @@ def test_autograd_tutorial_vector_backward_and_no_grad():
     assert inp.grad[0, 0].item() == 8.0  # 2 * (1 + 1) per call; two calls accumulate
 
 
-@xfail("CORE: torch.autograd.grad(..., create_graph=True) raises NotImplementedError (second derivatives, "
-       "WGAN-GP gradient penalty)")
 def test_second_derivative_with_create_graph():
     x = mytorch.tensor(2.0, requires_grad=True)
     g, = mytorch.autograd.grad(x ** 3, x, create_graph=True)
@@ -114,7 +112,6 @@ def test_second_derivative_with_create_graph():
     assert g.item() == 12.0 and g2.item() == 12.0
 
 
-@xfail("CORE: create_graph=True unsupported, so a WGAN-GP gradient penalty cannot be built")
 def test_gradient_penalty():
     D = nn.Linear(4, 1)
     x = mytorch.randn(3, 4, requires_grad=True)
