@@ -705,8 +705,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
              gradient=None):
     """``torch.autograd.backward``: accumulates d(tensors)/d(leaf) into every leaf's ``.grad``
     (only into ``inputs``' ``.grad`` when given)."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by mytorch")
     if gradient is not None:
         grad_tensors = gradient
     roots = _as_list(tensors)
@@ -714,6 +712,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if len(grads) != len(roots):
         raise RuntimeError(f"got {len(grads)} gradients for {len(roots)} tensors")
     seeds = [_seed(t, g, i) for i, (t, g) in enumerate(zip(roots, grads))]
+    if create_graph:
+        if inputs is None:
+            _engine_graph(roots, seeds, None)
+        else:
+            for t, g in zip(_as_list(inputs), _engine_graph(roots, seeds, _as_list(inputs))):
+                if g is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+        return
     retain = bool(retain_graph)
     if inputs is None:
         _engine(roots, seeds, retain)
@@ -730,8 +736,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``torch.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs`` as a tuple,
     without touching any ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by mytorch")
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported by mytorch")
     roots, ins = _as_list(outputs), _as_list(inputs)
@@ -751,6 +755,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if (t.grad_fn if t.grad_fn is not None else id(t)) not in reached:
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in "
                                    "the graph. Set allow_unused=True if this is the desired behavior.")
+    if create_graph:
+        got = [None if g is None else g for g in _engine_graph(roots, seeds, ins)]
+        return tuple(g if g is not None else (Tensor._make(np.zeros_like(t._data)) if materialize_grads else None)
+                     for t, g in zip(ins, got)) if allow_unused else _check_used(got)
     got = _engine(roots, seeds, bool(retain_graph), capture=ins)
     result = []
     for i, (t, g) in enumerate(zip(ins, got)):
@@ -762,6 +770,94 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(Tensor._make(np.array(g, dtype=t._data.dtype, copy=True)))
     return tuple(result)
+
+
+# ============================================================================ create_graph=True
+# Higher-order gradients: the backward pass itself is recorded. Each primitive that supports it has
+# ``backward_t(self, g)``, its backward written with mytorch ops on Tensors (registered below, in
+# ops.py's terms); the engine then runs on Tensors with grad mode on. Primitives without one raise
+# NotImplementedError naming the node.
+def _sum_to_t(g, shape):
+    if tuple(g.shape) == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    from mytorch import ops
+    out = ops.sum(g, dim=axes, keepdim=True) if axes else g
+    return ops.reshape(out, tuple(shape))
+
+
+def _engine_graph(roots, seeds, capture):
+    """Backward on Tensors, recording the graph (create_graph=True). Leaves' gradients accumulate
+    into ``.grad`` (or are returned for ``capture``) as Tensors that are part of a graph."""
+    from mytorch import ops
+    captured = {} if capture is not None else None
+    want_node = {}
+    if capture is not None:
+        for t in capture:
+            if t.grad_fn is not None:
+                want_node.setdefault(t.grad_fn, []).append(t)
+
+    def deliver(leaf, g):
+        if captured is None:
+            leaf.grad = g if leaf.grad is None else ops.add(leaf.grad, g)
+        elif any(leaf is t for t in capture):
+            prev = captured.get(id(leaf))
+            captured[id(leaf)] = g if prev is None else ops.add(prev, g)
+
+    grads, nodes = {}, []
+    for t, g in zip(roots, seeds):
+        g = Tensor._make(g)
+        if t.grad_fn is None:
+            deliver(t, g)
+        else:
+            node = t.grad_fn
+            grads[node] = ops.add(grads[node], g) if node in grads else g
+            nodes.append(node)
+    with enable_grad():
+        for fn in _topological_order(nodes):
+            g = grads.pop(fn, None)
+            if g is None:
+                continue
+            if fn.released:
+                raise RuntimeError("Trying to backward through the graph a second time; pass retain_graph=True")
+            if captured is not None and fn in want_node:
+                for t in want_node[fn]:
+                    captured[id(t)] = g
+            if fn._versions is not None or fn._out_vc is not None:
+                _check_versions(fn)
+            backward_t = getattr(fn, "backward_t", None)
+            if backward_t is None or fn._multi:
+                raise NotImplementedError(f"create_graph=True: {fn.name()} has no differentiable backward in "
+                                          "mytorch (supported: arithmetic, pow, exp/log/sqrt/tanh/sigmoid/relu, "
+                                          "sum/mean, matmul, shape ops, indexing)")
+            input_grads = backward_t(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, needed, pg in zip(fn.parents, fn.needs_input_grad, input_grads):
+                if not needed or pg is None:
+                    continue
+                pg = _sum_to_t(pg, parent._data.shape)
+                if pg._data.dtype != parent._data.dtype:
+                    pg = ops.to_dtype(pg, parent.dtype)
+                node = _edge(parent, fn)
+                if node is None:
+                    deliver(parent, pg)
+                elif node in grads:
+                    grads[node] = ops.add(grads[node], pg)
+                else:
+                    grads[node] = pg
+    if captured is not None:
+        return [captured.get(id(t)) for t in capture]
+    return None
+
+
+def _check_used(got):
+    for i, g in enumerate(got):
+        if g is None:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in "
+                               "the graph. Set allow_unused=True if this is the desired behavior.")
+    return tuple(got)
 
 
 def _accumulate_leaf(leaf, grad):

@@ -1333,11 +1333,8 @@ def _inplace(self, op, args=(), kwargs=None, name="in-place operation", cast_ok=
     _write(self, result._data, cast_ok)
     node = result.grad_fn
     if node is not None:
-        v = node._versions
-        if v is not None:  # a saved output is self now, at its new version
-            for k in range(0, len(v), 3):
-                if v[k] is result._vc:
-                    v[k], v[k + 1] = self._vc, self._vc[0]
+        if node._out_vc is not None and node._out_vc is result._vc:  # a saved output is self now
+            node._out_vc, node._out_version = self._vc, self._vc[0]
         self._rebased = (self._rebased or ()) + ((seq, self.grad_fn),)
         _rebase_count[0] += 1
         self.grad_fn = node
@@ -1478,3 +1475,82 @@ def setitem(self, index, value):
         _bump(self)
         return
     _inplace(self, _index_put, (index, value), name="__setitem__")
+
+
+# ---------------------------------------------------------------------------- differentiable backwards
+# For create_graph=True (autograd._engine_graph): each primitive's backward in mytorch ops on
+# Tensors, so the gradient computation is itself recorded. ``self.parents`` are the inputs.
+class _GradScatter(Function):
+    """The gradient of an index: ``g`` placed into zeros of the indexed tensor's shape (adjoint of
+    GetItem, whose own gradient is GetItem again)."""
+
+    def forward(self, g, shape, index, accumulate):
+        self.index = index
+        full = np.zeros(shape, g.dtype)
+        if accumulate:
+            np.add.at(full, index, g)
+        else:
+            full[index] = g
+        return full
+
+    def backward(self, g):
+        return g[self.index]
+
+
+def _expand_back(self, g):
+    return expand(reshape(g, _keep(g._data, self.shape, self.axes).shape), self.shape)
+
+
+def _mean_back(self, g):
+    n = np.prod([self.shape[i] for i in self.axes]) if self.axes is not None else np.prod(self.shape)
+    return _expand_back(self, g) / builtins.max(int(n), 1)
+
+
+def _matmul_back(self, g):
+    a, b = self.parents
+    if a.ndim == 1 or b.ndim == 1:
+        raise NotImplementedError("create_graph=True through a matmul with a 1-D operand is not supported")
+    ga = matmul(g, transpose(b, -1, -2)) if self.needs_input_grad[0] else None
+    gb = matmul(transpose(a, -1, -2), g) if self.needs_input_grad[1] else None
+    return ga, gb
+
+
+def _var_back(self, g):
+    (a,) = self.parents
+    centred = a - mean(a, dim=self.axes, keepdim=True)
+    gk = reshape(g, _keep(g._data, a._data.shape, self.axes).shape)
+    return gk * centred * (2.0 / self.divisor)
+
+
+_BACKWARD_T = {
+    Add: lambda self, g: (g, g),
+    Sub: lambda self, g: (g, -g),
+    Neg: lambda self, g: -g,
+    Mul: lambda self, g: (g * self.parents[1], g * self.parents[0]),
+    Div: lambda self, g: (g / self.parents[1], -g * self.parents[0] / (self.parents[1] * self.parents[1])),
+    PowScalar: lambda self, g: (g * 0 if self.p == 0 else g if self.p == 1
+                                else g * self.p * self.parents[0] ** (self.p - 1)),
+    Pow: lambda self, g: (g * self.parents[1] * self.parents[0] ** (self.parents[1] - 1),
+                          g * self.parents[0] ** self.parents[1] * log(self.parents[0])),
+    Exp: lambda self, g: g * exp(self.parents[0]),
+    Log: lambda self, g: g / self.parents[0],
+    Sqrt: lambda self, g: g / (2 * sqrt(self.parents[0])),
+    Tanh: lambda self, g: g * (1 - tanh(self.parents[0]) ** 2),
+    Sigmoid: lambda self, g: g * sigmoid(self.parents[0]) * (1 - sigmoid(self.parents[0])),
+    Relu: lambda self, g: g * (self.parents[0] > 0),
+    Abs: lambda self, g: g * Tensor._make(np.sign(self.parents[0]._data)),
+    Sum: _expand_back,
+    Mean: _mean_back,
+    Var: _var_back,
+    Matmul: _matmul_back,
+    Reshape: lambda self, g: reshape(g, self.shape),
+    Permute: lambda self, g: permute(g, self.inverse),
+    Expand: lambda self, g: g,
+    Clone: lambda self, g: g,
+    ToDtype: lambda self, g: g,
+    GetItem: lambda self, g: _GradScatter.apply(g, shape=self.shape, index=self.index, accumulate=self.accumulate),
+    _GradScatter: lambda self, g: getitem(g, self.index, _split=False),
+}
+for _cls, _fn in _BACKWARD_T.items():
+    _cls.backward_t = _fn
+del _cls, _fn
