@@ -188,7 +188,32 @@ def _cases():
                                               [D_.SigmoidTransform(), D_.AffineTransform(0.0, 3.0, event_dim=1)])
         return build, [rng.standard_normal((2, 3)), rng.uniform(.5, 1.5, (2, 3))], rng.uniform(.2, 2.8, (2, 3)), None
 
-    makers = (tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
+    def gumbel(rng):
+        return (lambda L, m, s: L.distributions.Gumbel(m, s), [rng.standard_normal(3), rng.uniform(.5, 2, 3)],
+                rng.standard_normal(3), rng.uniform(.05, .95, 3))
+
+    def weibull(rng):
+        return (lambda L, s, k: L.distributions.Weibull(s, k), [rng.uniform(.5, 2, 4), np.array([.7, 1.5, 2.0, 3.0])],
+                rng.uniform(.2, 3, 4), rng.uniform(.05, .95, 4))
+
+    def pareto(rng):
+        return (lambda L, s, a: L.distributions.Pareto(s, a), [rng.uniform(.5, 1, 4), np.array([.7, 1.5, 2.5, 4.0])],
+                rng.uniform(1.1, 3, 4), rng.uniform(.05, .95, 4))
+
+    def negative_binomial(rng):
+        return (lambda L, n, p: L.distributions.NegativeBinomial(n, probs=p), [rng.uniform(.5, 5, 3),
+                                                                               rng.uniform(.1, .9, 3)],
+                rng.integers(0, 6, 3).astype(np.float64), None)
+
+    def relaxed_bernoulli(rng):
+        return (lambda L, t, lg: L.distributions.RelaxedBernoulli(t, logits=lg), [np.array(0.7), rng.standard_normal(3)],
+                rng.uniform(.05, .95, 3), None)
+
+    def relaxed_one_hot(rng):
+        return (lambda L, t, p: L.distributions.RelaxedOneHotCategorical(t, probs=p),
+                [np.array(0.6), rng.uniform(.1, 1, (2, 3))], _simplex(rng, (2, 3)), None)
+
+    makers = (gumbel, weibull, pareto, negative_binomial, relaxed_bernoulli, relaxed_one_hot, tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
               geometric_logits, mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace,
               exponential, gamma, beta, dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
               categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec, mvn_tril, independent)
@@ -233,7 +258,7 @@ def _evaluate(lib, build, tensors, value, quantiles):
 @pytest.mark.parametrize("case", [c for c in CASES if c not in ("uniform", "bernoulli", "bernoulli_logits", "categorical",
                                                                  "categorical_logits", "one_hot", "multinomial",
                                                                  "poisson", "binomial", "binomial_logits", "geometric",
-                                                                 "geometric_logits")])
+                                                                 "geometric_logits", "negative_binomial")])
 def test_log_prob_gradient_in_the_value_matches_torch(case):
     """d log_prob / d value (score functions, Langevin steps) for the continuous families."""
     build, params, value, _ = CASES[case](np.random.default_rng(len(case) + 2))
@@ -268,7 +293,7 @@ def test_values_and_gradients_match_torch(case):
         # NOTE: torch's Multinomial.entropy takes lgamma(n + 1) of a float32 tensor (~6e-8 off); ours is float64
         tol = 1e-7 if (case, name) == ("multinomial", "entropy") else TOL
         assert err <= tol, f"{name} differs from torch by {err:.1e} of its scale"
-        if t.requires_grad and not np.isnan(tn).any():
+        if t.requires_grad and np.isfinite(tn).all():
             w = np.random.default_rng(7).standard_normal(tn.shape)
             loss_ours = loss_ours + (o * mytorch.tensor(w)).sum()
             loss_theirs = loss_theirs + (t * torch.tensor(w)).sum()
@@ -302,7 +327,8 @@ def test_log_prob_and_entropy_pass_gradcheck(case):
 
 
 @pytest.mark.parametrize("case", ["normal", "lognormal", "uniform", "laplace", "exponential", "mvn_cov", "mvn_tril",
-                                  "independent", "cauchy", "half_normal", "tanh_normal", "affine_exp"])
+                                  "independent", "cauchy", "half_normal", "tanh_normal", "affine_exp", "gumbel",
+                                  "weibull", "pareto", "relaxed_bernoulli", "relaxed_one_hot"])
 def test_rsample_is_reparameterised(case):
     """With the noise fixed (same seed each call), a draw is a smooth function of the parameters."""
     build, params, _, _ = CASES[case](np.random.default_rng(3))
@@ -401,6 +427,10 @@ MOMENT_CASES = {
     "chi2": lambda: D.Chi2(mytorch.tensor([1.0, 5.0])),
     "student_t": lambda: D.StudentT(mytorch.tensor([6.0, 9.0]), mytorch.tensor([0.0, 1.0]), mytorch.tensor([1.0, 2.0])),
     "geometric": lambda: D.Geometric(mytorch.tensor([0.2, 0.7])),
+    "negative_binomial": lambda: D.NegativeBinomial(mytorch.tensor([3.0, 0.5]), mytorch.tensor([0.4, 0.8])),
+    "gumbel": lambda: D.Gumbel(mytorch.tensor([0.0, 1.0]), mytorch.tensor([1.0, 0.5])),
+    "weibull": lambda: D.Weibull(mytorch.tensor([1.0, 2.0]), mytorch.tensor([1.5, 3.0])),
+    "pareto": lambda: D.Pareto(mytorch.tensor([1.0, 2.0]), mytorch.tensor([5.0, 6.0])),
     "mixture": lambda: D.MixtureSameFamily(D.Categorical(mytorch.tensor([0.3, 0.7])),
                                            D.Normal(mytorch.tensor([-2.0, 1.0]), mytorch.tensor([0.5, 1.0]))),
     "mvn": lambda: D.MultivariateNormal(mytorch.tensor([1.0, -1.0]),

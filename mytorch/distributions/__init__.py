@@ -26,6 +26,7 @@ from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.exponential import Exponential
 from mytorch.distributions.gamma import Gamma
 from mytorch.distributions.geometric import Geometric
+from mytorch.distributions.gumbel import Gumbel
 from mytorch.distributions.half_normal import HalfNormal
 from mytorch.distributions.independent import Independent
 from mytorch.distributions.kl import kl_divergence, register_kl
@@ -34,16 +35,22 @@ from mytorch.distributions.log_normal import LogNormal
 from mytorch.distributions.mixture_same_family import MixtureSameFamily
 from mytorch.distributions.multinomial import Multinomial
 from mytorch.distributions.multivariate_normal import MultivariateNormal
+from mytorch.distributions.negative_binomial import NegativeBinomial
 from mytorch.distributions.normal import Normal
 from mytorch.distributions.one_hot_categorical import OneHotCategorical
+from mytorch.distributions.pareto import Pareto
 from mytorch.distributions.poisson import Poisson
+from mytorch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
+from mytorch.distributions.relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from mytorch.distributions.studentT import StudentT
 from mytorch.distributions.transformed_distribution import TransformedDistribution
 from mytorch.distributions.transforms import *  # noqa: F401,F403
 from mytorch.distributions.uniform import Uniform
+from mytorch.distributions.weibull import Weibull
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "HalfNormal", "Independent", "Laplace", "LogNormal",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "StudentT", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
-           "transforms"] + transforms.__all__
+           "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
+           "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
+           "kl_divergence", "register_kl", "transforms"] + transforms.__all__
