@@ -49,7 +49,7 @@ _MODULES = {
 ROUTES = tuple(_MODULES)
 
 # Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case).
-DIRECT_MAX_K = 160
+DIRECT_MAX_K = 600
 DIRECT_MAX_K_OTHER = 64
 # Winograd from this many input and output channels per group and output pixels per side.
 WINOGRAD_MIN_CHANNELS = 16

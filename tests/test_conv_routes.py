@@ -104,6 +104,8 @@ def test_choose_route_picks_by_geometry():
     def pick(x, w, s=1, p=0, d=1, G=1):
         return routes.choose_route(NB.conv_geometry(x, w, s, p, d, G), 1).route
     assert pick((64, 6, 14, 14), (16, 6, 5, 5)) == "direct"
+    assert pick((32, 16, 28, 28), (32, 16, 5, 5), p=2) == "direct"
+    assert pick((16, 32, 28, 28), (64, 32, 5, 5), p=2) != "direct"
     assert pick((32, 64, 32, 32), (64, 64, 3, 3), p=1) == "winograd"
     assert pick((32, 64, 28, 28), (128, 64, 1, 1)) == "1x1"
     assert pick((32, 64, 28, 28), (128, 64, 1, 1), s=2) == "1x1"
