@@ -900,8 +900,22 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
-    raise NotImplementedError("torch.autograd.functional.hessian needs higher-order gradients "
-                              "(create_graph=True), which mytorch does not support")
+    """``torch.autograd.functional.hessian`` of a scalar function of one tensor: the gradient
+    recorded (create_graph=True), then one backward per gradient element."""
+    if not isinstance(inputs, Tensor):
+        raise NotImplementedError("hessian: mytorch supports one tensor input")
+    x = Tensor._make(inputs._data.copy()).requires_grad_(True)
+    with enable_grad():
+        out = func(x)
+        (g,) = grad(out, x, create_graph=True)
+    flat = g.reshape(-1)
+    rows = np.zeros((x._data.size,) + x._data.shape, x._data.dtype)
+    for k in range(x._data.size):
+        if flat._requires_grad:
+            (h,) = grad(flat[k], x, retain_graph=True, allow_unused=True)
+            if h is not None:
+                rows[k] = h._data
+    return Tensor._make(rows.reshape(x._data.shape + x._data.shape))
 
 
 # torch.autograd.function / torch.autograd.functional as importable submodules

@@ -409,6 +409,8 @@ def test_node_classes_carry_torch_names_and_jacobian():
     assert type((y + 1).grad_fn.next_functions[0][0]).__name__ == "MulBackward0"
     J = mytorch.autograd.functional.jacobian(lambda v: v ** 2, mytorch.tensor([1.0, 2.0]))
     assert J.tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    H = mytorch.autograd.functional.hessian(lambda v: (v ** 3).sum() + v[0] * v[1], mytorch.tensor([1.0, 2.0]))
+    assert H.tolist() == [[6.0, 1.0], [1.0, 12.0]]
     if torch is not None:
         a = np.random.default_rng(0).standard_normal((2, 3))
         fn = lambda lib: (lambda u, w: ((u * w).sum(0), u.exp()))  # noqa: E731
