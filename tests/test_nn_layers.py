@@ -298,7 +298,8 @@ def test_unfold_fold_geometry_matches_torch(h, w, kh, kw, dh, dw, ph, pw, sh, sw
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     cols = draw(tuple(theirs.shape), 1).astype(np.float32)
     np.testing.assert_allclose(F.fold(mytorch.tensor(cols), (h, w), **geo).numpy(),
-                               torch.nn.functional.fold(torch.tensor(cols), (h, w), **geo).numpy(), rtol=1e-5, atol=1e-6)
+                               torch.nn.functional.fold(torch.tensor(cols), (h, w), **geo).numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 @requires_torch
