@@ -821,3 +821,20 @@ def test_wgan_gp_conv_critic():
     g, = mytorch.autograd.grad(critic(x).sum(), x, create_graph=True)
     (g ** 2).sum().backward()
     assert critic[0].weight.grad is not None
+
+
+@xfail("CORE: `@torch.no_grad` used without parentheses (torch 2 accepts it) raises TypeError")
+def test_no_grad_decorator_without_parentheses():
+    @mytorch.no_grad
+    def double(x):
+        return x * 2
+
+    assert not double(mytorch.ones(1, requires_grad=True)).requires_grad
+
+
+@xfail("CORE: the dtype torch.bfloat16 is missing (`autocast(device_type='cpu', dtype=torch.bfloat16)` in "
+       "nanoGPT-style scripts), although Tensor.bfloat16() exists")
+def test_bfloat16_dtype_object():
+    with mytorch.autocast(device_type="cpu", dtype=mytorch.bfloat16, enabled=False):
+        y = nn.Linear(2, 2)(mytorch.ones(1, 2))
+    assert y.dtype == mytorch.float32
