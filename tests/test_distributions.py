@@ -768,3 +768,34 @@ def test_gamma_cdf_matches_torch_and_gradcheck():
         assert np.allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
     inputs = [mytorch.tensor(a, requires_grad=True) for a in (alpha, rate, x)]
     assert gradcheck(lambda a, r, v: D.Gamma(a, r).cdf(v), inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("constraint", [D.constraints.real, D.constraints.positive, D.constraints.greater_than(-2.0),
+                                        D.constraints.less_than(3.0), D.constraints.unit_interval,
+                                        D.constraints.interval(-1.0, 4.0), D.constraints.simplex,
+                                        D.constraints.independent(D.constraints.positive, 1)])
+def test_biject_to_and_transform_to_land_in_the_constraint(constraint):
+    x = mytorch.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    for registry in (D.biject_to, D.transform_to):
+        t = registry(constraint)
+        y = t(x)
+        assert bool(constraint.check(y).all())
+        if registry is D.biject_to:
+            assert np.allclose(t.inv(y).numpy(), x.numpy(), atol=1e-10)  # a bijection round-trips
+
+
+@requires_torch
+@pytest.mark.parametrize("transform", ["StickBreakingTransform", "SigmoidTransform", "TanhTransform",
+                                       "SoftplusTransform", "ExpTransform"])
+def test_transform_jacobians_match_torch(transform):
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    results = []
+    for lib in (mytorch, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        t = getattr(lib.distributions.transforms, transform)()
+        y = t(xt)
+        ladj = t.log_abs_det_jacobian(xt, y)
+        (y.sum() + ladj.sum()).backward()
+        results.append((y.detach().numpy(), ladj.detach().numpy(), t.inv(y).detach().numpy(), xt.grad.numpy()))
+    for ours, theirs in zip(*results):
+        assert scaled_error(ours, theirs) <= TOL

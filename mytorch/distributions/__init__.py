@@ -21,6 +21,7 @@ from mytorch.distributions.binomial import Binomial
 from mytorch.distributions.categorical import Categorical
 from mytorch.distributions.cauchy import Cauchy
 from mytorch.distributions.chi2 import Chi2
+from mytorch.distributions.constraint_registry import biject_to, transform_to
 from mytorch.distributions.dirichlet import Dirichlet
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.exponential import Exponential
@@ -53,4 +54,4 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
            "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "kl_divergence", "register_kl", "transforms"] + transforms.__all__
+           "biject_to", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__

@@ -14,7 +14,8 @@ from mytorch.distributions import constraints
 from mytorch.distributions.utils import _sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform",
-           "PowerTransform", "SoftplusTransform", "AbsTransform", "IndependentTransform", "identity_transform"]
+           "PowerTransform", "SoftplusTransform", "AbsTransform", "IndependentTransform", "SoftmaxTransform",
+           "StickBreakingTransform", "identity_transform"]
 
 
 class Transform:
@@ -471,3 +472,62 @@ class AffineTransform(Transform):
             result = result.reshape(result_size).sum(-1)
             shape = shape[:len(shape) - self._event_dim]
         return result.expand(shape)
+
+
+class SoftmaxTransform(Transform):
+    """Unconstrained vectors to the simplex by exp and normalisation (not bijective; for optimisation)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other):
+        return isinstance(other, SoftmaxTransform)
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x):
+        logprobs = x
+        probs = (logprobs - logprobs.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
+
+    def _inverse(self, y):
+        return y.log()
+
+
+class StickBreakingTransform(Transform):
+    """R^(K-1) to the K-simplex, bijectively, by stick breaking: z_i = sigmoid(x_i - log(K - 1 - i)),
+    y_i = z_i * prod_{j<i} (1 - z_j), the last y takes the rest. x = 0 maps to the uniform vector."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = Transform.__hash__
+
+    @staticmethod
+    def _log_offset(n, like):
+        return mytorch.arange(n, 0, -1, dtype=like.dtype).log()  # log(K - 1 - i), i = 0..K-2
+
+    def _call(self, x):
+        z = mytorch.sigmoid(x - self._log_offset(x.shape[-1], x))
+        z_cumprod = (1 - z).cumprod(-1)
+        return F.pad(z, [0, 1], value=1) * F.pad(z_cumprod, [1, 0], value=1)
+
+    def _inverse(self, y):
+        from mytorch.distributions.utils import _tiny
+        y_crop = y[..., :-1]
+        sf = (1 - y_crop.cumsum(-1)).clamp(min=_tiny(y))  # the stick left before each break
+        return y_crop.log() - sf.log() + self._log_offset(y_crop.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x, y):
+        x = x - self._log_offset(x.shape[-1], x)
+        return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
