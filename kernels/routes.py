@@ -51,16 +51,18 @@ ROUTES = tuple(_MODULES)
 # Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case).
 DIRECT_MAX_K = 600
 DIRECT_MAX_K_OTHER = 64
-# Winograd from this many input and output channels per group and output pixels per side.
+# Winograd from this many input and output channels per group and output pixels per side; down to
+# WINOGRAD_MIN_SIZE_FEW_CHANNELS pixels per side where no group has more than WINOGRAD_FEW_CHANNELS
+# input or output channels (on small planes, wide layers' GEMMs favour im2col).
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 16
+WINOGRAD_MIN_SIZE_FEW_CHANNELS = 12
+WINOGRAD_FEW_CHANNELS = 128
 # A dilated layer is cut into phases when they take Winograd and have at least this many output
 # pixels per side (smaller phases lost to the im2col route).
 DILATED_MIN_PHASE_SIZE = 24
-# A pass takes the wide grid when it wastes at most this fraction of the columns (the backward
-# pass has a col2im to win back, so it accepts more).
-WIDE_FORWARD_MAX_WASTE = 0.2
-WIDE_BACKWARD_MAX_WASTE = 0.3
+# A pass takes the wide grid when it wastes at most this fraction of the columns.
+WIDE_MAX_WASTE = 0.2
 
 # Which routes can serve a geometry at all.
 SUPPORTS = {
@@ -141,8 +143,9 @@ def _automatic(g, backward):
         return "1x1"
     if SUPPORTS["depthwise"](g):
         return "depthwise"
+    few_channels = max(g.C, g.F) // g.G <= WINOGRAD_FEW_CHANNELS
     if (SUPPORTS["winograd"](g) and min(g.C, g.F) // g.G >= WINOGRAD_MIN_CHANNELS
-            and min(g.OH, g.OW) >= WINOGRAD_MIN_SIZE):
+            and min(g.OH, g.OW) >= (WINOGRAD_MIN_SIZE_FEW_CHANNELS if few_channels else WINOGRAD_MIN_SIZE)):
         return "winograd"
     phase = g._replace(OH=g.OH // g.DH, OW=g.OW // g.DW, DH=1, DW=1)  # a phase's convolution
     if (SUPPORTS["dilated"](g) and min(phase.OH, phase.OW) >= DILATED_MIN_PHASE_SIZE
@@ -152,8 +155,7 @@ def _automatic(g, backward):
         return "direct"
     if SUPPORTS["im2col_wide"](g):
         wide_columns = (g.OH - 1) * (g.W + 2 * g.PW) + g.OW
-        waste = WIDE_BACKWARD_MAX_WASTE if backward else WIDE_FORWARD_MAX_WASTE
-        if wide_columns <= (1 + waste) * g.OH * g.OW:
+        if wide_columns <= (1 + WIDE_MAX_WASTE) * g.OH * g.OW:
             return "im2col_wide"
     return "im2col"
 

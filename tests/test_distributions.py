@@ -206,14 +206,15 @@ def _cases():
                 rng.integers(0, 6, 3).astype(np.float64), None)
 
     def relaxed_bernoulli(rng):
-        return (lambda L, t, lg: L.distributions.RelaxedBernoulli(t, logits=lg), [np.array(0.7), rng.standard_normal(3)],
-                rng.uniform(.05, .95, 3), None)
+        return (lambda L, t, lg: L.distributions.RelaxedBernoulli(t, logits=lg),
+                [np.array(0.7), rng.standard_normal(3)], rng.uniform(.05, .95, 3), None)
 
     def relaxed_one_hot(rng):
         return (lambda L, t, p: L.distributions.RelaxedOneHotCategorical(t, probs=p),
                 [np.array(0.6), rng.uniform(.1, 1, (2, 3))], _simplex(rng, (2, 3)), None)
 
-    makers = (gumbel, weibull, pareto, negative_binomial, relaxed_bernoulli, relaxed_one_hot, tanh_normal, affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
+    makers = (gumbel, weibull, pareto, negative_binomial, relaxed_bernoulli, relaxed_one_hot, tanh_normal, affine_exp,
+              logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
               geometric_logits, mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace,
               exponential, gamma, beta, dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
               categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec, mvn_tril, independent)
@@ -255,10 +256,9 @@ def _evaluate(lib, build, tensors, value, quantiles):
 
 
 @requires_torch
-@pytest.mark.parametrize("case", [c for c in CASES if c not in ("uniform", "bernoulli", "bernoulli_logits", "categorical",
-                                                                 "categorical_logits", "one_hot", "multinomial",
-                                                                 "poisson", "binomial", "binomial_logits", "geometric",
-                                                                 "geometric_logits", "negative_binomial")])
+@pytest.mark.parametrize("case", [c for c in CASES if c not in (
+    "uniform", "bernoulli", "bernoulli_logits", "categorical", "categorical_logits", "one_hot", "multinomial", "poisson",
+    "binomial", "binomial_logits", "geometric", "geometric_logits", "negative_binomial")])
 def test_log_prob_gradient_in_the_value_matches_torch(case):
     """d log_prob / d value (score functions, Langevin steps) for the continuous families."""
     build, params, value, _ = CASES[case](np.random.default_rng(len(case) + 2))
