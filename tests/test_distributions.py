@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mytorch
 import mytorch.distributions as D
@@ -799,3 +801,37 @@ def test_transform_jacobians_match_torch(transform):
         results.append((y.detach().numpy(), ladj.detach().numpy(), t.inv(y).detach().numpy(), xt.grad.numpy()))
     for ours, theirs in zip(*results):
         assert scaled_error(ours, theirs) <= TOL
+
+
+@requires_torch
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), max_size=2), lead=st.lists(st.integers(1, 3), max_size=2),
+       ones=st.lists(st.booleans(), min_size=2, max_size=2), family=st.sampled_from(["normal", "categorical", "mvn",
+                                                                                   "independent", "dirichlet"]))
+def test_log_prob_broadcasts_values_as_torch(batch, lead, ones, family):
+    """Values with extra leading dims and size-1 batch dims broadcast against the batch as in torch."""
+    rng = np.random.default_rng(0)
+    batch = tuple(batch)
+    value_batch = tuple(1 if one else b for b, one in zip(batch, ones)) + batch[len(ones):]
+    if family == "normal":
+        params, build = [rng.standard_normal(batch), rng.uniform(.5, 2, batch)], \
+            lambda L, m, s: L.distributions.Normal(m, s)
+        value = rng.standard_normal(tuple(lead) + value_batch)
+    elif family == "categorical":
+        params, build = [rng.standard_normal(batch + (4,))], lambda L, lg: L.distributions.Categorical(logits=lg)
+        value = rng.integers(0, 4, tuple(lead) + value_batch)
+    elif family == "mvn":
+        params, build = [rng.standard_normal(batch + (3,)), _spd(rng, 3, batch)], \
+            lambda L, m, c: L.distributions.MultivariateNormal(m, c)
+        value = rng.standard_normal(tuple(lead) + value_batch + (3,))
+    elif family == "independent":
+        params, build = [rng.standard_normal(batch + (2,)), rng.uniform(.5, 2, batch + (2,))], \
+            lambda L, m, s: L.distributions.Independent(L.distributions.Normal(m, s), 1)
+        value = rng.standard_normal(tuple(lead) + value_batch + (2,))
+    else:
+        params, build = [rng.uniform(.5, 3, batch + (3,))], lambda L, a: L.distributions.Dirichlet(a)
+        value = _simplex(rng, tuple(lead) + value_batch + (3,))
+    ours = build(mytorch, *_inputs(mytorch, params, False)).log_prob(_value(mytorch, value))
+    theirs = build(torch, *_inputs(torch, params, False)).log_prob(_value(torch, value))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert scaled_error(ours.numpy(), theirs.numpy()) <= TOL
