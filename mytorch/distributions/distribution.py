@@ -42,7 +42,8 @@ class Distribution:
                 if param not in self.__dict__ and isinstance(getattr(type(self), param), lazy_property):
                     continue  # a lazily computed parameter is checked through the one it comes from
                 value = getattr(self, param)
-                valid = constraint.check(value)
+                with mytorch.no_grad():  # a check builds no graph
+                    valid = constraint.check(value)
                 if not bool(valid.all()):
                     raise ValueError(
                         f"Expected parameter {param} "
@@ -129,7 +130,8 @@ class Distribution:
         support = self.support
         if support is None or constraints.is_dependent(support):
             return
-        valid = support.check(value)
+        with mytorch.no_grad():
+            valid = support.check(value)
         if not bool(valid.all()):
             raise ValueError("Expected value argument "
                              f"({type(value).__name__} of shape {tuple(value.shape)}) "
