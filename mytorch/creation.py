@@ -56,7 +56,11 @@ def _finish(array, requires_grad, dev=None, out=None):
 
 
 def _infer(data, dtype):
-    """An ndarray from data: NumPy input keeps its dtype, Python floats become float32."""
+    """An ndarray from data: NumPy input keeps its dtype, Python floats become the default dtype.
+
+    NOTE: with ``dtype`` given, Python floats go to it straight from float64 (never rounded through
+    float32 first), so ``tensor(72.68, dtype=float64).item() == 72.68`` as in torch.
+    """
     if isinstance(data, Tensor):
         array = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
@@ -65,8 +69,8 @@ def _infer(data, dtype):
         if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]
         array = np.asarray(data)
-        if array.dtype == np.float64:
-            array = array.astype(np.float32)
+        if array.dtype == np.float64 and dtype is None:
+            array = array.astype(_dtype.get_default_dtype().np)
         elif array.dtype == object:
             raise TypeError(f"could not infer a dtype for {type(data).__name__} data; expected numbers, "
                             "nested lists of numbers, an ndarray or a Tensor")
@@ -93,7 +97,7 @@ def _size(size, kwsize=None):
 
 
 def _np_dtype(dtype):
-    return to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.float32)
+    return to_numpy_dtype(dtype) if dtype is not None else np.dtype(_dtype.get_default_dtype().np)
 
 
 def _float_dtype(dtype, opname):

@@ -259,3 +259,31 @@ def test_error_types(name, fn):
         fn(torch)
     with pytest.raises(theirs.type):
         fn(mytorch)
+
+
+@requires_torch
+@pytest.mark.parametrize("name,fn", [
+    ("tensor_scalar", lambda m: m.tensor(72.68, dtype=m.float64)),
+    ("tensor_list", lambda m: m.tensor([0.1, 1e-300, 1 / 3], dtype=m.float64)),
+    ("tensor_nested", lambda m: m.tensor([[0.1, 2], [3.3, 1e20 + 1.5]], dtype=m.float64)),
+    ("as_tensor", lambda m: m.as_tensor([[0.1], [0.7]], dtype=m.float64)),
+    ("full", lambda m: m.full((2, 2), 72.68, dtype=m.float64)),
+    ("scalar_tensor", lambda m: m.scalar_tensor(0.1, dtype=m.float64)),
+    ("default_float32", lambda m: m.tensor([72.68, 0.1])),
+])
+def test_python_floats_keep_float64_exactly(name, fn):
+    """A Python float goes straight to float64 when asked for, never through float32 (rtol 0)."""
+    same(fn(mytorch), fn(torch))
+
+
+@requires_torch
+def test_default_dtype_governs_inferred_floats():
+    for m in (mytorch, torch):
+        m.set_default_dtype(m.float64)
+    try:
+        for fn in (lambda m: m.tensor([72.68]), lambda m: m.tensor(0.1), lambda m: m.zeros(2),
+                   lambda m: m.full((1,), 0.1)):
+            same(fn(mytorch), fn(torch))
+    finally:
+        for m in (mytorch, torch):
+            m.set_default_dtype(m.float32)
