@@ -614,14 +614,9 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
     v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
-    return _sqrt_zero_grad(v), m
-
-
-def _sqrt_zero_grad(v):
-    """sqrt(v) whose gradient is 0 where v == 0 (torch's std backward), not 0/0: the square root is
-    taken of 1 there and the result replaced by 0."""
-    zero = Tensor._make(v._data == 0)
-    return ops.where(zero, 0.0, ops.sqrt(ops.where(zero, 1.0, v)))
+    if isinstance(dim, bool):  # std_mean(x, unbiased)
+        dim, unbiased = None, dim
+    return ops.std(input, dim, unbiased, keepdim, correction=correction), ops.mean(input, dim=dim, keepdim=keepdim)
 
 
 @op(out=True)

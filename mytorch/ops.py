@@ -865,7 +865,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         keepdim = keepdims
     if isinstance(dim, bool):  # var(x, False): torch's (input, unbiased) overload
         dim, unbiased = None, dim
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    # NOTE: torch's std backward is 0 where std == 0 (a constant slice), not g / 0: the root is
+    # taken of 1 there and the result replaced by 0, so no 0/0 arises (and no RuntimeWarning).
+    zero = Tensor._make(v._data == 0)
+    if not zero._data.any():
+        return sqrt(v)
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def matmul(input, other, *, out=None):
