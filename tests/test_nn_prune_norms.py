@@ -99,3 +99,19 @@ def test_spectral_norm_matches_torch_from_the_same_vectors():
     assert sigma > 0
     nn.utils.remove_spectral_norm(ours)
     assert list(ours.state_dict()) == ["bias", "weight"]
+
+
+UTILS_NAMES = ["prune", "rnn", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm",
+               "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+@requires_torch
+@pytest.mark.parametrize("name", UTILS_NAMES)
+def test_utils_package_exposes_names_as_torch(name):
+    """nn.utils.<name> is what torch's is: a submodule (prune, rnn) or a function (spectral_norm is
+    the function, not its submodule), and each is in __all__."""
+    import inspect
+    ours, theirs = getattr(nn.utils, name), getattr(torch.nn.utils, name)
+    assert inspect.ismodule(ours) == inspect.ismodule(theirs)
+    assert callable(ours) == callable(theirs)
+    assert name in nn.utils.__all__
