@@ -215,8 +215,13 @@ def _cases():
         return (lambda L, t, p: L.distributions.RelaxedOneHotCategorical(t, probs=p),
                 [np.array(0.6), rng.uniform(.1, 1, (2, 3))], _simplex(rng, (2, 3)), None)
 
-    makers = (gumbel, weibull, pareto, negative_binomial, relaxed_bernoulli, relaxed_one_hot, tanh_normal, affine_exp,
-              logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
+    def lowrank_mvn(rng):
+        return (lambda L, m, w, d: L.distributions.LowRankMultivariateNormal(m, w, d),
+                [rng.standard_normal((2, 4)), rng.standard_normal((4, 2)), rng.uniform(.5, 2, 4)],
+                rng.standard_normal((3, 2, 4)), None)
+
+    makers = (lowrank_mvn, gumbel, weibull, pareto, negative_binomial, relaxed_bernoulli, relaxed_one_hot, tanh_normal,
+              affine_exp, logit_normal_vector, cauchy, half_normal, chi2, student_t, geometric,
               geometric_logits, mixture, mixture_1d, normal, normal_scalar_scale, lognormal, uniform, laplace,
               exponential, gamma, beta, dirichlet, poisson, binomial, binomial_logits, bernoulli, bernoulli_logits,
               categorical, categorical_logits, one_hot, multinomial, mvn_cov, mvn_prec, mvn_tril, independent)
@@ -246,6 +251,9 @@ def _evaluate(lib, build, tensors, value, quantiles):
     results = {}
     queries = {"mean": lambda: d.mean, "variance": lambda: d.variance, "stddev": lambda: d.stddev,
                "mode": lambda: d.mode, "entropy": d.entropy, "log_prob": lambda: d.log_prob(_value(lib, value))}
+    if "MultivariateNormal" in type(d).__name__:
+        for attr in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            queries[attr] = lambda attr=attr: getattr(d, attr)
     if quantiles is not None:
         queries["cdf"] = lambda: d.cdf(lib.tensor(value))
         queries["icdf"] = lambda: d.icdf(lib.tensor(quantiles))
@@ -330,7 +338,7 @@ def test_log_prob_and_entropy_pass_gradcheck(case):
 
 @pytest.mark.parametrize("case", ["normal", "lognormal", "uniform", "laplace", "exponential", "mvn_cov", "mvn_tril",
                                   "independent", "cauchy", "half_normal", "tanh_normal", "affine_exp", "gumbel",
-                                  "weibull", "pareto", "relaxed_bernoulli", "relaxed_one_hot"])
+                                  "weibull", "pareto", "relaxed_bernoulli", "relaxed_one_hot", "lowrank_mvn"])
 def test_rsample_is_reparameterised(case):
     """With the noise fixed (same seed each call), a draw is a smooth function of the parameters."""
     build, params, _, _ = CASES[case](np.random.default_rng(3))

@@ -33,6 +33,7 @@ from mytorch.distributions.independent import Independent
 from mytorch.distributions.kl import kl_divergence, register_kl
 from mytorch.distributions.laplace import Laplace
 from mytorch.distributions.log_normal import LogNormal
+from mytorch.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from mytorch.distributions.mixture_same_family import MixtureSameFamily
 from mytorch.distributions.multinomial import Multinomial
 from mytorch.distributions.multivariate_normal import MultivariateNormal
@@ -51,7 +52,7 @@ from mytorch.distributions.weibull import Weibull
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
-           "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints",
-           "biject_to", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__
+           "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+           "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__
