@@ -115,6 +115,14 @@ MODULES = [
     ("Dropout3d", (), {}, (2, 3, 2, 2, 2)), ("AlphaDropout", (0.2,), {}, (3, 4)),
     ("FeatureAlphaDropout", (), {}, (2, 3, 4)), ("Dropout", (0.3,), {}, (3, 4)),
     ("Linear", (3, 2), dict(bias=False), (4, 3)), ("Linear", (3, 2), {}, (5, 4, 3)),
+    ("Conv2d", (2, 3, 3), dict(padding=1, padding_mode="reflect"), (1, 2, 5, 5)),
+    ("Conv2d", (2, 4, (3, 2)), dict(padding="same", padding_mode="circular", dilation=(1, 2), groups=2, bias=False),
+     (1, 2, 5, 6)),
+    ("Conv2d", (2, 3, 3), dict(stride=2, padding=(2, 1), padding_mode="replicate"), (2, 2, 5, 6)),
+    ("Conv2d", (2, 3, 3), dict(padding="same"), (1, 2, 4, 4)),
+    ("MaxPool2d", (3, 2, 1, 2), dict(ceil_mode=True), (1, 2, 8, 7)), ("MaxPool2d", ((2, 3),), {}, (1, 1, 5, 7)),
+    ("AvgPool2d", (3, 2, 1), dict(ceil_mode=True, count_include_pad=False), (1, 2, 6, 7)),
+    ("AvgPool2d", (2,), dict(divisor_override=3), (1, 2, 4, 5)),
 ]
 
 
@@ -310,3 +318,40 @@ def test_nearest_upsampling_of_integer_images_matches_torch():
         theirs = torch.nn.functional.interpolate(torch.tensor(x), **kw)
         assert ours.dtype == mytorch.uint8
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv2d_padding_mode_gradients_match_torch(mode):
+    """Input, weight and bias gradients of nn.Conv2d with a non-zero padding mode, as torch's
+    (float32 on both sides: rtol/atol 1e-5 covers summation-order differences on 3x3x2 windows)."""
+    theirs = torch.nn.Conv2d(2, 3, 3, stride=(1, 2), padding=(2, 1), padding_mode=mode)
+    ours = nn.Conv2d(2, 3, 3, stride=(1, 2), padding=(2, 1), padding_mode=mode)
+    ours.load_state_dict({k: mytorch.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = draw((2, 2, 4, 5), 3).astype(np.float32)
+    xo, xt = mytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ours(xo) ** 2).sum().backward()
+    (theirs(xt) ** 2).sum().backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+    for name in ("weight", "bias"):
+        np.testing.assert_allclose(getattr(ours, name).grad.numpy(), getattr(theirs, name).grad.numpy(),
+                                   rtol=1e-5, atol=1e-5)
+
+
+@requires_torch
+def test_conv2d_bad_padding_mode_raises_as_torch():
+    with pytest.raises(ValueError, match="padding_mode='bad'"):
+        torch.nn.Conv2d(1, 1, 3, padding_mode="bad")
+    with pytest.raises(ValueError, match="padding_mode='bad'"):
+        nn.Conv2d(1, 1, 3, padding_mode="bad")
+
+
+@requires_torch
+def test_max_pool2d_module_returns_indices_as_torch():
+    ours, theirs = nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True), \
+        torch.nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)
+    assert repr(ours) == repr(theirs)
+    x = draw((1, 2, 6, 5), 4).astype(np.float32)
+    (vo, io), (vt, it) = ours(mytorch.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_array_equal(vo.numpy(), vt.numpy())
+    np.testing.assert_array_equal(io.numpy(), it.numpy())

@@ -2,6 +2,7 @@
 import math
 
 from mytorch import creation
+from mytorch.nn import _conv
 from mytorch.nn import functional as F
 from mytorch.nn import init
 from mytorch.nn.modules.module import Module
@@ -93,7 +94,8 @@ class Conv2d(Module):
         kernel_size: int or pair.
         stride: Default: 1. padding: int, pair, 'valid' or 'same'. Default: 0.
         dilation: Default: 1. groups: Default: 1. bias: Default: ``True``.
-        padding_mode: only ``'zeros'``.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``: how the input is
+            padded (the other modes pad the input with F.pad first). Default: ``'zeros'``.
 
     Example::
 
@@ -112,8 +114,9 @@ class Conv2d(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported; only 'zeros'")
+        if padding_mode not in _conv.PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {_conv.PADDING_MODES}, but got "
+                             f"padding_mode='{padding_mode}'")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
@@ -141,18 +144,21 @@ class Conv2d(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return _conv.conv_with_padding_mode(F.conv2d, input, self.weight, self.bias, self.stride, self.padding,
+                                            self.dilation, self.groups, self.padding_mode)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # torch prints a padding string without quotes
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"  # without quotes, as torch
         return s
 
 
