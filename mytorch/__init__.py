@@ -16,7 +16,7 @@ from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise
                          clone, concat, concatenate, div, divide, eq, equal, exp, flatten, floor_divide, ge, greater, greater_equal, gt, isfinite, isnan, le, less,
                          less_equal, log, logical_and, logical_not, lt, matmul, max, maximum, mean, min,
                          minimum, mm, mul, multiply, ne, neg, negative, not_equal, permute, pow, relu,
-                         remainder, repeat, reshape, rsqrt, sigmoid, sqrt, squeeze, stack, std, sub,
+                         remainder, repeat, reshape, rsqrt, rsub, sigmoid, sqrt, squeeze, stack, std, sub,
                          subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where)
 from mytorch.random import Generator, default_generator, initial_seed, manual_seed, seed
 from mytorch.tensor import Size, Tensor

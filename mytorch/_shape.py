@@ -1342,6 +1342,8 @@ def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (default: the first dim of size 3)."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype.name == "bool" or other.dtype.name == "bool":
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     shape = np.broadcast_shapes(input.shape, other.shape)
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
@@ -1373,6 +1375,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     from mytorch import linalg
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_C_NAMES[x.dtype.name]}")
     if x1.dtype.name not in ("float32", "float64"):
         raise NotImplementedError(f"\"cdist\" not implemented for '{_C_NAMES[x1.dtype.name]}'")
     if x1.shape[-1] != x2.shape[-1]:

@@ -597,13 +597,32 @@ def add(input, other, *, alpha=1):
     return _binary(Add, input, other)
 
 
+def _is_bool(x):
+    return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
+
+
+def _sub_check(a, b):
+    """torch refuses subtraction with a bool operand (NumPy's TypeError is not torch's type)."""
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(input, other, *, alpha=1):
+    _sub_check(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     return _binary(Sub, input, other)
 
 
-def rsub(input, other):
+def rsub(input, other, *, alpha=1):
+    _sub_check(input, other)
+    if alpha != 1:
+        input = mul(input, alpha)
     return _binary(Sub, other, input)
 
 
@@ -1349,8 +1368,10 @@ def _inplace(self, op, args=(), kwargs=None, name="in-place operation", cast_ok=
     return self
 
 
-def _inplace_binary(ufunc, fn, float_result=False):
+def _inplace_binary(ufunc, fn, float_result=False, check=None):
     def op(self, other, *, alpha=1):
+        if check is not None:
+            check(self, other)
         if not _tracked(self, (other,)):  # the fast path of optimizers and buffers: one ufunc, no copy
             dt = result_type(self, other)
             if float_result and not dt.is_floating_point:
@@ -1443,7 +1464,7 @@ def _index_put(input, index, value):
 
 
 add_ = _inplace_binary(np.add, add)
-sub_ = _inplace_binary(np.subtract, sub)
+sub_ = _inplace_binary(np.subtract, sub, check=_sub_check)
 mul_ = _inplace_binary(np.multiply, mul)
 div_ = _inplace_binary(np.true_divide, div, float_result=True)
 

@@ -41,3 +41,34 @@ def test_gradient_at_zero_spread_or_norm(name, fn, data):
         warnings.simplefilter("error", RuntimeWarning)
         ours = _grad(mytorch, fn, data)
     np.testing.assert_allclose(ours, _grad(torch, fn, data), rtol=1e-12, atol=0)
+
+
+_BOOL_CASES = [
+    ("sub", lambda m: m.tensor([True]) - m.tensor([False])),
+    ("sub_fn_alpha", lambda m: m.sub(m.tensor([True]), m.tensor([False]), alpha=2)),
+    ("rsub_python_bool", lambda m: True - m.tensor([False])),
+    ("sub_python_bool", lambda m: m.tensor([True]) - True),
+    ("bool_minus_int", lambda m: m.tensor([True]) - 1),
+    ("int_minus_bool", lambda m: m.tensor([1]) - m.tensor([True])),
+    ("float_minus_python_bool", lambda m: m.tensor([1.5]) - True),
+    ("sub_inplace", lambda m: m.tensor([True]).sub_(m.tensor([False]))),
+    ("sub_inplace_float", lambda m: m.tensor([1.0]).sub_(m.tensor([False]))),
+    ("isub", lambda m: m.tensor([True]).__isub__(m.tensor([True]))),
+    ("neg", lambda m: -m.tensor([True])),
+    ("neg_fn", lambda m: m.neg(m.tensor([True]))),
+    ("dist", lambda m: m.dist(m.tensor([True]), m.tensor([False]))),
+    ("cdist", lambda m: m.cdist(m.tensor([[True]]), m.tensor([[False]]))),
+    ("cdist_x2_int", lambda m: m.cdist(m.ones(1, 1), m.ones(1, 1, dtype=m.int64))),
+    ("cross", lambda m: m.cross(m.tensor([True, False, True]), m.tensor([False, True, True]), dim=0)),
+    ("linalg_cross", lambda m: m.linalg.cross(m.tensor([True, False, True]), m.tensor([False, True, True]))),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("name,fn", _BOOL_CASES, ids=[c[0] for c in _BOOL_CASES])
+def test_bool_arithmetic_refused_as_torch(name, fn):
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(theirs.type) as ours:
+        fn(mytorch)
+    assert str(ours.value) == str(theirs.value)
