@@ -546,8 +546,6 @@ def test_amp_boilerplate_disabled_on_cpu():
 
 # ---------------------------------------------------------------- dtype and misc surface
 
-@xfail("OPS: set_default_dtype(torch.float64) is recorded (get_default_dtype says float64) but ones/tensor/"
-       "randn/Linear still create float32")
 def test_set_default_dtype_is_honoured_by_creation():
     old = mytorch.get_default_dtype()
     try:
@@ -573,7 +571,6 @@ def test_nn_utils_prune_and_weight_norm():
     assert nn.utils.spectral_norm(nn.Linear(2, 2))(mytorch.ones(1, 2)).shape == (1, 2)
 
 
-@xfail("KERNELS: nn.Conv2d(padding_mode='reflect') raises NotImplementedError")
 def test_conv_reflect_padding_mode():
     conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect", bias=False)
     assert conv(mytorch.ones(1, 1, 4, 4)).shape == (1, 1, 4, 4)
