@@ -54,7 +54,7 @@ DIRECT_MAX_K_OTHER = 64
 # Winograd from this many input and output channels per group and output pixels per side; down to
 # WINOGRAD_MIN_SIZE_FEW_CHANNELS pixels per side where no group has more than WINOGRAD_FEW_CHANNELS
 # input or output channels (on small planes, wide layers' GEMMs favour im2col).
-WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_CHANNELS = 8
 WINOGRAD_MIN_SIZE = 16
 WINOGRAD_MIN_SIZE_FEW_CHANNELS = 12
 WINOGRAD_FEW_CHANNELS = 128

@@ -108,6 +108,7 @@ def test_choose_route_picks_by_geometry():
     assert pick((16, 32, 28, 28), (64, 32, 5, 5), p=2) != "direct"
     assert pick((32, 64, 32, 32), (64, 64, 3, 3), p=1) == "winograd"
     assert pick((32, 24, 15, 15), (48, 24, 3, 3), p=1) == "winograd"
+    assert pick((32, 12, 24, 24), (24, 12, 3, 3), p=1) == "winograd"
     assert pick((32, 256, 12, 12), (256, 256, 3, 3), p=1) != "winograd"
     assert pick((32, 64, 28, 28), (128, 64, 1, 1)) == "1x1"
     assert pick((32, 64, 28, 28), (128, 64, 1, 1), s=2) == "1x1"
