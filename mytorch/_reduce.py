@@ -455,6 +455,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest element (1-based) along ``dim``."""
     _not_for(input, ("bool",), "\"kthvalue_cpu\" not implemented for '{dtype}'")
     n = input.shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {_wrap_dim(dim, input.ndim)} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {_wrap_dim(dim, input.ndim)}")
     return _select(input, dim, keepdim, lambda rows: _kth_column(rows, k - 1), _kth_rt, "kthvalue")
@@ -623,8 +625,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over all elements or along ``dim``."""
     if input.numel() == 0:
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
-                           "no identity.")
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                               "no identity.")
+        d = _wrap_dim(dim, input.ndim)
+        if input.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     dims = () if dim is None else dim
     return _aminmax_rt(ops.amin(input, dims, keepdim and dim is not None),
                        ops.amax(input, dims, keepdim and dim is not None))

@@ -109,6 +109,15 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     _check_float(x, "linalg.vector_norm")
     axes = ops._dims(dim, x.ndim)
     ord = float(ord)
+    if math.isinf(ord) and x._data.size == 0:  # max/min have no identity: torch's wording
+        name = "inf" if ord > 0 else "-inf"
+        if axes is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+            if x.shape[ops._wrap_dim(d, x.ndim)] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {d}"
+                                   "because this dimension is empty and the operation does not have an identity")
     if ord == math.inf:
         return ops.amax(ops.abs(x), () if axes is None else axes, keepdim)
     if ord == -math.inf:

@@ -7,6 +7,7 @@ Non-primitive ops (sub of scalars, var, std, stack of views, ...) are compositio
 gradient for free.
 """
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -352,6 +353,10 @@ class Mean(Function):
         self.shape, self.axes = a.shape, axes
         if axes is not None:
             self._torch_name = "MeanBackward1"
+        if a.size == 0:  # nan (0/0) as torch, without NumPy's "Mean of empty slice" warning
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.mean(a, axis=axes, keepdims=keepdim)
         return np.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -366,8 +371,6 @@ class Amax(Function):
     saves_output = True
 
     def forward(self, a, axes, keepdim, largest):
-        if a.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0")
         out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
         self._torch_name = ("Amax" if largest else "Amin") + "Backward0" if axes is not None else \
             ("Max" if largest else "Min") + "Backward1"
@@ -781,11 +784,29 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return Mean.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim)
 
 
+def _check_nonempty(name, input, dim, all_error=RuntimeError, wrap=False):
+    """torch refuses a reduction without identity (max, argmax, ...) over an empty dim, naming the dim
+    as the caller wrote it (amax) or wrapped (``wrap``: max(dim), argmax); reducing a non-empty dim of
+    an empty tensor gives an empty result."""
+    if input._data.size:
+        return
+    if dim is None or (isinstance(dim, (tuple, list)) and not len(dim)):
+        msg = f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        if all_error is RuntimeError:
+            msg += " Specify the reduction dim with the 'dim' argument."
+        raise all_error(msg)
+    for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+        if input._data.shape[_wrap_dim(d, input.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {_wrap_dim(d, input.ndim) if wrap else d} to "
+                             "have non-zero size.")
+
+
 def _max_or_min(input, dim, keepdim, other, largest):
     if isinstance(dim, Tensor) and other is None:
         other, dim = dim, None
     if other is not None:
         return maximum(input, other) if largest else minimum(input, other)
+    _check_nonempty("max" if largest else "min", input, dim, wrap=True)
     if dim is None:
         return Amax.apply(input, axes=None, keepdim=False, largest=largest)
     d = _wrap_dim(dim, input.ndim)
@@ -824,6 +845,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    _check_nonempty("amax", input, dim)
     return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=True)
 
 
@@ -832,10 +854,12 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    _check_nonempty("amin", input, dim)
     return Amax.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, largest=False)
 
 
 def _arg(fn, input, dim, keepdim):
+    _check_nonempty(fn.__name__, input, dim, IndexError, wrap=True)
     if dim is None:
         out = fn(input._data.reshape(-1))
         if keepdim:

@@ -72,3 +72,40 @@ def test_bool_arithmetic_refused_as_torch(name, fn):
     with pytest.raises(theirs.type) as ours:
         fn(mytorch)
     assert str(ours.value) == str(theirs.value)
+
+
+_EMPTY_REDUCTIONS = {
+    "amax": lambda m, x, d: m.amax(x, d), "amin": lambda m, x, d: m.amin(x, d),
+    "amax_keepdim": lambda m, x, d: m.amax(x, d, keepdim=True),
+    "max_dim": lambda m, x, d: m.max(x, d).values, "min_dim_indices": lambda m, x, d: m.min(x, d).indices,
+    "argmax": lambda m, x, d: m.argmax(x, d), "argmin": lambda m, x, d: m.argmin(x, d),
+    "sum": lambda m, x, d: m.sum(x, d), "mean": lambda m, x, d: m.mean(x, d), "prod": lambda m, x, d: m.prod(x, d),
+    "logsumexp": lambda m, x, d: m.logsumexp(x, d), "all": lambda m, x, d: m.all(x, d),
+    "aminmax": lambda m, x, d: m.aminmax(x, dim=d).max, "kthvalue": lambda m, x, d: m.kthvalue(x, 1, d).values,
+    "median": lambda m, x, d: m.median(x, d).values, "vector_norm_inf": lambda m, x, d: m.linalg.vector_norm(
+        x, float("inf"), dim=d), "vector_norm_2": lambda m, x, d: m.linalg.vector_norm(x, dim=d),
+    "amax_all": lambda m, x, d: m.amax(x), "max_all": lambda m, x, d: m.max(x), "argmax_all": lambda m, x, d: m.argmax(x),
+    "min_all": lambda m, x, d: m.min(x), "aminmax_all": lambda m, x, d: m.aminmax(x).min,
+    "sum_all": lambda m, x, d: m.sum(x), "prod_all": lambda m, x, d: m.prod(x),
+    "vector_norm_ninf_all": lambda m, x, d: m.linalg.vector_norm(x, -float("inf")),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(_EMPTY_REDUCTIONS))
+@pytest.mark.parametrize("shape,dim", [((0, 3), 0), ((0, 3), 1), ((0, 3), -2), ((3, 0), 0), ((0,), 0), ((2, 0, 3), 2)])
+def test_reduction_of_an_empty_tensor_as_torch(name, shape, dim):
+    """Over an empty dim a reduction without identity raises torch's error; over a non-empty dim of
+    an empty tensor it returns torch's empty result (shape and dtype)."""
+    fn = _EMPTY_REDUCTIONS[name]
+    try:
+        theirs = fn(torch, torch.zeros(shape), dim)
+    except Exception as exc:
+        with pytest.raises(type(exc)) as ours:
+            fn(mytorch, mytorch.zeros(shape), dim)
+        assert str(ours.value) == str(exc)
+        return
+    ours = fn(mytorch, mytorch.zeros(shape), dim)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
