@@ -48,8 +48,12 @@ _MODULES = {
 }
 ROUTES = tuple(_MODULES)
 
-# Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case).
-DIRECT_MAX_K = 600
+# Direct convolution where K = C/G*KH*KW is at most this (rows of 5 taps are its best case), and for
+# rows of 5 up to DIRECT_MAX_K_FEW_FILTERS where a group has at most DIRECT_FEW_FILTERS filters (the
+# GEMM routes gain on it as the filters grow).
+DIRECT_MAX_K = 160
+DIRECT_MAX_K_FEW_FILTERS = 600
+DIRECT_FEW_FILTERS = 32
 DIRECT_MAX_K_OTHER = 64
 # Winograd from this many input and output channels per group and output pixels per side; down to
 # WINOGRAD_MIN_SIZE_FEW_CHANNELS pixels per side where no group has more than WINOGRAD_FEW_CHANNELS
@@ -152,7 +156,9 @@ def _automatic(g, backward):
     if (SUPPORTS["dilated"](g) and (backward or min(phase.OH, phase.OW) >= DILATED_MIN_PHASE_SIZE)
             and _automatic(phase, backward) == "winograd"):
         return "dilated"
-    if SUPPORTS["direct"](g) and K <= (DIRECT_MAX_K if g.KW == 5 else DIRECT_MAX_K_OTHER):
+    direct_max_k = (DIRECT_MAX_K_OTHER if g.KW != 5 else
+                    DIRECT_MAX_K_FEW_FILTERS if g.F // g.G <= DIRECT_FEW_FILTERS else DIRECT_MAX_K)
+    if SUPPORTS["direct"](g) and K <= direct_max_k:
         return "direct"
     if SUPPORTS["im2col_wide"](g) and (backward or g.DH == g.DW == 1):  # dilated forward: rows won
         wide_columns = (g.OH - 1) * (g.W + 2 * g.PW) + g.OW

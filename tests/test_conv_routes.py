@@ -106,6 +106,7 @@ def test_choose_route_picks_by_geometry():
     assert pick((64, 6, 14, 14), (16, 6, 5, 5)) == "direct"
     assert pick((32, 16, 28, 28), (32, 16, 5, 5), p=2) == "direct"
     assert pick((16, 32, 28, 28), (64, 32, 5, 5), p=2) != "direct"
+    assert pick((32, 24, 14, 14), (128, 24, 5, 5), p=2) != "direct"
     assert pick((32, 64, 32, 32), (64, 64, 3, 3), p=1) == "winograd"
     assert pick((32, 24, 15, 15), (48, 24, 3, 3), p=1) == "winograd"
     assert pick((32, 12, 24, 24), (24, 12, 3, 3), p=1) == "winograd"
