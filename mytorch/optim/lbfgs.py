@@ -7,7 +7,7 @@ scalars of the parameters' dtype, as torch's stay 0-d tensors, so float32 rounds
 """
 import numpy as np
 
-from mytorch.autograd import enable_grad
+from mytorch.autograd import _bump, enable_grad
 from mytorch.optim.optimizer import Optimizer, _check
 from mytorch.tensor import Tensor
 
@@ -161,6 +161,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             p._data += step_size * update[offset:offset + n].reshape(p._data.shape)
+            _bump(p)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -169,6 +170,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
+            _bump(p)
         return loss, flat_grad
 
     def _check_loaded_state(self, state, param, where):

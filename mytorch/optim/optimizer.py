@@ -21,7 +21,7 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
-from mytorch.autograd import enable_grad
+from mytorch.autograd import _bump, enable_grad
 from mytorch.optim import _fused
 from mytorch.tensor import Tensor
 
@@ -286,6 +286,8 @@ class Optimizer:
         for group, params, grads in work:
             if params:
                 self._update_group(group, params, grads)
+                for p in params:  # an in-place change, as torch's: a graph that saved p now fails at backward
+                    _bump(p)
         return loss
 
     def _update_group(self, group, params, grads):
