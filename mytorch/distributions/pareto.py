@@ -1,3 +1,4 @@
+import math
 from numbers import Number
 
 import mytorch
@@ -33,8 +34,9 @@ class Pareto(Distribution):
 
     @property
     def mean(self):
-        a = self.alpha.clamp(min=1)  # alpha <= 1: infinite mean
-        return a * self.scale / (a - 1)
+        finite = self.alpha > 1  # alpha <= 1: infinite mean (written with where: no 0-division warning)
+        a = mytorch.where(finite, self.alpha, mytorch.full_like(self.alpha, 2.0))
+        return mytorch.where(finite, a * self.scale / (a - 1), mytorch.full_like(a, math.inf))
 
     @property
     def mode(self):
@@ -42,8 +44,9 @@ class Pareto(Distribution):
 
     @property
     def variance(self):
-        a = self.alpha.clamp(min=2)  # alpha <= 2: infinite variance
-        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+        finite = self.alpha > 2  # alpha <= 2: infinite variance
+        a = mytorch.where(finite, self.alpha, mytorch.full_like(self.alpha, 3.0))
+        return mytorch.where(finite, self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2)), mytorch.full_like(a, math.inf))
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))

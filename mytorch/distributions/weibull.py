@@ -1,3 +1,4 @@
+import math
 from numbers import Number
 
 import mytorch
@@ -37,7 +38,9 @@ class Weibull(Distribution):
     @property
     def mode(self):
         k = self.concentration
-        return self.scale * ((k - 1) / k) ** k.reciprocal()
+        base = ((k - 1) / k).clamp(min=0)  # k < 1: no interior mode; torch's formula gives nan there
+        mode = self.scale * base ** k.reciprocal()
+        return mytorch.where(k < 1, mytorch.full_like(mode, math.nan), mode)
 
     @property
     def variance(self):
