@@ -8,9 +8,7 @@ from mytorch._dtype import (dtype, float32, float64, float16, int64, int32, int1
 from mytorch._threads import get_num_threads, set_num_threads
 from mytorch.autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                               set_grad_enabled)
-from mytorch.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                              linspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
-                              randn, randn_like, randperm, tensor, zeros, zeros_like)
+from mytorch.creation import *  # noqa: F401,F403  (factories, samplers, FloatTensor & co., empty_strided, ...)
 from mytorch.device import device, get_default_device, set_default_device
 from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise_not, cat, clamp, clip,
                          clone, concat, concatenate, div, divide, eq, equal, exp, flatten, floor_divide, ge, greater, greater_equal, gt, isfinite, isnan, le, less,
@@ -18,13 +16,15 @@ from mytorch.ops import (abs, add, allclose, amax, amin, argmax, argmin, bitwise
                          minimum, mm, mul, multiply, ne, neg, negative, not_equal, permute, pow, relu,
                          remainder, repeat, reshape, rsqrt, rsub, sigmoid, sqrt, squeeze, stack, std, sub,
                          subtract, sum, swapaxes, t, tanh, transpose, true_divide, unsqueeze, var, where)
-from mytorch.random import Generator, default_generator, initial_seed, manual_seed, seed
+# NOTE: fork_rng stays at mytorch.random.fork_rng only: torch has no top-level torch.fork_rng.
+from mytorch.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                            set_rng_state)
 from mytorch.tensor import Size, Tensor
 from mytorch._pointwise import *  # noqa: F401,F403,E402  (each op module lists its public names in __all__)
 from mytorch._reduce import *  # noqa: F401,F403,E402
 from mytorch._shape import *  # noqa: F401,F403,E402
 from mytorch._printing import *  # noqa: F401,F403,E402
-from mytorch import backends, nn, optim, utils, vision  # noqa: E402  (after Tensor, which they build on)
+from mytorch import backends, linalg, nn, optim, random, utils, vision  # noqa: E402  (after Tensor, which they build on)
 from mytorch.serialization import load, save  # noqa: E402
 from mytorch import amp, cuda  # noqa: E402
 from mytorch.amp import autocast  # noqa: E402

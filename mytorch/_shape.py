@@ -1473,12 +1473,3 @@ METHODS.update({name: _reshaping_inplace(fn) for name, fn in (
     ("swapaxes_", ops.transpose), ("swapdims_", ops.transpose))})
 __all__ += ["swapdims"]
 swapdims = ops.transpose
-
-
-# NOTE: mytorch/__init__.py star-imports this module but not creation or random; until it does,
-# their public names (legacy constructors, logspace, bernoulli, ..., get_rng_state) are re-exported
-# here. (tensor.py installs creation.METHODS itself.)
-from mytorch import creation as _creation, random as _random  # noqa: E402
-globals().update({n: getattr(_creation, n) for n in _creation.__all__})
-globals().update({n: getattr(_random, n) for n in ("get_rng_state", "set_rng_state", "fork_rng")})
-__all__ += [n for n in _creation.__all__ if n not in __all__] + ["get_rng_state", "set_rng_state"]
