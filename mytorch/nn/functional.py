@@ -45,6 +45,21 @@ class Pad(Function):
         return g[self.crop]
 
 
+class _SavedInput(Function):
+    """The identity, declaring that its input is saved: a composite whose torch form is one
+    primitive that saves the input (soft_margin_loss, binary_cross_entropy_with_logits,
+    multi_margin_loss) passes the input through it first, so that changing the input in place
+    after the call raises torch's error at backward. The output shares the input's memory; the
+    composites use it only internally."""
+    saved = ((0, None),)
+
+    def forward(self, x):
+        return x
+
+    def backward(self, g):
+        return g
+
+
 # ---------------------------------------------------------------------------- activations
 sigmoid = ops.sigmoid
 tanh = ops.tanh
@@ -141,6 +156,46 @@ class _Pointwise(Function):
         return "".join(w.capitalize() for w in self.op.split("_")) + "Backward0"
 
 
+def _leaky_relu_result_grad(y, negative_slope):
+    if negative_slope < 0:
+        raise RuntimeError("In-place leakyReLu backward calculation is triggered with a negative slope which is "
+                           "not supported. This is caused by calling in-place forward function with a negative "
+                           "slope, please call out-of-place version instead.")
+    return np.where(y > 0, 1, negative_slope)
+
+
+# The in-place forms torch differentiates from the result (it overwrote the input): derivative(y, **params),
+# taking the negative branch at y == 0 as the rows above do at x == 0.
+RESULT_DERIVATIVES = {
+    "elu": lambda y, alpha: np.where(y > 0, 1, y + alpha),
+    "selu": lambda y: np.where(y > 0, _SELU_SCALE, y + _SELU_SCALE * _SELU_ALPHA),
+    "celu": lambda y, alpha: np.where(y > 0, 1, (y + alpha) / alpha),
+    "leaky_relu": _leaky_relu_result_grad,
+}
+_RESULT_NAMES = {"elu": "EluBackward1", "selu": "EluBackward1", "celu": "CeluBackward1",
+                 "leaky_relu": "LeakyReluBackward1"}
+
+
+class _PointwiseFromResult(_Pointwise):
+    """An in-place activation inside a graph (``inplace=True``): the backward reads the result, as
+    torch's in-place forms do, so changing the input after it (which is the result) raises and
+    changing the original values does not matter."""
+    saved = ()
+    saves_output = True
+
+    def forward(self, x, name, params):
+        self.op, self.params = name, params
+        self.y = super().forward(x, name, params)
+        return self.y
+
+    def backward(self, g):
+        d = RESULT_DERIVATIVES[self.op](self.y, **self.params)
+        return (g * d).astype(g.dtype, copy=False)
+
+    def name(self):
+        return _RESULT_NAMES[self.op]
+
+
 def _activation(name, input, inplace=False, **params):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -155,7 +210,10 @@ def _activation(name, input, inplace=False, **params):
             kernel = "log_sigmoid" if name == "logsigmoid" else name
             raise NotImplementedError(f'"{kernel}_cpu" not implemented for '
                                       f"'{_LEGACY_TYPE[input._data.dtype.name][:-6]}'")
-    out = _Pointwise.apply(input, name=name, params=params)
+    if name == "tanhshrink":  # torch's composite: its backward reads tanh(x), not x
+        return input - ops.tanh(input)
+    cls = _PointwiseFromResult if inplace and name in RESULT_DERIVATIVES else _Pointwise
+    out = cls.apply(input, name=name, params=params)
     return _write_back(input, out) if inplace else out
 
 
@@ -696,7 +754,10 @@ def celu_(input, alpha=1.0):
 # ---------------------------------------------------------------------------- batch norm
 class BatchNorm(Function):
     """Training-mode batch norm as one primitive: one pass for the statistics, one for the
-    output, and the closed-form backward (two reductions) instead of a ~15-node graph."""
+    output, and the closed-form backward (two reductions) instead of a ~15-node graph. The backward
+    reads its own xhat, but torch's reads the input: ``saved`` declares it so that changing the
+    input in place afterwards raises as in torch."""
+    saved = ((0, None),)
 
     def forward(self, x, *affine, axes, eps, stats):
         self.axes = axes
@@ -728,7 +789,7 @@ class BatchNorm(Function):
 
 class BatchNormAffine(BatchNorm):
     """BatchNorm with weight and bias: the backward reads the weight (for the version check)."""
-    saved = ((1, 0),)
+    saved = ((0, None), (1, 0))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -764,6 +825,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return fn_out
     shape = [1] * input.ndim
     shape[1] = C
+    input = _SavedInput.apply(input)  # torch's eval-mode batch norm saves the input too
     out = (input - running_mean.detach().reshape(shape)) / ops.sqrt(running_var.detach().reshape(shape) + eps)
     if weight is not None:
         out = out * weight.reshape(shape)
@@ -775,7 +837,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 # ---------------------------------------------------------------------------- normalization layers
 class Standardize(Function):
     """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance) as one primitive; the backward
-    is the closed form invstd / n * (n g - sum(g) - xhat * sum(g xhat))."""
+    is the closed form invstd / n * (n g - sum(g) - xhat * sum(g xhat)). ``saved``: torch's layer,
+    group and instance norms save the input (see BatchNorm)."""
+    saved = ((0, None),)
 
     def forward(self, x, axes, eps, stats=None):
         mean = x.mean(axis=axes, keepdims=True)
@@ -1108,6 +1172,8 @@ def pad(input, pad, mode="constant", value=None):
             letter = "WHD"[i]
             raise RuntimeError(f"input ({letter}: {n}) is too small. Calculated output {letter}: {n + lo + hi}")
         index[d] = _pad_index(n, lo, hi, mode, d)
+    if mode != "circular":  # torch's reflection and replication pads save the input
+        input = _SavedInput.apply(input)
     return _Gather.apply(input, index=tuple(index))
 
 
@@ -1505,7 +1571,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         rep = query.shape[-3] // key.shape[-3]
         key = mytorch.repeat_interleave(key, rep, dim=-3)
         value = mytorch.repeat_interleave(value, rep, dim=-3)
-    scores = ops.matmul(query, key.transpose(-2, -1)) * scale_factor
+    # torch's math form: q and k each scaled by sqrt(scale) first, so the product saves the scaled
+    # copies (changing query or key in place afterwards does not raise, as in torch)
+    root = float(np.sqrt(abs(scale_factor)))
+    scores = ops.matmul(query * root, key.transpose(-2, -1) * root)
+    if scale_factor < 0:
+        scores = -scores
     if bias is not None:
         scores = scores + bias
     weights = softmax(scores, dim=-1)
@@ -1721,6 +1792,7 @@ def _source_coords(coord, size, align_corners, padding_mode):
 class GridSample2d(Function):
     """Bilinear or nearest sampling of (N, C, H, W) input at grid (N, OH, OW, 2) (x, y) locations;
     the backward scatter-adds into the input and differentiates the bilinear weights for the grid."""
+    saved = ((0, None), (1, None))  # as torch's GridSampler2DBackward0
 
     def forward(self, x, grid, mode, padding_mode, align_corners):
         N, C, H, W = x.shape
@@ -1883,7 +1955,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 class NllLoss(Function):
     """-weight[t] * logp[t] per sample, reduced, as one primitive: the forward gathers along the
-    class dim, the backward scatters -weight / denominator back (no permute, gather and sum nodes)."""
+    class dim, the backward scatters -weight / denominator back (no permute, gather and sum nodes).
+    ``saved``: torch's backward takes the input (mytorch's reads only its shape)."""
+    saved = ((0, None),)
 
     def forward(self, x, index, sample_w, reduction, cdim, out_shape):
         self.shape, self.index, self.sample_w, self.reduction, self.cdim = x.shape, index, sample_w, reduction, cdim
@@ -1966,7 +2040,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 class _Elementwise2(Function):
     """A loss of (input, target) as one primitive: f(d) of d = input - target, reduced, and its
-    derivative f'(d) (target's gradient is -f'(d)); one node where torch has one."""
+    derivative f'(d) (target's gradient is -f'(d)); one node where torch has one. ``saved``: torch's
+    mse, smooth_l1 and huber save input and target (l1 is a composite there: _L1 saves neither)."""
+    saved = ((0, None), (1, None))
 
     _NAMES = {"mse": "MseLossBackward0", "smooth_l1": "SmoothL1LossBackward0", "huber": "HuberLossBackward0",
               "l1": {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}}
@@ -2007,13 +2083,19 @@ class _Elementwise2(Function):
         return n[self.reduction] if isinstance(n, dict) else n
 
 
+class _L1(_Elementwise2):
+    """l1 as _Elementwise2: torch's l1_loss is sub, abs and a reduction, so no input is saved (abs
+    saves the difference, which nothing else can change)."""
+    saved = ()
+
+
 def _pointwise_loss(kind, input, target, reduction, param=None, weight=None):
     _check_reduction(reduction)
     _warn_broadcast_target(input, target)
+    cls = _L1 if kind == "l1" else _Elementwise2
     if weight is not None:
-        return _reduce(_Elementwise2.apply(input, target, kind=kind, param=param, reduction="none") * weight,
-                       reduction)
-    return _Elementwise2.apply(input, target, kind=kind, param=param, reduction=reduction)
+        return _reduce(cls.apply(input, target, kind=kind, param=param, reduction="none") * weight, reduction)
+    return cls.apply(input, target, kind=kind, param=param, reduction=reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -2098,6 +2180,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_torch_size(target.shape)}) must be the same as input size "
                          f"({_torch_size(input.shape)})")
+    input = _SavedInput.apply(input)
     softplus_neg = _activation("softplus", -input, beta=1.0, threshold=float("inf"))  # log(1 + exp(-x))
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
@@ -2152,6 +2235,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target * input)) for targets in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    input = _SavedInput.apply(input)
     return _reduce(_activation("softplus", -target * input, beta=1.0, threshold=float("inf")), reduction)
 
 
@@ -2363,7 +2447,9 @@ class CTCLoss(Function):
 
     The backward is torch's: exp(lp) - exp(log(alpha beta summed per class) + nll - lp), the
     gradient with respect to the logits behind a log_softmax (it equals the true gradient once
-    it has passed through log_softmax's backward, whose rows it leaves unchanged)."""
+    it has passed through log_softmax's backward, whose rows it leaves unchanged). The gradient
+    is made in the forward; ``saved`` declares the input torch's backward reads."""
+    saved = ((0, None),)
 
     def forward(self, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
         T, N, C = lp.shape
@@ -2469,7 +2555,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     _check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    x = _target_rows(input, target, "multi_margin_loss")
+    x = _target_rows(_SavedInput.apply(input), target, "multi_margin_loss")
     N, C = x.shape
     t = target._data.reshape(-1).astype(np.intp)
     if t.size != N:

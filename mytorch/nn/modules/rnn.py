@@ -107,7 +107,7 @@ class _Recurrent(Function):
         h0 = self._state_in(h0, (L * D, B, P), dtype)
         c0 = self._state_in(c0, (L * D, B, H), dtype) if lstm else None
         X = self._rows(x)
-        out, h_n, c_n, self.saved = _rnn.sequence_forward(s.mode, s.kern, X, h0, c0, weights, geo, L, D,
+        out, h_n, c_n, self.arrays = _rnn.sequence_forward(s.mode, s.kern, X, h0, c0, weights, geo, L, D,
                                                           masks=s.masks, save=s.save)
         if s.unsorted is not None:
             h_n = h_n[:, s.unsorted]
@@ -132,7 +132,7 @@ class _Recurrent(Function):
         if s.sorted is not None:
             dh_n = dh_n[:, s.sorted]
             dc_n = dc_n[:, s.sorted] if lstm else None
-        dx, dh0, dc0, dweights = _rnn.sequence_backward(s.mode, s.kern, self.saved, self.weights, geo, L, D,
+        dx, dh0, dc0, dweights = _rnn.sequence_backward(s.mode, s.kern, self.arrays, self.weights, geo, L, D,
                                                         d_out, dh_n, dc_n, need_x=self.needs_input_grad[0])
         _rnn.release(g, d_out)  # no-ops unless they are workspace arrays (see _Part, _rows)
         grads = [self._rows_in(dx) if dx is not None else None]
@@ -386,7 +386,7 @@ class RNNBase(Module):
         if lstm:
             shapes.append(state_shape[:-1] + (H,))
         spec.reached = set()
-        flat = _Recurrent.apply(*inputs, spec=spec)
+        flat = _reading_all(_Recurrent, len(inputs)).apply(*inputs, spec=spec)
         parts = _split(flat, shapes, spec.reached)
         output = parts[0]
         if packed:
@@ -513,6 +513,22 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
 
+def _reading_all(cls, n):
+    """``cls`` for a call with ``n`` inputs, declaring that its backward reads every one of them
+    (the input, the states and the weights, as torch's recurrent backward does): changing any in
+    place before backward (an optimizer step between two backward passes) raises torch's error.
+    ``saved`` is per class and the arity varies, so one subclass per arity, made once."""
+    sub = _READING_ALL.get((cls, n))
+    if sub is None:
+        sub = type(cls.__name__, (cls,), {"saved": tuple((i, None) for i in range(n)), "__module__": cls.__module__,
+                                          "_torch_name": cls.__name__})
+        _READING_ALL[(cls, n)] = sub
+    return sub
+
+
+_READING_ALL = {}
+
+
 # ---------------------------------------------------------------------------- cells
 class _Cell(Function):
     """One step of a cell as one autograd node. Inputs x, h, [c], w_ih, w_hh, [b_ih, b_hh];
@@ -526,12 +542,12 @@ class _Cell(Function):
         b_ih, b_hh = (weights[2], weights[3]) if len(weights) > 2 else (None, None)
         h_new, c_new, gates = _rnn.cell_forward(mode, kern, x, h, c, w_ih, w_hh, b_ih, b_hh)
         self.mode, self.kern = mode, kern
-        self.saved = (x, h, c, w_ih, w_hh, b_ih is not None, h_new, gates)
+        self.arrays = (x, h, c, w_ih, w_hh, b_ih is not None, h_new, gates)
         return np.concatenate((h_new.reshape(-1), c_new.reshape(-1))) if lstm else h_new
 
     def backward(self, g):
         lstm = self.mode == "LSTM"
-        x, h, c, w_ih, w_hh, has_bias, h_new, gates = self.saved
+        x, h, c, w_ih, w_hh, has_bias, h_new, gates = self.arrays
         dh, dc = (g[:h.size].reshape(h.shape), g[h.size:].reshape(h.shape)) if lstm else (g, None)
         dx, dh_prev, dc_prev, dw_ih, dw_hh, db_ih, db_hh = _rnn.cell_backward(
             self.mode, self.kern, x, h, c, w_ih, w_hh, has_bias, h_new, gates, dh, dc)
@@ -611,7 +627,7 @@ class RNNCellBase(Module):
                 tensors.append(Tensor._make(a))
             else:
                 tensors.append(s if batched else s.unsqueeze(0))
-        out = _Cell.apply(*tensors, *params, mode=mode, kern=kern)
+        out = _reading_all(_Cell, len(tensors) + len(params)).apply(*tensors, *params, mode=mode, kern=kern)
         shape = (B, self.hidden_size) if batched else (self.hidden_size,)
         if mode == "LSTM":
             return tuple(_split(out, [shape, shape]))
