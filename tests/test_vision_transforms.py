@@ -118,12 +118,11 @@ def test_functional_matches_torchvision(case, kind):
 @pytest.mark.parametrize("size", [(5, 7), (13, 17), (31, 9)])
 def test_tensor_resize_matches_torch_interpolate(mode, antialias, size):
     """The tensor resize is torch.nn.functional.interpolate (align_corners=False): checked against torch."""
-    import torch as real_torch
-    torch = pytest.importorskip("torch")
+    real_torch = pytest.importorskip("torch")
     x = RNG.random((2, 3, 13, 17), dtype=np.float32)
     kw = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
-    expected = torch.nn.functional.interpolate(real_torch.from_numpy(x), size=size, mode=mode,
-                                               antialias=antialias and mode in ("bilinear", "bicubic"), **kw)
+    expected = real_torch.nn.functional.interpolate(real_torch.from_numpy(x), size=size, mode=mode,
+                                                    antialias=antialias and mode in ("bilinear", "bicubic"), **kw)
     ours = F.resize(Tensor._make(x), list(size), IM(mode), antialias=antialias)
     np.testing.assert_allclose(ours._data, expected.numpy(), rtol=0, atol=1e-5)
 
