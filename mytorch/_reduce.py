@@ -607,7 +607,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
     if isinstance(dim, bool):  # var_mean(x, unbiased)
         dim, unbiased = None, dim
-    v = ops.var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    v = ops._var(input, dim, unbiased, keepdim, correction, "var_mean")
     m = ops.mean(input, dim=dim if dim is not None else None, keepdim=keepdim)
     return v, m
 
@@ -615,10 +615,10 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @op(method=False, out=True)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim`` with Bessel's ``correction`` (default 1)."""
-    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
     if isinstance(dim, bool):  # std_mean(x, unbiased)
         dim, unbiased = None, dim
-    return ops.std(input, dim, unbiased, keepdim, correction=correction), ops.mean(input, dim=dim, keepdim=keepdim)
+    s = ops._std(input, dim, unbiased, keepdim, correction, "std_mean")
+    return s, ops.mean(input, dim=dim, keepdim=keepdim)
 
 
 @op(out=True)

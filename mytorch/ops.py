@@ -407,14 +407,16 @@ class Var(Function):
         self.a, self.axes, self.correction = a, axes, correction
         n = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
         self.divisor = builtins.max(n - correction, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of an empty slice: nan, as torch
             centred = a - np.mean(a, axis=axes, keepdims=True)
             out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / a.dtype.type(self.divisor)
         return np.asarray(out, dtype=a.dtype)
 
     def backward(self, g):
         a = self.a
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             centred = a - np.mean(a, axis=self.axes, keepdims=True)
             return _keep(g, a.shape, self.axes) * centred * (g.dtype.type(2) / g.dtype.type(self.divisor))
 
@@ -890,15 +892,25 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    return _var(input, dim, unbiased, keepdim, correction, "var")
+
+
+def _var(input, dim, unbiased, keepdim, correction, name):
     if isinstance(dim, bool):  # var(x, False): torch's (input, unbiased) overload
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
-        raise ValueError("var(): pass either unbiased or correction, not both")
+        raise ValueError(f"{name}(): pass either unbiased or correction, not both")
     correction = 1 if correction is None and unbiased is None else (
         correction if correction is not None else int(unbiased))
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes (got {input.dtype})")
-    return Var.apply(input, axes=_dims(dim, input.ndim), keepdim=keepdim, correction=correction)
+    axes = _dims(dim, input.ndim)
+    shape = input._data.shape
+    n = int(np.prod(shape)) if axes is None else int(np.prod([shape[a] for a in axes]))
+    if n - correction <= 0 or not input._data.size:  # torch's reduction factor is 0 for an empty input  # nan or inf, as torch, which says why
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -906,9 +918,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
-    if isinstance(dim, bool):  # var(x, False): torch's (input, unbiased) overload
-        dim, unbiased = None, dim
-    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return _std(input, dim, unbiased, keepdim, correction, "std")
+
+
+def _std(input, dim, unbiased, keepdim, correction, name):
+    v = _var(input, dim, unbiased, keepdim, correction, name)
     # NOTE: torch's std backward is 0 where std == 0 (a constant slice), not g / 0: the root is
     # taken of 1 there and the result replaced by 0, so no 0/0 arises (and no RuntimeWarning).
     zero = Tensor._make(v._data == 0)

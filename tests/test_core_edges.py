@@ -109,3 +109,28 @@ def test_reduction_of_an_empty_tensor_as_torch(name, shape, dim):
     assert tuple(ours.shape) == tuple(theirs.shape)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def _warned(m, fn, shape):
+    x = m.ones(shape, dtype=m.float64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn(m, x)
+        if out.numel():
+            out.sum().backward()
+    return out.detach().numpy(), [(w.category, str(w.message).split(" (Triggered")[0]) for w in caught]
+
+
+@requires_torch
+@pytest.mark.parametrize("name,fn", [
+    ("var", lambda m, x: x.var()), ("std", lambda m, x: x.std()), ("std_c2", lambda m, x: x.std(correction=2)),
+    ("var_dim", lambda m, x: x.var(0)), ("var_c0", lambda m, x: x.var(correction=0)),
+    ("std_mean", lambda m, x: m.std_mean(x)[0]), ("var_mean", lambda m, x: m.var_mean(x, True)[0]),
+])
+@pytest.mark.parametrize("shape", [(1,), (3,), (0, 2)])
+def test_degrees_of_freedom_warning_as_torch(name, fn, shape):
+    """var/std with no degrees of freedom left: nan and torch's UserWarning, no NumPy RuntimeWarning."""
+    ours, our_warnings = _warned(mytorch, fn, shape)
+    theirs, their_warnings = _warned(torch, fn, shape)
+    np.testing.assert_array_equal(ours, theirs)
+    assert our_warnings == their_warnings
