@@ -112,3 +112,47 @@ def test_recurrent_layer_raises_when_a_read_value_changes(what):
             {"input": x, "weight": lstm.weight_hh_l0, "state": h0[0]}[what].add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             out.sum().backward()
+
+
+# name -> f(lib, x, other): other is the tensor torch's backward also saves (indices, target)
+OTHER_CASES = {
+    "embedding_indices": (lambda T: T.tensor([0, 2, 1]), lambda T, x, i: _F(T).embedding(i, x)),
+    "nll_target": (lambda T: T.tensor([0, 1, 3]), lambda T, x, t: _F(T).nll_loss(x, t)),
+    "cross_entropy_target": (lambda T: T.tensor([0, 1, 3]), lambda T, x, t: _F(T).cross_entropy(x, t)),
+    "mse_target": (lambda T: T.zeros(3, 4), lambda T, x, t: _F(T).mse_loss(x, t)),
+    "bce_with_logits_target": (lambda T: T.ones(3, 4) * 0.5,
+                               lambda T, x, t: _F(T).binary_cross_entropy_with_logits(x, t)),
+    "soft_margin_target": (lambda T: T.ones(3, 4), lambda T, x, t: _F(T).soft_margin_loss(x, t)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(OTHER_CASES))
+def test_changing_indices_or_target_after_forward_raises_where_torch_raises(name):
+    make_other, fn = OTHER_CASES[name]
+    outcomes = []
+    for T in (mytorch, torch):
+        x = T.tensor(draw((3, 4), 0).astype(np.float32), requires_grad=True) * 1
+        other = make_other(T)
+        y = fn(T, x, other)
+        other.add_(0)  # a no-change in-place op still bumps the version, in both
+        try:
+            y.sum().backward()
+            outcomes.append("runs")
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e), str(e)
+            outcomes.append("raises")
+    assert outcomes[0] == outcomes[1], outcomes
+
+
+def test_eval_batch_norm_keeps_create_graph():
+    """The identity that declares eval batch norm's saved input has a differentiable backward, so
+    create_graph (a gradient penalty through an eval-mode network) still works."""
+    x = mytorch.tensor(draw((4, 3), 1), requires_grad=True)
+    mean, var = mytorch.tensor(draw((3,), 2)), mytorch.tensor(np.abs(draw((3,), 3)) + 0.5)
+    weight = mytorch.tensor(draw((3,), 4))
+    y = mytorch.nn.functional.batch_norm(x, mean, var, weight, training=False)
+    (g,) = mytorch.autograd.grad((y * y).sum(), x, create_graph=True)
+    g.sum().backward()
+    c = weight.numpy() / np.sqrt(var.numpy() + 1e-5)  # y is affine in x: d/dx sum(2 y c) = 2 c^2
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(2 * c * c, (4, 3)), rtol=1e-12)

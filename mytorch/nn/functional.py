@@ -59,6 +59,22 @@ class _SavedInput(Function):
     def backward(self, g):
         return g
 
+    backward_t = backward  # create_graph=True: the identity's backward is differentiable as it is
+
+
+class _SavedInputAndTarget(Function):
+    """_SavedInput for a loss whose torch primitive saves the target too: ``apply(input, target)``
+    returns the input (the target gets no gradient here; the composite differentiates it)."""
+    saved = ((0, None), (1, None))
+
+    def forward(self, x, target):
+        return x
+
+    def backward(self, g):
+        return g, None
+
+    backward_t = backward
+
 
 # ---------------------------------------------------------------------------- activations
 sigmoid = ops.sigmoid
@@ -572,9 +588,12 @@ def _scatter_add_rows(index, rows, num_rows):
 
 class Embedding(Function):
     """weight[indices] as one primitive; the backward scatter-adds the rows' gradients, skips the
-    padding row and divides by each index's count under ``scale_grad_by_freq``."""
+    padding row and divides by each index's count under ``scale_grad_by_freq``. The indices are an
+    input (no gradient) so that changing them in place before backward raises, as in torch."""
+    saved = ((1, None),)
 
     def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
+        indices = indices.astype(np.intp, copy=False)
         self.indices, self.num_rows = indices, weight.shape[0]
         self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
         return weight[indices]
@@ -588,7 +607,7 @@ class Embedding(Function):
         out = _scatter_add_rows(flat, rows, self.num_rows)
         if self.padding_idx is not None:
             out[self.padding_idx] = 0
-        return out
+        return out, None
 
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):
@@ -637,10 +656,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             padding_idx = num + padding_idx
     if idx.size and (idx.min() < 0 or idx.max() >= num):  # NOTE: torch refuses negative indices here
         raise IndexError("index out of range in self")
-    idx = idx.astype(np.intp, copy=False)
     if max_norm is not None:
-        _embedding_renorm_(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+        _embedding_renorm_(weight, idx.astype(np.intp, copy=False), max_norm, norm_type)
+    return Embedding.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
@@ -1949,17 +1967,18 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     cdim = 1 if input.ndim > 1 else 0
     index_shape = list(input.shape)
     index_shape[cdim] = 1
-    return NllLoss.apply(input, index=safe.reshape(index_shape), sample_w=sample_w.reshape(index_shape),
+    return NllLoss.apply(input, target, index=safe.reshape(index_shape), sample_w=sample_w.reshape(index_shape),
                          reduction=reduction, cdim=cdim, out_shape=tuple(target.shape))
 
 
 class NllLoss(Function):
     """-weight[t] * logp[t] per sample, reduced, as one primitive: the forward gathers along the
     class dim, the backward scatters -weight / denominator back (no permute, gather and sum nodes).
-    ``saved``: torch's backward takes the input (mytorch's reads only its shape)."""
-    saved = ((0, None),)
+    ``saved``: torch's backward takes the input and the target (mytorch's reads only the input's
+    shape and the index made from the target), so the target is an input without a gradient."""
+    saved = ((0, None), (1, None))
 
-    def forward(self, x, index, sample_w, reduction, cdim, out_shape):
+    def forward(self, x, target, index, sample_w, reduction, cdim, out_shape):
         self.shape, self.index, self.sample_w, self.reduction, self.cdim = x.shape, index, sample_w, reduction, cdim
         loss = -np.take_along_axis(x, index, axis=cdim) * sample_w
         if reduction == "none":
@@ -1981,7 +2000,7 @@ class NllLoss(Function):
                 per = g / self.denom
         grad = np.zeros(self.shape, dtype=g.dtype)
         np.put_along_axis(grad, self.index, (-per * self.sample_w).astype(g.dtype, copy=False), axis=self.cdim)
-        return grad
+        return grad, None
 
     def name(self):
         return "NllLoss2DBackward0" if len(self.shape) > 2 else "NllLossBackward0"
@@ -2180,7 +2199,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_torch_size(target.shape)}) must be the same as input size "
                          f"({_torch_size(input.shape)})")
-    input = _SavedInput.apply(input)
+    input = _SavedInputAndTarget.apply(input, target)
     softplus_neg = _activation("softplus", -input, beta=1.0, threshold=float("inf"))  # log(1 + exp(-x))
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
@@ -2235,7 +2254,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target * input)) for targets in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    input = _SavedInput.apply(input)
+    input = _SavedInputAndTarget.apply(input, target)
     return _reduce(_activation("softplus", -target * input, beta=1.0, threshold=float("inf")), reduction)
 
 
@@ -2555,7 +2574,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     _check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    x = _target_rows(_SavedInput.apply(input), target, "multi_margin_loss")
+    x = _target_rows(_SavedInputAndTarget.apply(input, target), target, "multi_margin_loss")
     N, C = x.shape
     t = target._data.reshape(-1).astype(np.intp)
     if t.size != N:
