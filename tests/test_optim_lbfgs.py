@@ -111,3 +111,22 @@ def test_lbfgs_refuses_a_state_of_another_size_and_needs_a_closure():
         opt.step()
     with pytest.raises(ValueError, match="strong_wolfe"):
         mytorch.optim.LBFGS(params, line_search_fn="armijo")
+
+
+@requires_torch
+@pytest.mark.parametrize("lr", [1, 0.5])
+def test_state_step_length_keeps_the_type_of_lr_as_torch(lr):
+    """state['t'] after several iterations is the group's lr itself (an int lr stays an int)."""
+    types = []
+    for lib in (mytorch, torch):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        opt = lib.optim.LBFGS([w], lr=lr, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        types.append(type(opt.state_dict()["state"][0]["t"]))
+    assert types[0] is types[1]

@@ -185,7 +185,8 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Runs up to max_iter L-BFGS iterations; returns the loss of the first closure() call."""
         group = self.param_groups[0]
-        lr, max_iter, max_eval = float(group["lr"]), group["max_iter"], group["max_eval"]
+        # an int lr stays an int in state["t"], as torch's
+        lr, max_iter, max_eval = _num(group["lr"]), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 
