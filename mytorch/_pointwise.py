@@ -104,9 +104,21 @@ def _compute_dtype(row, args):
         return _dtype.get_default_dtype()
     if row.kind == "f64":
         return _dtype.float64
-    if row.kind == "int" and dt.is_floating_point:
-        raise RuntimeError(f"\"{row.name}_cpu\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+    if row.kind == "int" and (dt.is_floating_point or (dt is _dtype.bool_ and row.name in _SHIFT_KERNELS)):
+        kernel = _SHIFT_KERNELS.get(row.name, row.name)
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_TORCH_NAMES[dt.name]}'")
     return dt
+
+
+_SHIFT_KERNELS = {"bitwise_left_shift": "lshift", "bitwise_right_shift": "rshift"}  # torch's kernel names
+
+
+def _invert(self):
+    if self.dtype is _dtype.bool_:
+        return logical_not(self)  # noqa: F821 (made by _generate)
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)  # noqa: F821
 
 
 def _as_tensor(x, dt):
@@ -449,7 +461,7 @@ OPERATORS = {
     "__ror__": lambda self, other: bitwise_or(other, self),  # noqa: F821
     "__rxor__": lambda self, other: bitwise_xor(other, self),  # noqa: F821
     "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,  # noqa: F821
-    "__invert__": lambda self: logical_not(self) if self.dtype is _dtype.bool_ else bitwise_not(self),  # noqa: F821
+    "__invert__": _invert,
     "__pos__": lambda self: self,
     "__ipow__": METHODS["pow_"], "__imod__": METHODS["remainder_"],
     "__ifloordiv__": METHODS["floor_divide_"], "__iand__": METHODS["bitwise_and_"],

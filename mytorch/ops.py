@@ -861,6 +861,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 
 
 def _arg(fn, input, dim, keepdim):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"{fn.__name__}(): does not support bool input")
     _check_nonempty(fn.__name__, input, dim, IndexError, wrap=True)
     if dim is None:
         out = fn(input._data.reshape(-1))

@@ -552,10 +552,11 @@ def _install_methods():
         "__add__": ops.add, "__radd__": ops.add, "__sub__": ops.sub, "__rsub__": ops.rsub,
         "__mul__": ops.mul, "__rmul__": ops.mul, "__truediv__": ops.div,
         "__rtruediv__": lambda self, other: ops.div(other, self),
-        "__pow__": ops.pow, "__rpow__": lambda self, other: ops.pow(other, self),
+        # the table's pow and floor_divide: they refuse bool operands as torch does
+        "__pow__": _pointwise.pow, "__rpow__": lambda self, other: _pointwise.pow(other, self),
         "__matmul__": ops.matmul, "__rmatmul__": lambda self, other: ops.matmul(other, self),
         "__neg__": ops.neg, "__abs__": ops.abs,
-        "__floordiv__": ops.floor_divide, "__rfloordiv__": lambda self, other: ops.floor_divide(other, self),
+        "__floordiv__": _pointwise.floor_divide, "__rfloordiv__": lambda self, other: _pointwise.floor_divide(other, self),
         "__mod__": _pointwise.remainder,
         "__eq__": ops.eq, "__ne__": ops.ne, "__lt__": ops.lt, "__le__": ops.le, "__gt__": ops.gt,
         "__ge__": ops.ge, "__getitem__": ops.getitem, "__setitem__": ops.setitem,

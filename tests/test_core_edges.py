@@ -61,6 +61,19 @@ _BOOL_CASES = [
     ("cdist_x2_int", lambda m: m.cdist(m.ones(1, 1), m.ones(1, 1, dtype=m.int64))),
     ("cross", lambda m: m.cross(m.tensor([True, False, True]), m.tensor([False, True, True]), dim=0)),
     ("linalg_cross", lambda m: m.linalg.cross(m.tensor([True, False, True]), m.tensor([False, True, True]))),
+    ("pow_operator", lambda m: m.tensor([True]) ** m.tensor([True])),
+    ("rpow_operator", lambda m: True ** m.tensor([True])),
+    ("floordiv_operator", lambda m: m.tensor([True]) // m.tensor([True])),
+    ("floordiv_python_bool", lambda m: m.tensor([True]) // True),
+    ("lshift_bools", lambda m: m.tensor([True]) << m.tensor([True])),
+    ("rshift_bool_fn", lambda m: m.bitwise_right_shift(m.tensor([True]), m.tensor([False]))),
+    ("lshift_float", lambda m: m.tensor([1.0]) << 1),
+    ("and_float", lambda m: m.tensor([1.0]) & m.tensor([True])),
+    ("and_float_inplace", lambda m: m.tensor([1.0]).bitwise_and_(m.tensor([1.0]))),
+    ("bitwise_not_float", lambda m: m.bitwise_not(m.tensor([1.0]))),
+    ("invert_float", lambda m: ~m.tensor([1.0])),
+    ("argmax_bool", lambda m: m.argmax(m.tensor([True, False]))),
+    ("argmin_bool_dim", lambda m: m.tensor([True, False]).argmin(0)),
 ]
 
 
