@@ -1,8 +1,9 @@
 """Loss modules: thin wrappers over nn.functional, with torch's arguments, defaults and buffers.
 
 The legacy ``size_average`` / ``reduce`` arguments are mapped onto ``reduction`` at construction,
-with torch's deprecation warning (F.legacy_get_string)."""
+with torch's deprecation warning (legacy_get_string, torch's nn._reduction helper)."""
 from mytorch.nn import functional as F
+from mytorch.nn._loss import legacy_get_string
 from mytorch.nn.modules.module import Module
 
 __all__ = ["L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss",
@@ -16,7 +17,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = F.legacy_get_string(size_average, reduce)
+            reduction = legacy_get_string(size_average, reduce)
         if reduction not in ("none", "mean", "sum", "batchmean"):  # torch would fail only at the first call
             raise ValueError(f"{reduction} is not a valid value for reduction")
         self.reduction = reduction
