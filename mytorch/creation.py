@@ -66,10 +66,13 @@ def _infer(data, dtype):
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
     else:
+        inferred = _sequence_dtype(data) if dtype is None and isinstance(data, (list, tuple)) else None
         if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]
         array = np.asarray(data)
-        if array.dtype == np.float64 and dtype is None:
+        if inferred is not None:
+            array = array.astype(inferred.np, copy=False)
+        elif array.dtype == np.float64 and dtype is None:
             array = array.astype(_dtype.get_default_dtype().np)
         elif array.dtype == object:
             raise TypeError(f"could not infer a dtype for {type(data).__name__} data; expected numbers, "
@@ -80,6 +83,31 @@ def _infer(data, dtype):
         array = array.astype(to_numpy_dtype(dtype), copy=False)
     _dtype.from_numpy_dtype(array.dtype)  # rejects dtypes mytorch has no name for
     return array
+
+
+def _sequence_dtype(data):
+    """torch's dtype for nested lists: each element's own type counts (Python floats the default
+    dtype, ints int64, bools bool; a NumPy scalar or array, or a Tensor, its dtype), promoted as
+    torch promotes. None where an element is of another kind (NumPy then decides or refuses)."""
+    found, stack = set(), [data]
+    while stack:
+        for x in stack.pop():
+            kind = type(x)
+            if kind is float:
+                found.add(_dtype.get_default_dtype())
+            elif kind is int:
+                found.add(_dtype.int64)
+            elif kind is bool:
+                found.add(_dtype.bool_)
+            elif kind is list or kind is tuple:
+                stack.append(x)
+            elif isinstance(x, Tensor):
+                found.add(x.dtype)
+            elif isinstance(x, (np.ndarray, np.generic)) and x.dtype in _dtype._BY_NUMPY:
+                found.add(_dtype._BY_NUMPY[x.dtype])
+            else:
+                return None
+    return _dtype._promote(found) if found else None
 
 
 def _size(size, kwsize=None):

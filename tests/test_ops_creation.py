@@ -287,3 +287,25 @@ def test_default_dtype_governs_inferred_floats():
     finally:
         for m in (mytorch, torch):
             m.set_default_dtype(m.float32)
+
+
+@requires_torch
+@pytest.mark.parametrize("name,fn", [
+    ("numpy_float64_elements", lambda m: m.tensor([np.float64(0.1), 3])),
+    ("numpy_float32_and_python_float", lambda m: m.tensor([np.float32(0.1), 0.1])),
+    ("numpy_int32_elements", lambda m: m.tensor([np.int32(1), 7])),
+    ("numpy_int32_and_python_float", lambda m: m.tensor([np.int32(1), 0.1])),
+    ("numpy_int16_and_int32", lambda m: m.tensor([np.int16(1), np.int32(7)])),
+    ("numpy_uint8_and_bool", lambda m: m.tensor([np.uint8(1), True])),
+    ("float64_tensor_elements", lambda m: m.tensor([m.tensor(1.5, dtype=m.float64), 2])),
+    ("int32_tensor_and_float", lambda m: m.tensor([m.tensor(1, dtype=m.int32), 2.5])),
+    ("float16_tensor_and_int", lambda m: m.tensor([m.tensor(1.0, dtype=m.float16), 1])),
+    ("nested_numpy_float64", lambda m: m.tensor([[[1, 2]], [[3, np.float64(4.1)]]])),
+    ("as_tensor_numpy_float64", lambda m: m.as_tensor([np.float64(0.5)])),
+    ("bool_and_int", lambda m: m.tensor([True, 2])),
+    ("empty_nested", lambda m: m.tensor([[], []])),
+])
+def test_sequence_dtype_follows_each_elements_type(name, fn):
+    """A list's dtype comes from its elements' own types (a NumPy scalar or Tensor keeps its dtype),
+    promoted as torch promotes; values exactly equal."""
+    same(fn(mytorch), fn(torch))
