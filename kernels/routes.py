@@ -62,9 +62,8 @@ WINOGRAD_MIN_CHANNELS = 8
 WINOGRAD_MIN_SIZE = 16
 WINOGRAD_MIN_SIZE_FEW_CHANNELS = 12
 WINOGRAD_FEW_CHANNELS = 128
-# A dilated layer is cut into phases when they take Winograd and, in the forward pass, have at least
-# this many output pixels per side (smaller phases' forward lost to the im2col route; their
-# backward still won).
+# A dilated layer is cut into phases when they take Winograd and have at least this many output
+# pixels per side (smaller phases lost to the im2col route).
 DILATED_MIN_PHASE_SIZE = 24
 # A pass takes the wide grid when it wastes at most this fraction of the columns.
 WIDE_MAX_WASTE = 0.2
@@ -153,14 +152,14 @@ def _automatic(g, backward):
             and min(g.OH, g.OW) >= (WINOGRAD_MIN_SIZE_FEW_CHANNELS if few_channels else WINOGRAD_MIN_SIZE)):
         return "winograd"
     phase = g._replace(OH=g.OH // g.DH, OW=g.OW // g.DW, DH=1, DW=1)  # a phase's convolution
-    if (SUPPORTS["dilated"](g) and (backward or min(phase.OH, phase.OW) >= DILATED_MIN_PHASE_SIZE)
+    if (SUPPORTS["dilated"](g) and min(phase.OH, phase.OW) >= DILATED_MIN_PHASE_SIZE
             and _automatic(phase, backward) == "winograd"):
         return "dilated"
     direct_max_k = (DIRECT_MAX_K_OTHER if g.KW != 5 else
                     DIRECT_MAX_K_FEW_FILTERS if g.F // g.G <= DIRECT_FEW_FILTERS else DIRECT_MAX_K)
     if SUPPORTS["direct"](g) and K <= direct_max_k:
         return "direct"
-    if SUPPORTS["im2col_wide"](g) and (backward or g.DH == g.DW == 1):  # dilated forward: rows won
+    if SUPPORTS["im2col_wide"](g):
         wide_columns = (g.OH - 1) * (g.W + 2 * g.PW) + g.OW
         if wide_columns <= (1 + WIDE_MAX_WASTE) * g.OH * g.OW:
             return "im2col_wide"
