@@ -70,19 +70,49 @@ def _infer(data, dtype):
         if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]
         array = np.asarray(data)
+        if array.dtype == object and _numbers(data) and inferred is not None and inferred.is_floating_point:
+            array = np.asarray(data, dtype=np.float64)  # a huge int among floats: torch converts it too
+        elif array.dtype == np.uint64 or (array.dtype == object and _numbers(data)):
+            raise ValueError("Overflow when unpacking long long")  # a Python int beyond int64
+        if array.dtype == object:
+            raise TypeError(f"could not infer a dtype for {type(data).__name__} data; expected numbers, "
+                            "nested lists of numbers, an ndarray or a Tensor")
         if inferred is not None:
             array = array.astype(inferred.np, copy=False)
         elif array.dtype == np.float64 and dtype is None:
             array = array.astype(_dtype.get_default_dtype().np)
-        elif array.dtype == object:
-            raise TypeError(f"could not infer a dtype for {type(data).__name__} data; expected numbers, "
-                            "nested lists of numbers, an ndarray or a Tensor")
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64, copy=False)
+        if dtype is not None:
+            _check_fits(array, to_numpy_dtype(dtype))
     if dtype is not None:
-        array = array.astype(to_numpy_dtype(dtype), copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # to inf in a narrower float, silently as torch
+            array = array.astype(to_numpy_dtype(dtype), copy=False)
     _dtype.from_numpy_dtype(array.dtype)  # rejects dtypes mytorch has no name for
     return array
+
+
+def _numbers(data):
+    try:
+        np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+
+
+def _check_fits(values, target, type_name=None):
+    """torch refuses Python numbers an integer dtype cannot hold (NaN included); an unsigned dtype
+    takes negatives down to -max, wrapping them as two's complement."""
+    if target.kind not in "iu" or values.dtype.kind not in "iuf" or not values.size:
+        return
+    info = np.iinfo(target)
+    # NOTE: an int wraps into an unsigned dtype from -max (two's complement); a float does not
+    low = -int(info.max) if target.kind == "u" and values.dtype.kind != "f" else int(info.min)
+    if (values.dtype.kind == "f" and np.isnan(values).any()) or (values > info.max).any() or (values < low).any():
+        raise RuntimeError(f"value cannot be converted to type {type_name or target.name} without overflow")
 
 
 def _sequence_dtype(data):
@@ -212,7 +242,12 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         fill_value = fill_value.item()
     if dtype is None:
         dtype = out.dtype if out is not None else _dtype._scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,)), fill_value, to_numpy_dtype(dtype)), requires_grad, device, out)
+    target = to_numpy_dtype(dtype)
+    value = np.asarray(fill_value)
+    _check_fits(value, target, _C_TYPES.get(target.name))
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = value.astype(target)
+    return _finish(np.full(_size((size,)), value, target), requires_grad, device, out)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):

@@ -309,3 +309,40 @@ def test_sequence_dtype_follows_each_elements_type(name, fn):
     """A list's dtype comes from its elements' own types (a NumPy scalar or Tensor keeps its dtype),
     promoted as torch promotes; values exactly equal."""
     same(fn(mytorch), fn(torch))
+
+
+_OVERFLOW_VALUES = [[300], [-300], [2 ** 40], [float("nan")], [1e10], [-256], [-255], [127.5], [-1.0], [float("inf")],
+                    [[1, 2 ** 62]], [2.9]]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "bool", "float16"])
+@pytest.mark.parametrize("value", _OVERFLOW_VALUES, ids=[str(v) for v in _OVERFLOW_VALUES])
+def test_python_numbers_an_integer_dtype_cannot_hold_are_refused(dtype, value):
+    """tensor(...) and full(...) refuse what torch refuses (an unsigned dtype wraps ints from -max,
+    never floats); what torch takes they take, with torch's value. (torch's full into float16 and
+    float32 refuses some finite overflows depending on the size: not compared.)"""
+    makers = [lambda m: m.tensor(value, dtype=getattr(m, dtype))]
+    if dtype != "float16":
+        makers.append(lambda m: m.full((2,), np.asarray(value).reshape(-1)[-1].item(), dtype=getattr(m, dtype)))
+    for make in makers:
+        try:
+            theirs = make(torch)
+        except Exception as exc:
+            with pytest.raises(type(exc)) as ours:
+                make(mytorch)
+            assert str(ours.value) == str(exc)
+            continue
+        same(make(mytorch), theirs)
+
+
+@requires_torch
+@pytest.mark.parametrize("value", [2 ** 63, 2 ** 64, -2 ** 63 - 1, [2 ** 63], [2 ** 64, 1], [1.5, 2 ** 64], 2 ** 63 - 1])
+def test_python_ints_beyond_int64(value):
+    try:
+        theirs = torch.tensor(value)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)):
+            mytorch.tensor(value)
+        return
+    same(mytorch.tensor(value), theirs)
