@@ -796,8 +796,6 @@ def test_import_nn_parallel():
     """)
 
 
-@xfail("CORE: create_graph=True stops at LeakyReluBackward0 (and Conv2d, LayerNorm, log_softmax, norm, clamp, cat, "
-       "where, ...): every WGAN-GP critic uses LeakyReLU")
 def test_wgan_gp_leaky_relu_critic():
     critic = nn.Sequential(nn.Linear(6, 8), nn.LeakyReLU(0.2, inplace=True), nn.Linear(8, 1))
     real, fake = mytorch.rand(4, 6), mytorch.rand(4, 6)

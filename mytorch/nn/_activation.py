@@ -96,6 +96,65 @@ ACTIVATIONS = {
 }
 
 
+# create_graph=True: each smooth row's derivative written with differentiable mytorch ops on the Tensor x,
+# so that the gradient g * f'(x) is itself differentiable. Rows not here are piecewise linear: their
+# derivative is piecewise constant and _MaskedGrad carries it. Masks are constants (their derivative is
+# zero almost everywhere); exp() of a masked argument keeps the unused branch from overflowing.
+def _const(x, mask):
+    return Tensor._make(np.asarray(mask, dtype=x._data.dtype))
+
+
+def _elu_grad_t(x, alpha, scale=1.0, input_scale=1.0):
+    pos = _const(x, x._data > 0)
+    neg = 1 - pos
+    return pos * scale + neg * ((scale * alpha * input_scale) * ops.exp(x * neg * input_scale))
+
+
+def _mish_grad_t(x):
+    t = ops.tanh(_Pointwise.apply(x, name="softplus", params={"beta": 1.0, "threshold": 20.0}))
+    return t + x * ops.sigmoid(x) * (1 - t * t)
+
+
+def _softplus_grad_t(x, beta, threshold):
+    big = _const(x, x._data * beta > threshold)
+    return big + (1 - big) * ops.sigmoid(x * beta)
+
+
+def _hardswish_grad_t(x):
+    mid = _const(x, (x._data > -3) & (x._data < 3))
+    return _const(x, x._data >= 3) + mid * (x / 3 + 0.5)
+
+
+SMOOTH_DERIVATIVES = {
+    "elu": _elu_grad_t,
+    "selu": lambda x: _elu_grad_t(x, _SELU_ALPHA, _SELU_SCALE),
+    "celu": lambda x, alpha: _elu_grad_t(x, alpha, 1.0, 1.0 / alpha),
+    "silu": lambda x: (lambda s: s * (1 + x * (1 - s)))(ops.sigmoid(x)),
+    "mish": _mish_grad_t,
+    "softplus": _softplus_grad_t,
+    "softsign": lambda x: (1 + ops.abs(x)) ** -2,
+    "hardswish": _hardswish_grad_t,
+    "logsigmoid": lambda x: ops.sigmoid(-x),
+}
+
+
+class _MaskedGrad(Function):
+    """g * d with d a piecewise-constant derivative (leaky_relu, hardtanh, threshold, ...) of x: the
+    gradient of such an activation, as a node of its own for create_graph=True. Its derivative in x is
+    zero, but the result depends on x, so it requires grad when x does (torch's
+    LeakyReluBackwardBackward0 and friends)."""
+
+    def forward(self, g, x, d):
+        self.d = d
+        return (g * d).astype(g.dtype, copy=False)
+
+    def backward(self, gg):
+        return (gg * self.d).astype(gg.dtype, copy=False), np.zeros(self.d.shape, gg.dtype)
+
+    def backward_t(self, gg):
+        return gg * Tensor._make(np.asarray(self.d, dtype=gg._data.dtype)), None
+
+
 class _Pointwise(Function):
     """One row of ACTIVATIONS as a primitive: one pass forward, one for the exact derivative."""
     saved = ((0, None),)  # the backward reads x (for the version check)
@@ -107,6 +166,14 @@ class _Pointwise(Function):
     def backward(self, g):
         d = ACTIVATIONS[self.op][1](self.x, None, **self.params)
         return (g * d).astype(g.dtype, copy=False)
+
+    def backward_t(self, g):
+        x = self.parents[0]
+        smooth = SMOOTH_DERIVATIVES.get(self.op)
+        if smooth is not None:
+            return g * smooth(x, **self.params)
+        d = np.broadcast_to(ACTIVATIONS[self.op][1](self.x, None, **self.params), self.x.shape)
+        return _MaskedGrad.apply(g, x, d=d)
 
     def name(self):
         return "".join(w.capitalize() for w in self.op.split("_")) + "Backward0"
@@ -147,6 +214,20 @@ class _PointwiseFromResult(_Pointwise):
     def backward(self, g):
         d = RESULT_DERIVATIVES[self.op](self.y, **self.params)
         return (g * d).astype(g.dtype, copy=False)
+
+    def backward_t(self, g):
+        # NOTE: the in-place forward made the input hold the result: parents[0] is y now (Tensor._inplace_from),
+        # and its grad_fn is this node, so a gradient through y flows back through this node, as in torch.
+        y = self.parents[0]
+        if self.op == "leaky_relu":
+            return _MaskedGrad.apply(g, y, d=RESULT_DERIVATIVES["leaky_relu"](self.y, **self.params))
+        alpha = self.params.get("alpha", 1.0)
+        pos = _const(y, self.y > 0)
+        if self.op == "elu":
+            return g * (pos + (1 - pos) * (y + alpha))
+        if self.op == "selu":
+            return g * (pos * _SELU_SCALE + (1 - pos) * (y + _SELU_SCALE * _SELU_ALPHA))
+        return g * (pos + (1 - pos) * (y + alpha) / alpha)  # celu
 
     def name(self):
         return _RESULT_NAMES[self.op]
@@ -331,6 +412,11 @@ class PRelu(Function):
         pos = self.x > 0
         return np.where(pos, g, g * self.w), np.where(pos, 0, g * self.x)
 
+    def backward_t(self, g):
+        x, w = self.parents
+        pos = _const(x, self.x > 0)
+        return g * (pos + (1 - pos) * w), g * (1 - pos) * x
+
 
 def prelu(input, weight):
     """PReLU: ``weight`` has 1 element or one per channel (dim 1 of ``input``)."""
@@ -383,6 +469,29 @@ class Gelu(Function):
             return g * (0.5 * (1 + self.t) + 0.5 * a * (1 - self.t * self.t) * dinner).astype(g.dtype, copy=False)
         pdf = np.exp(-0.5 * a * a) * _INV_SQRT_2PI
         return g * (self.cdf + a * pdf).astype(g.dtype, copy=False)
+
+    def backward_t(self, g):
+        x = self.parents[0]
+        if self.approximate == "tanh":
+            t = ops.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        return g * (_NormalCdf.apply(x) + x * ops.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+
+
+class _NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, for gelu's differentiable gradient; Phi' is the normal pdf."""
+
+    def forward(self, a):
+        self.a = a
+        return (0.5 * (1 + _erf(a * _INV_SQRT_2))).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return g * (np.exp(-0.5 * self.a * self.a) * _INV_SQRT_2PI).astype(g.dtype, copy=False)
+
+    def backward_t(self, g):
+        x = self.parents[0]
+        return g * ops.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
 _ERF_UFUNC = []
@@ -439,6 +548,10 @@ class LogSoftmax(Function):
     def backward(self, g):
         return g - np.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
 
+    def backward_t(self, g):
+        p = Softmax.apply(self.parents[0], dim=self.dim)
+        return g - p * (ops.sum(g, dim=self.dim, keepdim=True) if self.dim is not None else ops.sum(g))
+
 
 def _softmax_dim(name, ndim, dim):
     if dim is None:
@@ -477,6 +590,11 @@ class Softmax(Function):
     def backward(self, g):
         y = self.out
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+
+    def backward_t(self, g):
+        y = Softmax.apply(self.parents[0], dim=self.dim)
+        gy = g * y
+        return y * (g - (ops.sum(gy, dim=self.dim, keepdim=True) if self.dim is not None else ops.sum(gy)))
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

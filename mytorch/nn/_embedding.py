@@ -4,7 +4,7 @@ import numpy as np
 from mytorch import ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor, _wrap_dim
-from mytorch.nn._functional_base import _legacy_type_name
+from mytorch.nn._functional_base import _LinearMap, _legacy_type_name
 from mytorch.nn._activation import softmax
 from mytorch.nn._loss import _norm
 
@@ -47,6 +47,20 @@ class Embedding(Function):
         if self.padding_idx is not None:
             out[self.padding_idx] = 0
         return out, None
+
+    def backward_t(self, g):
+        return _LinearMap.apply(g, fwd=lambda a: self.backward(a)[0], adjoint=self._rows), None
+
+    def _rows(self, gw):
+        """The adjoint of backward: the rows of gw looked up, as the forward does."""
+        if self.padding_idx is not None:
+            gw = gw.copy()
+            gw[self.padding_idx] = 0
+        rows = gw[self.indices]
+        if self.scale_grad_by_freq:
+            counts = np.bincount(self.indices.reshape(-1), minlength=self.num_rows)
+            rows = rows / counts[self.indices].astype(rows.dtype).reshape(self.indices.shape + (1,) * (rows.ndim - self.indices.ndim))
+        return rows
 
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):

@@ -49,6 +49,22 @@ class _SavedInputAndTarget(Function):
     backward_t = backward
 
 
+class _LinearMap(Function):
+    """y = A(g) for a linear map A given with its adjoint: the gradient of a primitive whose backward is
+    linear in g and reads no differentiable input (nll_loss, embedding), as a node for create_graph=True.
+    Its gradient is the adjoint, whose gradient is A again."""
+
+    def forward(self, g, fwd, adjoint):
+        self.fwd, self.adjoint = fwd, adjoint
+        return fwd(g)
+
+    def backward(self, gg):
+        return self.adjoint(gg)
+
+    def backward_t(self, gg):
+        return _LinearMap.apply(gg, fwd=self.adjoint, adjoint=self.fwd)
+
+
 _LEGACY_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
                 "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
                 "bool": "BoolTensor"}

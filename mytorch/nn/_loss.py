@@ -5,7 +5,7 @@ import numpy as np
 from mytorch import ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor, _wrap_dim
-from mytorch.nn._functional_base import _SavedInputAndTarget
+from mytorch.nn._functional_base import _LinearMap, _SavedInputAndTarget
 from mytorch.nn._activation import _activation, log_softmax, logsigmoid, relu
 
 __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -110,15 +110,21 @@ class NllLoss(Function):
 
     def forward(self, x, target, index, sample_w, reduction, cdim, out_shape):
         self.shape, self.index, self.sample_w, self.reduction, self.cdim = x.shape, index, sample_w, reduction, cdim
-        loss = -np.take_along_axis(x, index, axis=cdim) * sample_w
-        if reduction == "none":
-            return loss.reshape(out_shape)
+        self.out_shape = out_shape
+        if reduction == "mean":
+            self.denom = sample_w.sum(dtype=x.dtype)
+        return self._pick(x)
+
+    def _pick(self, x):
+        """The loss as a linear function of x (the adjoint of backward)."""
+        loss = -np.take_along_axis(x, self.index, axis=self.cdim) * self.sample_w.astype(x.dtype, copy=False)
+        if self.reduction == "none":
+            return loss.reshape(self.out_shape)
         total = loss.sum(dtype=x.dtype)
-        if reduction == "sum":
+        if self.reduction == "sum":
             return np.asarray(total)
-        self.denom = sample_w.sum(dtype=x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as torch
-            return np.asarray(total / self.denom)
+            return np.asarray(total / self.denom.astype(x.dtype))
 
     def backward(self, g):
         if self.reduction == "none":
@@ -131,6 +137,9 @@ class NllLoss(Function):
         grad = np.zeros(self.shape, dtype=g.dtype)
         np.put_along_axis(grad, self.index, (-per * self.sample_w).astype(g.dtype, copy=False), axis=self.cdim)
         return grad, None
+
+    def backward_t(self, g):
+        return _LinearMap.apply(g, fwd=lambda a: self.backward(a)[0], adjoint=self._pick), None
 
     def name(self):
         return "NllLoss2DBackward0" if len(self.shape) > 2 else "NllLossBackward0"
@@ -187,6 +196,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return nll * (1 - label_smoothing) + smooth_red * label_smoothing
 
 
+def _const_like(t, a):
+    return Tensor._make(np.asarray(a, dtype=t._data.dtype))
+
+
 class _Elementwise2(Function):
     """A loss of (input, target) as one primitive: f(d) of d = input - target, reduced, and its
     derivative f'(d) (target's gradient is -f'(d)); one node where torch has one. ``saved``: torch's
@@ -225,6 +238,23 @@ class _Elementwise2(Function):
         else:
             gd = np.clip(d, -p, p) * g
         gd = np.broadcast_to(gd, d.shape).astype(g.dtype, copy=False)
+        return gd, -gd
+
+    def backward_t(self, g):
+        x, t = self.parents
+        d, p = x - t, self.param
+        if self.reduction == "mean" and self.d.size:
+            g = g / self.d.size
+        if self.kind == "mse":
+            gd = 2 * d * g
+        else:
+            sign = _const_like(d, np.sign(self.d))
+            if self.kind == "l1" or (self.kind == "smooth_l1" and p == 0):
+                gd = sign * g
+            else:
+                inner = _const_like(d, np.abs(self.d) < p)
+                gd = (inner * d / p + (1 - inner) * sign if self.kind == "smooth_l1"
+                      else inner * d + (1 - inner) * sign * p) * g
         return gd, -gd
 
     def name(self):

@@ -18,7 +18,7 @@ class BatchNorm(Function):
     saved = ((0, None),)
 
     def forward(self, x, *affine, axes, eps, stats):
-        self.axes = axes
+        self.axes, self.eps = axes, eps
         shape = [1] * x.ndim
         shape[1] = x.shape[1]
         self.shape = shape
@@ -43,6 +43,30 @@ class BatchNorm(Function):
         if self.weight is None:
             return dx
         return dx, (g * self.xhat).sum(axis=self.axes), g.sum(axis=self.axes)
+
+    def backward_t(self, g):
+        x = self.parents[0]
+        xhat, invstd = _standardize_t(x, self.axes, self.eps)
+        if self.weight is None:
+            return _standardize_back_t(g, xhat, invstd, self.axes)
+        w = self.parents[1]
+        dx = _standardize_back_t(g * ops.reshape(w, tuple(self.shape)), xhat, invstd, self.axes)
+        return dx, ops.sum(g * xhat, dim=self.axes), ops.sum(g, dim=self.axes)
+
+
+# create_graph=True: the normalisations' backward in differentiable mytorch ops, xhat and invstd recomputed
+# from the input Tensor so that the gradient's own gradient reaches it.
+def _standardize_t(x, axes, eps):
+    centred = x - ops.mean(x, dim=axes, keepdim=True)
+    invstd = (ops.mean(centred * centred, dim=axes, keepdim=True) + eps) ** -0.5
+    return centred * invstd, invstd
+
+
+def _standardize_back_t(g, xhat, invstd, axes):
+    n = int(np.prod([g.shape[a] for a in axes]))
+    sum_g = ops.sum(g, dim=axes, keepdim=True)
+    sum_gx = ops.sum(g * xhat, dim=axes, keepdim=True)
+    return (invstd / n) * (n * g - sum_g - xhat * sum_gx)
 
 
 class BatchNormAffine(BatchNorm):
@@ -105,7 +129,7 @@ class Standardize(Function):
         var = (centred * centred).mean(axis=axes, keepdims=True)
         self.invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         self.xhat = centred * self.invstd
-        self.axes = axes
+        self.axes, self.eps = axes, eps
         self.n = int(np.prod([x.shape[a] for a in axes]))
         if stats is not None:
             stats.extend((mean, var))
@@ -116,6 +140,10 @@ class Standardize(Function):
         sum_g = g.sum(axis=axes, keepdims=True)
         sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
         return (self.invstd / n) * (n * g - sum_g - xhat * sum_gx)
+
+    def backward_t(self, g):
+        xhat, invstd = _standardize_t(self.parents[0], self.axes, self.eps)
+        return _standardize_back_t(g, xhat, invstd, self.axes)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
