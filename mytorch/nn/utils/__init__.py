@@ -12,7 +12,7 @@ from mytorch.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from mytorch.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["rnn", "prune", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm",
-           "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+           "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
 
 def _params(parameters):
@@ -38,6 +38,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             for g in grads:
                 g._data = g._data * g._data.dtype.type(coef)
     return Tensor._make(np.asarray(total, dtype=grads[0]._data.dtype))
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Deprecated alias of ``clip_grad_norm_`` (warns FutureWarning, as torch)."""
+    import warnings
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
 
 
 def clip_grad_value_(parameters, clip_value):
