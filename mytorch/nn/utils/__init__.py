@@ -4,14 +4,14 @@ import numpy as np
 
 from mytorch.autograd import no_grad
 from mytorch.tensor import Tensor
-from mytorch.nn.utils import prune, rnn
+from mytorch.nn.utils import parametrizations, parametrize, prune, rnn
 # NOTE: these rebind the names `spectral_norm` and `weight_norm` from the submodules to the
 # functions, as torch's own `from .spectral_norm import spectral_norm` does; the submodules stay
 # importable as mytorch.nn.utils.spectral_norm via sys.modules.
 from mytorch.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from mytorch.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
-__all__ = ["rnn", "prune", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm",
+__all__ = ["rnn", "prune", "parametrize", "parametrizations", "spectral_norm", "remove_spectral_norm", "weight_norm", "remove_weight_norm",
            "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
 
