@@ -47,9 +47,15 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Base for no_grad/enable_grad: a context manager that also decorates functions."""
+    """Base for no_grad/enable_grad: a context manager that also decorates functions, with or without
+    parentheses (``@no_grad()`` and ``@no_grad``, as torch 2 accepts)."""
 
     _target = None
+
+    def __new__(cls, *args, **kwargs):
+        if cls in (no_grad, enable_grad) and len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = grad_mode.enabled
@@ -82,6 +88,11 @@ class enable_grad(_GradModeContext):
 class inference_mode(_GradModeContext):
     """``torch.inference_mode(mode=True)``: here the same as ``no_grad`` (there are no inference
     tensors to forbid later autograd use of); ``inference_mode(False)`` changes nothing."""
+
+    def __new__(cls, mode=True):
+        if mode is not None and not isinstance(mode, bool) and callable(mode):
+            return cls()(mode)  # bare ``@inference_mode``
+        return super().__new__(cls)
 
     def __init__(self, mode=True):
         self._target = False if mode else None

@@ -816,7 +816,6 @@ def test_wgan_gp_conv_critic():
     assert critic[0].weight.grad is not None
 
 
-@xfail("CORE: `@torch.no_grad` used without parentheses (torch 2 accepts it) raises TypeError")
 def test_no_grad_decorator_without_parentheses():
     @mytorch.no_grad
     def double(x):
