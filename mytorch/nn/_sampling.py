@@ -167,6 +167,38 @@ def _cubic_matrix(in_n, out_n, align_corners, scale, A=-0.75):
     return m
 
 
+def _triangle(x):
+    return np.maximum(1 - np.abs(x), 0.0)
+
+
+def _keys_cubic(x, A=-0.5):
+    """The cubic convolution kernel; torch's antialiased bicubic takes Keys' A = -0.5 (plain bicubic: -0.75)."""
+    x = np.abs(x)
+    near = ((A + 2) * x - (A + 3)) * x * x + 1
+    far = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _antialias_matrix(in_n, out_n, align_corners, scale, mode):
+    """torch's antialiased resampling along one dim (PIL's): the filter (triangle for bilinear, cubic
+    for bicubic) stretched by the downscaling ratio, so that every input pixel under its support
+    contributes, and the weights of each output pixel normalised to sum to 1."""
+    filt, interp_size = (_triangle, 2) if mode == "bilinear" else (_keys_cubic, 4)
+    ratio = _source_scale(in_n, out_n, align_corners, scale)
+    support = interp_size * 0.5 * ratio if ratio >= 1.0 else interp_size * 0.5
+    invscale = 1.0 / ratio if ratio >= 1.0 else 1.0
+    max_size = int(np.ceil(support)) * 2 + 1
+    m = np.zeros((out_n, in_n))
+    for i in range(out_n):
+        center = ratio * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)  # NOTE: C's truncation, as torch
+        size = min(max(min(int(center + support + 0.5), in_n) - lo, 0), max_size)
+        w = filt((np.arange(lo, lo + size) - center + 0.5) * invscale)
+        total = w.sum()
+        m[i, lo:lo + size] = w / total if total != 0 else w
+    return m
+
+
 def _nearest_index(in_n, out_n, scale, exact):
     """Source index of each output position along one dim, as torch's nearest / nearest-exact."""
     if not exact and out_n in (in_n, 2 * in_n):  # torch's shortcuts, taken whatever the scale factor
@@ -199,6 +231,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         align_corners: for the interpolating modes, map corner pixel centres onto each other. Default: ``False``.
         recompute_scale_factor: compute the coordinate scale from the output size rather than
             ``scale_factor``. Default: ``None`` (use ``scale_factor``).
+        antialias: for ``'bilinear'``/``'bicubic'`` on 4-D input, low-pass filter while downsampling (torch's and
+            PIL's kernel stretched by the scale). Default: ``False``.
     """
     modes = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
     if mode not in modes:
@@ -211,8 +245,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("antialias=True is not supported")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
     dim = input.ndim - 2
     if dim < 1:
         raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D)")
@@ -253,8 +288,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f'"upsample_{mode}" not implemented for \'{_LEGACY_TYPE[input._data.dtype.name][:-6]}\'')
     mats = []
     for d, (n_in, n_out, sc) in enumerate(zip(in_sizes, sizes, scales)):
-        m = _cubic_matrix(n_in, n_out, align_corners, sc) if mode == "bicubic" else \
-            _linear_matrix(n_in, n_out, align_corners, sc)
+        if antialias:
+            m = _antialias_matrix(n_in, n_out, align_corners, sc, mode)
+        else:
+            m = _cubic_matrix(n_in, n_out, align_corners, sc) if mode == "bicubic" else \
+                _linear_matrix(n_in, n_out, align_corners, sc)
         mats.append((d + 2, m))
     return _AxisMatrices.apply(input, mats=tuple(mats))
 
