@@ -3,7 +3,8 @@ training scripts make unconditionally (seeding, cache clearing, synchronising) d
 from mytorch import amp
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "empty_cache", "synchronize",
-           "current_device", "memory_allocated", "max_memory_allocated", "reset_peak_memory_stats", "amp"]
+           "current_device", "memory_allocated", "max_memory_allocated", "reset_peak_memory_stats", "amp",
+           "get_device_properties", "get_device_name", "get_device_capability", "is_bf16_supported"]
 
 
 def is_available():
@@ -43,3 +44,14 @@ max_memory_allocated = memory_allocated
 
 def reset_peak_memory_stats(device=None):
     pass
+
+
+def _not_compiled(*args, **kwargs):
+    raise AssertionError("Torch not compiled with CUDA enabled")  # torch's CPU build: same type and text
+
+
+get_device_properties = get_device_name = get_device_capability = _not_compiled
+
+
+def is_bf16_supported(including_emulation=True):
+    return False

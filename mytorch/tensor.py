@@ -208,6 +208,14 @@ class Tensor:
     def is_cuda(self):
         return False
 
+    @property
+    def is_mps(self):
+        return False
+
+    @property
+    def is_xpu(self):
+        return False
+
     def is_floating_point(self):
         return self.dtype.is_floating_point
 

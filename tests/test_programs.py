@@ -520,8 +520,6 @@ def test_cifar_augmentation_pipeline_on_pil():
     assert tf(img).shape == (3, 32, 32)
 
 
-@xfail("KERNELS: `import torch.backends.cudnn as cudnn` fails (mytorch.backends is a module, not a package); "
-       "every CIFAR training script has it")
 def test_import_backends_cudnn():
     run_switched("""
         import torch.backends.cudnn as cudnn
@@ -778,8 +776,6 @@ def test_printed_dtype_suffix_matches_torch():
     assert str(mytorch.from_numpy(a.copy())) == str(torch.from_numpy(a.copy()))
 
 
-@xfail("CORE: torch.xpu / torch.version / torch.set_float32_matmul_precision missing (device-selection and "
-       "precision boilerplate of pytorch/examples: `torch.xpu.is_available()`)")
 def test_device_selection_boilerplate():
     use_accel = mytorch.cuda.is_available() or mytorch.backends.mps.is_available() or mytorch.xpu.is_available()
     mytorch.set_float32_matmul_precision("high")

@@ -10,6 +10,10 @@ im2col, im2col_wide), picked from the layer's geometry by ``kernels.routes.choos
 for the calling thread inside the block, as does the environment variable ``MYTORCH_CONV_ROUTE``
 for the process; a forced route that cannot serve a layer gives way.
 
+The submodules ``cudnn``, ``cuda``, ``mps``, ``mkldnn`` and ``openmp`` carry torch's flags and
+``is_available()`` for the boilerplate of training scripts (``cudnn.benchmark = True``); none of
+them changes what runs here.
+
 ``auto`` (the default) uses ``numba`` for every conv and pooling shape: its direct convolution
 wins where K = C/G*KH*KW is small, and its im2col fills plus NumPy's GEMM win or tie elsewhere
 (benchmarks/profile_conv.py measures it). If numba cannot be imported, ``auto`` falls back to
@@ -22,7 +26,7 @@ import warnings
 import kernels
 
 __all__ = ["CHOICES", "set_kernels", "get_kernels", "using_kernels", "implementation", "set_route", "get_route",
-           "using_route", "mps"]
+           "using_route", "cudnn", "cuda", "mps", "mkldnn", "openmp"]
 
 CHOICES = ("auto", "reference", "numpy", "numba")
 
@@ -114,13 +118,4 @@ def using_route(name, rows=None):
         yield
 
 
-class mps:
-    """Apple's Metal backend does not exist here."""
-
-    @staticmethod
-    def is_available():
-        return False
-
-    @staticmethod
-    def is_built():
-        return False
+from mytorch.backends import cuda, cudnn, mkldnn, mps, openmp  # noqa: E402  (flag-only submodules)
