@@ -795,7 +795,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm = w_sum - (correction * (w * aweights._data).sum() / w_sum if aweights is not None else correction)
         centred = x - mean
         c = ops.matmul(centred * wt, ops.transpose(centred, 0, 1)) / max(float(norm), 0)
-    return ops.reshape(c, ()) if input.ndim < 2 else c
+    # NOTE: one variable (a 1-D input or a single row) gives a 0-d result, as torch's squeeze does
+    return ops.reshape(c, ()) if c.shape == (1, 1) else c
 
 
 @op()

@@ -163,7 +163,8 @@ def _index_array(index, opname, allow_int32=True):
 
 
 def _scatter_grid(input, dim, index, opname):
-    """The full index tuple (one int array per axis) that scatter/gather address with ``index``."""
+    """The full index tuple (one int array per axis) that scatter/gather address with ``index``
+    (a 0-d index with a 1-D self counts as one element, as in torch)."""
     idx = _index_array(index, opname)
     if idx.ndim != input.ndim and not (idx.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as self tensor")
@@ -178,6 +179,8 @@ def _scatter_grid(input, dim, index, opname):
         raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
     if input.ndim == 0:
         return (), idx, d
+    if idx.ndim == 0:  # torch reads a 0-d index of a 1-D self as one element
+        idx = idx.reshape(1)
     grid = list(np.indices(idx.shape, sparse=True))
     grid[d] = idx
     return tuple(np.broadcast_to(x, idx.shape) for x in grid), idx, d
@@ -214,7 +217,10 @@ def _mask(shape, index):
 
 
 def _slices(src, shape):
-    """``src[:shape[0], :shape[1], ...]`` (scatter reads only the part of src that index covers)."""
+    """``src[:shape[0], :shape[1], ...]`` (scatter reads only the part of src that index covers);
+    a 0-d src with a one-element 1-D index is that element."""
+    if src.ndim == 0 and tuple(shape) == (1,):
+        return ops.reshape(src, (1,))
     if tuple(src.shape) == tuple(shape):
         return src
     return ops.getitem(src, tuple(slice(0, n) for n in shape))
@@ -243,7 +249,8 @@ def gather(input, dim, index, *, sparse_grad=False):
                 [4, 3]])
     """
     grid, idx, d = _scatter_grid(input, dim, index, "gather")
-    return _along(input, idx, d)
+    out = _along(input, idx, d)
+    return ops.reshape(out, ()) if input.ndim == 1 and np.ndim(_index_array(index, "gather")) == 0 else out
 
 
 @op(inplace=True)

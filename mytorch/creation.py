@@ -6,6 +6,7 @@ constructors (FloatTensor, LongTensor, ...).
 import builtins
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -21,7 +22,7 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "bernoulli", "multinomial", "poisson", "zeros_like", "ones_like", "full_like", "empty_like",
            "rand_like", "randn_like", "randint_like", "heaviside",
            "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-           "ByteTensor", "BoolTensor", "preserve_format", "contiguous_format", "channels_last", "strided"]
+           "ByteTensor", "BoolTensor", "range", "set_default_tensor_type", "preserve_format", "contiguous_format", "channels_last", "strided"]
 METHODS = {}  # Tensor methods declared here: new_ones, new_zeros, new_full, new_empty, bernoulli, ...
 
 
@@ -289,6 +290,26 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         dtype = _dtype.int64 if whole else _dtype.float32
     n = builtins.max(math.ceil((end - start) / step), 0)
     values = start + np.arange(n, dtype=np.float64 if to_numpy_dtype(dtype).kind == "f" else np.int64) * step
+    return _finish(values.astype(to_numpy_dtype(dtype)), requires_grad, device, out)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False):
+    """Deprecated ``torch.range``: values from ``start`` to ``end`` INCLUDED by ``step``, in the
+    default float dtype unless ``dtype`` is given (torch warns the same way; use :func:`arange`)."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    start, end, step = _number(start), _number(end), _number(step)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    dtype = _dtype.get_default_dtype() if dtype is None else dtype
+    n = int(math.floor((end - start) / step)) + 1
+    values = start + np.arange(n, dtype=np.float64) * step
     return _finish(values.astype(to_numpy_dtype(dtype)), requires_grad, device, out)
 
 
@@ -603,3 +624,22 @@ ShortTensor = _legacy("ShortTensor", _dtype.int16)
 CharTensor = _legacy("CharTensor", _dtype.int8)
 ByteTensor = _legacy("ByteTensor", _dtype.uint8)
 BoolTensor = _legacy("BoolTensor", _dtype.bool_)
+
+
+def set_default_tensor_type(t):
+    """Deprecated ``torch.set_default_tensor_type``: the default dtype from a legacy type or its name
+    (``torch.DoubleTensor``, ``'torch.FloatTensor'``); only floating types, as in torch."""
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
+    if isinstance(t, str):
+        name = t.split(".")[-1]
+        legacy = globals().get(name)
+        if not isinstance(legacy, _LegacyType) or t not in (f"torch.{name}", f"mytorch.{name}", name):
+            raise TypeError(f"invalid type: '{t}'")
+        t = legacy
+    if not isinstance(t, _LegacyType):
+        raise TypeError(f"invalid type: {t!r}; expected a tensor type such as torch.FloatTensor")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(t.dtype)

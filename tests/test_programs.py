@@ -247,8 +247,6 @@ def test_mnist_legacy_attributes_and_scaling(mnist_root):
     assert "%i" % test.targets[2] == str(int(test.targets[2]))
 
 
-@xfail("OPS: scatter_(0, torch.tensor(y), value=1) with a 0-d index raises IndexError (the Transforms "
-       "tutorial's one-hot target_transform)")
 def test_one_hot_target_transform_with_zero_dim_index():
     one_hot = mytorch.zeros(10, dtype=mytorch.float).scatter_(0, mytorch.tensor(3), value=1)
     assert one_hot.tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
@@ -574,7 +572,6 @@ def test_conv_reflect_padding_mode():
     assert conv(mytorch.ones(1, 1, 4, 4)).shape == (1, 1, 4, 4)
 
 
-@xfail("OPS: torch.cov of a single-row input returns shape (1, 1); torch returns a 0-d tensor")
 def test_cov_single_variable_is_scalar():
     assert mytorch.cov(mytorch.tensor([[1.0, 2.0, 4.0]])).shape == ()
 
@@ -691,7 +688,6 @@ def test_clip_grad_norm_legacy_alias():
     assert float(mytorch.cat([p.grad.flatten() for p in m.parameters()]).norm()) == pytest.approx(1.0, rel=1e-5)
 
 
-@xfail("OPS: torch.range (deprecated, end-inclusive) and torch.set_default_tensor_type are missing")
 def test_range_and_set_default_tensor_type():
     assert mytorch.range(1, 4).tolist() == [1.0, 2.0, 3.0, 4.0]
     mytorch.set_default_tensor_type("torch.FloatTensor")
