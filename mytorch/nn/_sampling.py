@@ -183,6 +183,8 @@ def _antialias_matrix(in_n, out_n, align_corners, scale, mode):
     """torch's antialiased resampling along one dim (PIL's): the filter (triangle for bilinear, cubic
     for bicubic) stretched by the downscaling ratio, so that every input pixel under its support
     contributes, and the weights of each output pixel normalised to sum to 1."""
+    if in_n == out_n:  # NOTE: torch skips a dim whose size is unchanged, whatever the scale factor
+        return np.eye(in_n)
     filt, interp_size = (_triangle, 2) if mode == "bilinear" else (_keys_cubic, 4)
     ratio = _source_scale(in_n, out_n, align_corners, scale)
     support = interp_size * 0.5 * ratio if ratio >= 1.0 else interp_size * 0.5
