@@ -7,6 +7,7 @@ _shape.py, creation.py), installed by ``_install_methods`` and listed for editor
 printing follows torch's rules (_printing.py).
 """
 import functools
+import warnings
 
 import numpy as np
 
@@ -390,6 +391,55 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data._data
         return tensor(np.array(data, copy=True), dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new(self, *args, device=None):
+        """Legacy ``Tensor.new``: ``x.new(2, 3)`` / ``x.new(size)`` is a tensor of that shape (zeros
+        here, where torch leaves memory uninitialised), ``x.new(data)`` a tensor of the data, and
+        ``x.new(tensor)`` that tensor itself; always with self's dtype, as torch. Prefer ``new_empty``
+        and ``new_tensor``."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype is not self.dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, got {args[0].dtype}")
+            return args[0]
+        if not args:
+            return Tensor._make(np.zeros((0,), self._data.dtype))
+        if len(args) == 1 and isinstance(args[0], Size):
+            args = tuple(args[0])
+        if all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+            return Tensor._make(np.zeros(tuple(int(n) for n in args), self._data.dtype))
+        if len(args) != 1:
+            raise TypeError(f"new(): expected sizes (ints) or one sequence of data, got {args!r}")
+        return Tensor._make(np.array(args[0], dtype=self._data.dtype))
+
+    def resize_(self, *sizes, memory_format=None):
+        """Reshapes self in place to ``sizes``, keeping its elements in row-major order: a larger size
+        appends zeros (torch leaves them uninitialised), a smaller one drops the tail. Not allowed on
+        a tensor that requires grad, as in torch."""
+        if self._requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+            raise RuntimeError(f"resize_(): sizes must be non-negative integers, got {list(shape)}")
+        n = int(np.prod(shape, dtype=np.int64))
+        flat = self._data.reshape(-1)
+        if n == flat.size:
+            data = flat.reshape(shape) if self._data.flags.c_contiguous else flat.copy().reshape(shape)
+        else:
+            data = np.zeros(n, self._data.dtype)
+            data[:min(n, flat.size)] = flat[:n]
+            data = data.reshape(shape)
+        self._data = data
+        autograd._bump(self)
+        return self
+
+    def resize(self, *sizes):
+        """Deprecated out-of-place :meth:`resize_` (torch warns the same way)."""
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        return Tensor._make(self._data).resize_(*sizes)
+
+    def resize_as_(self, other, memory_format=None):
+        """:meth:`resize_` to ``other``'s shape."""
+        return self.resize_(tuple(other.shape))
 
     def cuda(self, *args, **kwargs):
         from mytorch.device import device

@@ -72,3 +72,44 @@ def test_determinism_interop_threads_and_compile():
     assert mytorch.compile(model) is model and mytorch.compile(mode="max-autotune")(model) is model
     with pytest.warns(UserWarning, match="TorchScript"):
         assert mytorch.jit.script(model) is model
+
+
+@requires_torch
+@pytest.mark.parametrize("args", [(), (2,), (2, 3), ("size",), ([1, 2],), ((1, 2),), ([[1.5, 2.0]],)])
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_legacy_new(args, dtype):
+    def call(T):
+        x = T.ones(2, 2, dtype=getattr(T, dtype))
+        return x.new(*[x.size() if a == "size" else a for a in args])
+    got, want = call(mytorch), call(torch)
+    assert tuple(got.shape) == tuple(want.shape) and got.dtype.name == dtype
+    if want.numel() and args and args[0] != "size" and not isinstance(args[0], int):
+        assert got.tolist() == want.tolist()  # data, not sizes (torch's uninitialised memory is not compared)
+
+
+def test_legacy_new_of_a_tensor_is_that_tensor():
+    x, t = mytorch.zeros(2), mytorch.tensor([1.0, 2.0])
+    assert x.new(t) is t
+    with pytest.raises(TypeError):
+        x.new(mytorch.tensor([1, 2]))
+
+
+@requires_torch
+@pytest.mark.parametrize("size", [(3, 2), (4,), (1, 2), ((2, 2),), (6,)])
+def test_resize_keeps_leading_elements(size):
+    def call(T):
+        return T.arange(6.0).reshape(2, 3).resize_(*size)
+    got, want = call(mytorch), call(torch)
+    assert tuple(got.shape) == tuple(want.shape) and got.tolist() == want.tolist()
+
+
+def test_resize_grows_with_zeros_and_guards_grad():
+    x = mytorch.arange(3.0)
+    v0 = x._version
+    assert x.resize_(5).tolist() == [0.0, 1.0, 2.0, 0.0, 0.0] and x._version > v0
+    assert mytorch.zeros(2).resize_as_(mytorch.ones(1, 3)).shape == (1, 3)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        y = mytorch.arange(6.0).resize(3, 2)
+    assert y.shape == (3, 2)
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        mytorch.ones(2, requires_grad=True).resize_(3)

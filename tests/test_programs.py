@@ -662,7 +662,6 @@ def test_phase_loop_with_set_grad_enabled():
         assert acc.dtype == mytorch.float64
 
 
-@xfail("CORE: Tensor.new(*sizes) missing (legacy `std.data.new(std.size()).normal_()` in older VAEs/GANs)")
 def test_tensor_new_legacy_constructor():
     std = mytorch.ones(2, 3, dtype=mytorch.float64)
     eps = std.data.new(std.size()).normal_()
@@ -694,7 +693,6 @@ def test_range_and_set_default_tensor_type():
     assert mytorch.ones(1).dtype == mytorch.float32
 
 
-@xfail("CORE: Tensor.resize_ / Tensor.resize missing")
 def test_resize_inplace():
     x = mytorch.ones(2, 3)
     assert x.resize_(3, 2).shape == (3, 2)
