@@ -16,7 +16,7 @@ NOT_PROVIDED = {
            "LazyConvTranspose2d", "LazyConvTranspose3d",  # 3-D and exotic pooling: kernels side
            "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
            "LazyInstanceNorm3d",  # lazy norms: rare; LazyLinear is provided
-           "AdaptiveLogSoftmaxWithLoss", "CrossMapLRN2d", "Container",
+           "CrossMapLRN2d", "Container",
            "LinearCrossEntropyLoss", "LinearCrossEntropyOptions"},
     "F": {"adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "max_pool3d",
           "max_pool3d_with_indices", "conv3d", "conv_transpose3d", "conv_tbc", "max_unpool1d", "max_unpool3d",
