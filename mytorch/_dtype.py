@@ -81,6 +81,33 @@ def _scalar_dtype(x):
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 
+_C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+
+
+def scalar_array(x, np_dtype, wrap=True):
+    """A Python number as a 0-d array of ``np_dtype``. An integer out of an integer dtype's range
+    wraps modulo 2**bits where torch wraps it (the scalar operand of arithmetic, comparison and
+    bitwise ops: ``uint8 tensor * 300`` multiplies by 44); with ``wrap=False`` it raises torch's
+    RuntimeError instead (fill_, masked_fill, full, clamp), except that an unsigned dtype takes
+    -max..-1 wrapped, as torch's range check does. Beyond 64 bits: OverflowError."""
+    try:
+        return np.asarray(x, dtype=np_dtype)
+    except OverflowError:
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype.kind not in "iu" or not isinstance(x, (int, np.integer)) or not -2 ** 63 <= x < 2 ** 64:
+            if isinstance(x, (int, np.integer)):
+                raise OverflowError("int too big to convert") from None
+            raise
+        if not wrap and not (np_dtype.kind == "u" and -np.iinfo(np_dtype).max <= x < 0):
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[np_dtype.name]} without overflow") \
+                from None
+        bits = 8 * np_dtype.itemsize
+        v = int(x) & ((1 << bits) - 1)
+        if np_dtype.kind == "i" and v >= 1 << (bits - 1):
+            v -= 1 << bits
+        return np.asarray(v, dtype=np_dtype)
+
+
 def _promote(dtypes):
     """Promotion inside one priority tier: the highest category wins, then NumPy's rule within it."""
     top = max(d._category for d in dtypes)

@@ -124,7 +124,7 @@ def _invert(self):
 def _as_tensor(x, dt):
     if isinstance(x, Tensor):
         return x if x._data.dtype == dt.np else ops.to_dtype(x, dt)
-    return Tensor._make(np.asarray(x, dtype=dt.np))
+    return Tensor._make(_dtype.scalar_array(x, dt.np))
 
 
 def _check_broadcast(ts):

@@ -207,6 +207,8 @@ _SCATTER_DTYPE = "scatter(): Expected self.dtype to be equal to src.dtype"
 def _scalar(value, dt):
     if isinstance(value, Tensor):
         return _same_dtype(value, dt)
+    if isinstance(value, int) and dt._category == 1:
+        return Tensor._make(_dtype.scalar_array(value, dt.np, wrap=False))  # torch's range check
     return Tensor._make(np.asarray(value).astype(dt.np))
 
 

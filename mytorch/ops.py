@@ -37,7 +37,7 @@ def _tensor(x, dt):
     """x as a Tensor of dtype ``dt`` (a Python number becomes a 0-d constant)."""
     if isinstance(x, Tensor):
         return x
-    t = Tensor._make(np.asarray(x, dtype=dt.np))
+    t = Tensor._make(_dtype.scalar_array(x, dt.np))
     t._vc = CONSTANT
     return t
 
@@ -640,6 +640,9 @@ def div(input, other, *, rounding_mode=None):
         return _binary(Div, input, other, float_result=True)
     if rounding_mode not in ("floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    dt = result_type(input, other)
+    if dt._category == 1:  # a Python int operand wraps into the integer dtype first, as in the other ops
+        input, other = _wrapped(input, dt), _wrapped(other, dt)
     result = div(input, other).detach()
     rounded = np.floor(result._data) if rounding_mode == "floor" else np.trunc(result._data)
     dt = result_type(input, other)
@@ -651,8 +654,17 @@ multiply = mul
 subtract = sub
 
 
+def _wrapped(x, dt):
+    """A Python int operand of an integer-dtype op as the value torch computes with (wrapped)."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return int(_dtype.scalar_array(x, dt.np))
+    return x
+
+
 def floor_divide(input, other):
-    if result_type(input, other)._category < 2:
+    dt = result_type(input, other)
+    if dt._category < 2:
+        other = _wrapped(other, dt) if dt._category == 1 else other
         divisor = other._data if isinstance(other, Tensor) else np.asarray(other)
         if not np.all(divisor):
             raise RuntimeError("ZeroDivisionError")
@@ -729,6 +741,11 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     dt = result_type(input, *bounds)
+    if dt._category == 1:  # a Python int bound: torch's range check, then its value in the dtype
+        if isinstance(min, int):
+            min = int(_dtype.scalar_array(min, dt.np, wrap=False))
+        if isinstance(max, int):
+            max = int(_dtype.scalar_array(max, dt.np, wrap=False))
     if input._data.dtype != dt.np:
         input = to_dtype(input, dt)  # an integer tensor clamped to float bounds is float, as in torch
     if builtins.any(isinstance(b, Tensor) for b in bounds):
@@ -1478,7 +1495,7 @@ class IndexPut(Function):
 
 def _fill(input, value):
     if not isinstance(value, Tensor):
-        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
+        value = Tensor._make(_dtype.scalar_array(value, input._data.dtype, wrap=False))
     elif value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")

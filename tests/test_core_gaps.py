@@ -113,3 +113,35 @@ def test_resize_grows_with_zeros_and_guards_grad():
     assert y.shape == (3, 2)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         mytorch.ones(2, requires_grad=True).resize_(3)
+
+
+_INT_SCALAR_OPS = {
+    "mul": lambda x, v: x * v, "add": lambda x, v: x + v, "sub": lambda x, v: x - v, "rsub": lambda x, v: v - x,
+    "eq": lambda x, v: x == v, "lt": lambda x, v: x < v, "ge": lambda x, v: x >= v, "floordiv": lambda x, v: x // v,
+    "rem": lambda x, v: x % v, "and": lambda x, v: x & v, "add_alpha": lambda x, v: x.add(v, alpha=2),
+    "fill_": lambda x, v: x.clone().fill_(v), "masked_fill": lambda x, v: x.masked_fill(x > 1, v),
+    "clamp": lambda x, v: x.clamp(max=v),
+}
+
+
+def _outcome(T, dtype, value, fn):
+    x = T.tensor([1, 2, 100], dtype=getattr(T, dtype))
+    try:
+        return fn(x, value).tolist()
+    except (RuntimeError, OverflowError) as e:
+        return type(e).__name__
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64"])
+@pytest.mark.parametrize("value", [300, -300, 70000, -1, 2 ** 40, 2 ** 63])
+def test_python_int_out_of_dtype_range_as_torch(dtype, value):
+    """Arithmetic, comparison and bitwise ops wrap the int modulo 2**bits; fills and clamp bounds
+    raise RuntimeError (an unsigned dtype takes -max..-1); division by a wrapped 0 raises."""
+    for name, fn in _INT_SCALAR_OPS.items():
+        assert _outcome(mytorch, dtype, value, fn) == _outcome(torch, dtype, value, fn), name
+
+
+def test_python_int_beyond_64_bits_overflows():
+    with pytest.raises(OverflowError):
+        mytorch.ones(2, dtype=mytorch.uint8) * 2 ** 70

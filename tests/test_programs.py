@@ -698,7 +698,6 @@ def test_resize_inplace():
     assert x.resize_(3, 2).shape == (3, 2)
 
 
-@xfail("CORE: uint8 tensor * 300 raises OverflowError; torch wraps the Python int into the tensor's dtype")
 def test_uint8_times_out_of_range_python_int():
     assert (mytorch.ones(2, dtype=mytorch.uint8) * 300).dtype == mytorch.uint8
 
