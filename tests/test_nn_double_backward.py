@@ -105,6 +105,18 @@ def test_inplace_leaky_relu_gradient_requires_grad():
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros(5))
 
 
+@requires_torch
+def test_relu_gradient_requires_grad_as_torch():
+    results = []
+    for lib in (mytorch, torch):
+        x = lib.tensor(_input((5,)), requires_grad=True)
+        g, = lib.autograd.grad(lib.nn.functional.relu(x).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        results.append((g.requires_grad, type(g.grad_fn).__name__ if lib is torch else None, x.grad.numpy()))
+    assert results[0][0] is results[1][0] is True
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
 def _wgan_gp(lib, layers):
     lib.manual_seed(0) if lib is torch else None
     critic = layers(lib.nn)

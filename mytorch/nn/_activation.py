@@ -21,9 +21,20 @@ sigmoid = ops.sigmoid
 tanh = ops.tanh
 
 
+class _Relu(ops.Relu):
+    """ops' relu, whose gradient under create_graph=True depends on x as torch's threshold_backward does: it
+    requires grad when x does (zero second derivative), also where the incoming gradient does not."""
+    _torch_name = "ReluBackward0"
+
+    def backward_t(self, g):
+        return _MaskedGrad.apply(g, self.parents[0], d=self.out > 0)
+
+
 def relu(input, inplace=False):
     """max(0, x); ``inplace`` writes into ``input`` (out of place inside a graph until in-place autograd exists)."""
-    out = ops.relu(input)
+    if not isinstance(input, Tensor):
+        return ops.relu(input)  # ops' own error for a non-Tensor
+    out = _Relu.apply(input)
     return _write_back(input, out) if inplace else out
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
