@@ -26,7 +26,7 @@ from mytorch._shape import *  # noqa: F401,F403,E402
 from mytorch._printing import *  # noqa: F401,F403,E402
 from mytorch import backends, linalg, nn, optim, random, utils, vision  # noqa: E402  (after Tensor, which they build on)
 from mytorch.serialization import load, save  # noqa: E402
-from mytorch import amp, cuda, jit, mps, version, xpu  # noqa: E402
+from mytorch import amp, cuda, jit, mps, special, version, xpu  # noqa: E402
 from mytorch._settings import *  # noqa: F401,F403,E402  (matmul precision, determinism, interop threads, compile)
 from mytorch.amp import autocast  # noqa: E402
 from mytorch import distributions  # noqa: E402

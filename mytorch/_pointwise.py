@@ -213,16 +213,17 @@ _erfc_scalar = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _erf(x):
-    return _erf_scalar(x.astype(np.float64)).astype(np.float64).astype(x.dtype)
+    # NOTE: np.asarray: a frompyfunc ufunc returns a Python float (no .astype) for a 0-d input
+    return np.asarray(_erf_scalar(x.astype(np.float64)), np.float64).astype(x.dtype)
 
 
 def _erfc(x):
-    return _erfc_scalar(x.astype(np.float64)).astype(np.float64).astype(x.dtype)
+    return np.asarray(_erfc_scalar(x.astype(np.float64)), np.float64).astype(x.dtype)
 
 
 def _erfinv(y):
     """Inverse error function: M. Giles' single-precision polynomial (2010) as the start, then two
-    Newton steps on erf(x) - y in float64: |error| below 1e-12 relative for |y| < 1 - 1e-12
+    Newton steps on erf(x) - y (erfc near |y| = 1) in float64: |error| below 1e-12 relative for |y| < 1
     (tests/test_core_pointwise.py checks erf(erfinv(y)) == y); +-1 give +-inf, |y| > 1 NaN."""
     y64 = y.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -240,12 +241,196 @@ def _erfinv(y):
             p2 = c + p2 * wl
         x = np.where(small, p1, p2) * y64
         inner = np.isfinite(x)
-        for _ in range(2):
-            step = (_erf_scalar(x).astype(np.float64) - y64) / (2 / math.sqrt(math.pi) * np.exp(-x * x))
-            x = np.where(inner, x - step, x)
+        # NOTE: near |y| = 1 Newton runs on ln erfc(|x|) = ln(1 - |y|): 1 - |y| is exact there, while
+        # erf(x) - y would cancel to a few digits, and the log keeps the steps from overshooting
+        a, xa = np.abs(y64), np.abs(x)
+        for _ in range(4):
+            slope = 2 / math.sqrt(math.pi) * np.exp(-xa * xa)
+            near = np.asarray(_erfc_scalar(np.where(inner, xa, 0.0)), np.float64)
+            far = np.asarray(_erf_scalar(np.where(inner, xa, 0.0)), np.float64)
+            step = np.where(a > 0.5, (np.log(near) - np.log(1 - a)) * near, a - far) / slope
+            xa = np.where(inner & np.isfinite(step), xa + step, xa)
+        x = np.copysign(xa, y64)
         x = np.where(y64 == 1, np.inf, np.where(y64 == -1, -np.inf, x))
         x = np.where(np.abs(y64) > 1, np.nan, x)
     return x.astype(y.dtype)
+
+
+def _gamma_np():
+    """The exact lgamma/digamma kernels of mytorch.distributions._special (imported at first use:
+    the distributions package builds on this module)."""
+    from mytorch.distributions import _special
+    return _special
+
+
+def _lgamma(x):
+    """ln|Gamma(x)|; +inf at the poles 0, -1, -2, ... (math.lgamma raises there). Near its zeros
+    at 1 and 2, where math.lgamma keeps only a few digits, the Taylor series
+    lgamma(1 + z) = -gamma z + sum_k (-1)^k zeta(k) z^k / k (and lgamma(2 + z) = that + log1p(z))."""
+    pole = (x <= 0) & (x == np.floor(x))
+    out = _gamma_np()._lgamma_np(np.where(pole, 1, x).astype(x.dtype) if pole.any() else x)
+    z64 = x.astype(np.float64)
+    z = np.where(np.abs(z64 - 2) < 0.2, z64 - 2, z64 - 1)
+    near = np.abs(z) < 0.2
+    if near.any():
+        zn = z[near]
+        series = -_EULER_GAMMA * zn
+        power = -zn
+        for k in range(2, 40):
+            power = power * -zn  # (-z)^k
+            series = series + _ZETA_INT[k] * power / k
+        out = out.astype(np.float64) if out.dtype.kind != "f" else out.copy()
+        out[near] = series + np.where(np.abs(z64[near] - 2) < 0.2, np.log1p(zn), 0.0)
+    return np.where(pole, np.inf, out).astype(out.dtype) if pole.any() else out
+
+
+def _digamma(x):
+    """psi(x); at 0 torch gives -inf (+inf at -0.0) where the negative integers are NaN poles."""
+    out = _gamma_np()._digamma_np(x)
+    return np.where(x == 0, np.copysign(np.inf, -x), out).astype(out.dtype) if np.any(x == 0) else out
+
+
+# B_2j / (2j)! for j = 1..8: the Euler-Maclaurin coefficients of the Hurwitz zeta tail
+_EM_COEF = tuple(b / math.factorial(2 * j) for j, b in enumerate(
+    (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510), start=1))
+
+
+def _hurwitz_zeta(s, q):
+    """zeta(s, q) = sum_k (q + k)^-s for an integer s >= 2, in float64: the terms are summed
+    directly until q + k >= 2s + 10 (also for negative non-integer q, as Cephes' zeta does), then
+    Euler-Maclaurin with eight Bernoulli terms (truncation below 1e-16 relative there)."""
+    q = np.array(q, np.float64)
+    acc = np.zeros_like(q)
+    start = 2.0 * s + 10.0
+    with np.errstate(all="ignore"):
+        while True:
+            low = q < start
+            if not low.any():
+                break
+            acc += np.where(low, np.where(low, q, 1.0) ** -s, 0.0)
+            q = np.where(low, q + 1.0, q)
+        tail = q ** (1.0 - s) / (s - 1) + 0.5 * q ** -s
+        rising, power = float(s), q ** (-s - 1.0)
+        for j, c in enumerate(_EM_COEF):
+            tail = tail + c * rising * power
+            rising *= (s + 2 * j + 1) * (s + 2 * j + 2)
+            power = power / (q * q)
+    return acc + tail
+
+
+_EULER_GAMMA = 0.5772156649015329
+_ZETA_INT = {k: float(_hurwitz_zeta(k, 1.0)) for k in range(2, 40)}  # zeta(k), for the lgamma series
+
+
+def _polygamma_np(n, x):
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x) for n >= 1; (-1)^(n+1) inf at the poles (0, -1, ...),
+    as torch."""
+    x = np.asarray(x)
+    z = x.astype(np.float64)
+    sign = (-1.0) ** (n + 1)
+    out = sign * math.factorial(n) * _hurwitz_zeta(n + 1, z)
+    out = np.where((z <= 0) & (z == np.floor(z)), sign * np.inf, out)
+    return out.astype(x.dtype) if x.dtype.kind == "f" else out
+
+
+class Polygamma(Function):
+    """psi^(n)(x), n >= 1; its derivative is psi^(n+1)(x)."""
+    saved = ((0, None),)
+
+    def forward(self, x, n):
+        self.x, self.n = x, n
+        return _polygamma_np(n, x)
+
+    def backward(self, g):
+        return g * _polygamma_np(self.n + 1, self.x)
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of the digamma function (``polygamma(0, x)`` is ``digamma(x)``);
+    integer inputs compute in the default float dtype, as in torch."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        result = digamma(input)  # noqa: F821 (made by _generate)
+    else:
+        result = Polygamma.apply(ops._float_input(input, "polygamma"), n=n)
+    return result if out is None else _write_out(out, result)
+
+
+def _polygamma_method(self, n):
+    return polygamma(n, self)
+
+
+def _polygamma_(self, n):
+    """In-place form of :func:`mytorch.polygamma`."""
+    return ops._inplace(self, _polygamma_method, (n,), {}, name="polygamma_")
+
+
+def mvlgamma(input, p, *, out=None):
+    """Multivariate log-gamma of dimension ``p``: sum_i lgamma(x - i/2) + p(p-1)/4 ln(pi), built
+    from lgamma (so its gradient is the sum of digammas)."""
+    if not isinstance(p, int) or p < 1:
+        raise RuntimeError(f"p has to be greater than or equal to 1, got {p}")
+    x = ops._float_input(input, "mvlgamma")
+    result = p * (p - 1) / 4 * math.log(math.pi) + sum(lgamma(x - i / 2) for i in range(p))  # noqa: F821
+    return result if out is None else _write_out(out, result)
+
+
+def _i1(x):
+    """I_1(x) by its power series sum (x/2)^(2k+1) / (k! (k+1)!): all terms of one sign, summed
+    until they no longer change the sum (float64 rounding)."""
+    x = x.astype(np.float64)
+    term = x / 2
+    total = term.copy()
+    q = (x / 2) ** 2
+    k = 0
+    with np.errstate(all="ignore"):
+        while True:
+            term = term * q / ((k + 1) * (k + 2))
+            k += 1
+            if not np.any(np.abs(term) > np.abs(total) * 1e-17) or k > 2000:
+                break
+            total = total + term
+    return total
+
+
+def _ndtr(x):
+    return 0.5 * _erfc(-x / math.sqrt(2))
+
+
+def _ndtri(p):
+    """Inverse of the standard normal CDF: the Abramowitz-Stegun 26.2.23 start (|error| < 5e-4),
+    then Newton steps on ln ndtr(x) = ln p, with ndtr through erfc (exact in the lower tail), so
+    tiny p (1e-300) keep full precision; 0 and 1 give -inf and +inf, outside [0, 1] NaN."""
+    p64 = p.astype(np.float64)
+    with np.errstate(all="ignore"):
+        q = np.minimum(p64, 1 - p64)
+        t = np.sqrt(-2 * np.log(q))
+        x = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + t * (1.432788 + t * (0.189269 + 0.001308 * t)))
+        x = -x  # the lower-tail quantile of q; p > 1/2 is its mirror image (1 - p is exact there)
+        inner = q > 0
+        for _ in range(4):
+            cdf = _ndtr(x)
+            step = (np.log(cdf) - np.log(q)) * cdf / (np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+            x = np.where(inner & np.isfinite(step), x - step, x)
+        x = np.where(p64 == 0.5, 0.0, np.where(p64 < 0.5, x, -x))
+        x = np.where(p64 == 0, -np.inf, np.where(p64 == 1, np.inf, x))
+        x = np.where((p64 < 0) | (p64 > 1) | np.isnan(p64), np.nan, x)
+    return x.astype(p.dtype)
+
+
+def _entr(x):
+    with np.errstate(all="ignore"):
+        out = -x * np.log(x)
+    return np.where(x == 0, 0, np.where(x < 0, -np.inf, out)).astype(out.dtype)
+
+
+def _xlog1py(x, y):
+    with np.errstate(all="ignore"):
+        out = x * np.log1p(y)
+    return np.where((x == 0) & ~np.isnan(y), np.zeros((), out.dtype), out)
 
 
 def _round(x, decimals=0):
@@ -362,6 +547,16 @@ _ROWS = [
     Row("erfc", _erfc, lambda g, y, x: (-g * (2 / math.sqrt(math.pi)) * np.exp(-x * x),)),
     Row("erfinv", _erfinv, lambda g, y, x: (g * (math.sqrt(math.pi) / 2) * np.exp(_erfinv(x) ** 2),),
         domain=(-0.9, 0.9)),
+    Row("lgamma", _lgamma, lambda g, y, x: (g * _digamma(x),), domain=(0.5, 3.0)),
+    Row("digamma", _digamma, lambda g, y, x: (g * _polygamma_np(1, x),), domain=(0.5, 3.0)),
+    Row("i0", lambda x: np.i0(x).astype(x.dtype), lambda g, y, x: (g * _i1(x).astype(x.dtype),)),
+    Row("special_ndtri", _ndtri, lambda g, y, x: (g * math.sqrt(2 * math.pi) * np.exp(0.5 * y * y),), saves="y",
+        method=False, inplace=False, domain=(0.1, 0.9)),
+    Row("special_entr", _entr, lambda g, y, x: (-g * (np.log(x) + 1),), method=False, inplace=False,
+        domain=(0.1, 2.0)),
+    Row("special_xlog1py", _xlog1py, lambda g, y, a, b: (g * np.where((a == 0) & (b == -1), 0, np.log1p(b)),
+                                                         g * a / (1 + b)),
+        inputs=_BIN, method=False, inplace=False, domain=(0.1, 3.0)),
     Row("logit", _logit, _logit_grad, params=(("eps", None),), domain=(0.1, 0.9)),
     Row("xlogy", _xlogy, lambda g, y, a, b: (g * np.where((a == 0) & (b == 0), 0, np.log(b)), g * a / b),
         inputs=_BIN, domain=(0.1, 3.0)),
@@ -449,6 +644,50 @@ for _row in _ROWS:
     ROWS[_row.name] = _row
     _generate(_row)
 del _row
+# torch keeps these in torch.special only (mytorch.special re-exports them under their short names)
+__all__ = [n for n in __all__ if not n.startswith("special_")]
+
+_frexp_rt = ops._return_type("frexp", ("mantissa", "exponent"))
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with ``input = mantissa * 2**exponent``, |mantissa| in [0.5, 1) (int32
+    exponent); the mantissa is ``input * 2**-exponent``, so its gradient is torch's."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    _, e = np.frexp(input._data)
+    exponent = Tensor._make(e.astype(np.int32))
+    mantissa = input * Tensor._make(np.ldexp(np.ones((), input._data.dtype), -e).astype(input._data.dtype))
+    if out is not None:
+        _write_out(out[0], mantissa)
+        _write_out(out[1], exponent)
+        return _frexp_rt(out[0], out[1])
+    return _frexp_rt(mantissa, exponent)
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``
+    (torch's factor maxnorm / (norm + 1e-7)); composite, so the gradient flows through the norm."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    d = dim % input.ndim
+    dims = tuple(k for k in range(input.ndim) if k != d)
+    norms = input.norm(p, dim=dims, keepdim=True)
+    with ops.no_grad():
+        over = norms > maxnorm
+    scale = ops.where(over, maxnorm / (norms + 1e-7), Tensor._make(np.ones((), input._data.dtype)))
+    result = input * scale
+    return result if out is None else _write_out(out, result)
+
+
+# n comes before the tensor in torch's signature, so polygamma is declared by hand beside the table
+__all__ += ["polygamma", "mvlgamma", "frexp", "renorm"]
+METHODS.update(frexp=frexp, renorm=renorm, renorm_=lambda self, p, dim, maxnorm: ops._inplace(
+    self, renorm, (p, dim, maxnorm), {}, name="renorm_"),
+               polygamma=_polygamma_method, polygamma_=_polygamma_, mvlgamma=mvlgamma,
+               mvlgamma_=lambda self, p: ops._inplace(self, mvlgamma, (p,), {}, name="mvlgamma_"))
 
 # torch spells the shift methods with the dunders only; the functions keep bitwise_* names
 OPERATORS = {
