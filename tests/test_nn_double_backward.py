@@ -49,6 +49,11 @@ CASES = [
     ("batch_norm", lambda F, x, e: F.batch_norm(x, None, None, e[0], e[1], training=True) * e[2],
      ((4,), (4,), (3, 4))),
     ("group_norm", lambda F, x, e: F.group_norm(x, 2, e[0], e[1]) * e[2], ((4,), (4,), (3, 4))),
+    ("pad_constant", lambda F, x, e: F.pad(x, (1, 2, 0, 1), value=0.5) ** 3, ()),
+    ("pad_reflect", lambda F, x, e: F.pad(x, (2, 1), mode="reflect") ** 3, ()),
+    ("interpolate_linear", lambda F, x, e: F.interpolate(x.unsqueeze(0), size=7, mode="linear") ** 3, ()),
+    ("interpolate_nearest", lambda F, x, e: F.interpolate(x.unsqueeze(0), scale_factor=2.0) ** 3, ()),
+    ("pixel_shuffle", lambda F, x, e: F.pixel_shuffle(x.reshape(1, 4, 1, 3), 2) ** 3, ()),
     ("embedding", lambda F, x, e: F.embedding(e[-1], (x * x).t()) * x[:, :3], ()),
 ]
 

@@ -11,11 +11,15 @@ class Pad(Function):
     """Constant padding (np.pad); the backward crops the gradient back."""
 
     def forward(self, a, widths, value):
+        self.widths = widths
         self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
         return np.pad(a, widths, constant_values=value)
 
     def backward(self, g):
         return g[self.crop]
+
+    def backward_t(self, g):  # the crop's adjoint pads with zeros
+        return _LinearMap.apply(g, fwd=self.backward, adjoint=lambda a: np.pad(a, self.widths))
 
 
 class _SavedInput(Function):

@@ -4,7 +4,7 @@ import numpy as np
 from mytorch import ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor
-from mytorch.nn._functional_base import Pad, _LEGACY_TYPE, _SavedInput
+from mytorch.nn._functional_base import Pad, _LEGACY_TYPE, _LinearMap, _SavedInput
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
            "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "unfold", "fold", "affine_grid",
@@ -18,11 +18,16 @@ class _Gather(Function):
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        out = x
-        for d, idx in enumerate(index):
+        return self._take(x)
+
+    def _take(self, x):
+        for d, idx in enumerate(self.index):
             if idx is not None:
-                out = np.take(out, idx, axis=d)
-        return out
+                x = np.take(x, idx, axis=d)
+        return x
+
+    def backward_t(self, g):  # the scatter-add's adjoint is the gather
+        return _LinearMap.apply(g, fwd=self.backward, adjoint=self._take)
 
     def backward(self, g):
         for d in reversed(range(len(self.index))):
@@ -128,6 +133,9 @@ class _AxisMatrices(Function):
         for d, m in reversed(self.mats):
             g = np.moveaxis(np.moveaxis(g, d, -1) @ m.astype(g.dtype, copy=False), -1, d)
         return np.ascontiguousarray(g)
+
+    def backward_t(self, g):
+        return _LinearMap.apply(g, fwd=self.backward, adjoint=lambda a: self.forward(a, self.mats))
 
 
 def _source_scale(in_n, out_n, align_corners, scale):
@@ -327,8 +335,12 @@ class _Permuted(Function):
     primitive; the backward runs the inverse."""
 
     def forward(self, x, split, perm, out_shape):
-        self.in_shape, self.split, self.perm = x.shape, split, perm
+        self.in_shape, self.split, self.perm, self.out_shape = x.shape, split, perm, out_shape
         return np.ascontiguousarray(x.reshape(split).transpose(perm)).reshape(out_shape)
+
+    def backward_t(self, g):
+        return _LinearMap.apply(g, fwd=self.backward,
+                                adjoint=lambda a: self.forward(a, self.split, self.perm, self.out_shape))
 
     def backward(self, g):
         inverse = np.argsort(self.perm)
