@@ -3,8 +3,9 @@
 ``import mytorch as torch`` in an MNIST-style training script and it runs unchanged on the CPU.
 """
 from mytorch import _dtype
-from mytorch._dtype import (dtype, float32, float64, float16, int64, int32, int16, int8, uint8,
-                            finfo, get_default_dtype, iinfo, set_default_dtype)
+from mytorch._dtype import (dtype, bfloat16, float32, float64, float16, int64, int32, int16, int8, uint8,
+                            can_cast, finfo, get_default_dtype, iinfo, promote_types, result_type,
+                            set_default_dtype)
 from mytorch._threads import get_num_threads, set_num_threads
 from mytorch.autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                               set_grad_enabled)

@@ -1,8 +1,9 @@
 """dtypes as torch names them, and torch's type-promotion rules (not NumPy's)."""
 import numpy as np
 
-__all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool_",
-           "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "to_numpy_dtype", "from_numpy_dtype", "result_type"]
+__all__ = ["dtype", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool_", "bfloat16",
+           "get_default_dtype", "set_default_dtype", "finfo", "iinfo", "to_numpy_dtype", "from_numpy_dtype", "result_type",
+           "promote_types", "can_cast"]
 
 
 class dtype:
@@ -33,6 +34,11 @@ int16 = dtype("int16", np.int16, 1)
 int8 = dtype("int8", np.int8, 1)
 uint8 = dtype("uint8", np.uint8, 1)
 bool_ = dtype("bool", np.bool_, 0)
+
+# NOTE: NumPy has no bfloat16: a bfloat16 tensor stores float32 values rounded to bfloat16's 8-bit
+# mantissa and is marked so (Tensor._bf16) that its .dtype reads bfloat16; not in _BY_NUMPY.
+bfloat16 = dtype("bfloat16", np.float32, 2)
+bfloat16.itemsize = 2
 
 _BY_NUMPY = {d.np: d for d in (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)}
 _PY_TYPES = {float: float64, int: int64, bool: bool_}  # torch maps Python's own types this way
@@ -118,6 +124,26 @@ def _promote(dtypes):
     return _BY_NUMPY[out]
 
 
+def promote_types(type1, type2):
+    """``torch.promote_types``: the dtype both promote to (bfloat16 meets float16 at float32)."""
+    for k, t in enumerate((type1, type2), 1):
+        if not isinstance(t, dtype):
+            raise TypeError(f"promote_types(): argument 'type{k}' (position {k}) must be torch.dtype, "
+                            f"not {type(t).__name__}")
+    if bfloat16 in (type1, type2):
+        other = type2 if type1 is bfloat16 else type1
+        if other is bfloat16 or other._category < 2:
+            return bfloat16
+        return float32 if other in (float16, float32) else other
+    return _promote((type1, type2))
+
+
+def can_cast(from_, to):
+    """``torch.can_cast``: False only where the cast would cross down a category (a float to an
+    integer, anything but bool to bool); narrowing within a category is allowed, as in torch."""
+    return from_._category <= to._category
+
+
 def result_type(*operands):
     """torch.result_type: dimensioned tensors outrank 0-d tensors, which outrank Python numbers,
     except that a lower tier of a higher category (bool < int < float) lifts the result to
@@ -156,6 +182,12 @@ class finfo:
         d = get_default_dtype() if type is None else type
         if not isinstance(d, dtype) or not d.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type, got {d!r}")
+        if d is bfloat16:  # float32's exponent range with an 8-bit mantissa
+            self.dtype, self.bits, self.eps = "bfloat16", 16, 2.0 ** -7
+            self.max = float((2 - 2.0 ** -7) * 2.0 ** 127)
+            self.min, self.tiny = -self.max, 2.0 ** -126
+            self.smallest_normal, self.resolution = self.tiny, 0.01
+            return
         info = np.finfo(d.np)
         self.dtype, self.bits = d.name, info.bits
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)

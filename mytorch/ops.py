@@ -762,9 +762,11 @@ clip = clamp
 
 
 def to_dtype(input, dtype):
+    if dtype is _dtype.bfloat16:
+        return input.bfloat16()
     np_dtype = to_numpy_dtype(dtype)
     if input._data.dtype == np_dtype:
-        return input
+        return Clone.apply(input) if input._bf16 else input  # bfloat16 -> float32: a new, unmarked tensor
     if input._requires_grad and grad_mode.enabled and np_dtype.kind != "f":
         return Tensor._make(input._data.astype(np_dtype))  # integer results leave the graph
     return ToDtype.apply(input, dtype=np_dtype)

@@ -192,9 +192,11 @@ class Tensor:
 
     nelement = numel
 
+    _bf16 = False  # float32 storage holding bfloat16-rounded values (see Tensor.bfloat16)
+
     @property
     def dtype(self):
-        return from_numpy_dtype(self._data.dtype)
+        return _dtype.bfloat16 if self._bf16 else from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):
@@ -221,7 +223,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def element_size(self):
-        return self._data.itemsize
+        return 2 if self._bf16 else self._data.itemsize
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -297,6 +299,8 @@ class Tensor:
             else:
                 from mytorch.device import device
                 device(arg)  # validates: raises for anything but the CPU
+        if target is _dtype.bfloat16 or (self._bf16 and target is not None):
+            return ops.to_dtype(self, target)
         if target is None or _dtype.to_numpy_dtype(target) == self._data.dtype:
             return ops.clone(self) if copy else self
         return ops.to_dtype(self, target)
@@ -326,12 +330,19 @@ class Tensor:
         return ops.to_dtype(self, _dtype.float16)
 
     def bfloat16(self, memory_format=None):
-        """float32 storage holding values rounded to bfloat16 precision (8 mantissa bits, round to
-        nearest even): NumPy has no bfloat16 dtype, so the result's dtype reads float32."""
-        bits = ops.to_dtype(self, _dtype.float32).detach()._data.astype(np.float32).view(np.uint32)
+        """Values rounded to bfloat16 precision (8 mantissa bits, round to nearest even), held in
+        float32 storage (NumPy has no bfloat16) and marked so that ``.dtype`` reads bfloat16.
+        Differentiable, as a cast. NOTE: ops on such a tensor compute and return float32; only
+        the cast itself rounds."""
+        if self._bf16:
+            return self
+        f32 = ops.to_dtype(self, _dtype.float32)
+        bits = f32._data.view(np.uint32)
         rounded = ((bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) & np.uint32(0xFFFF0000))
-        rounded = np.where(np.isnan(bits.view(np.float32)), bits, rounded)
-        return Tensor._make(rounded.view(np.float32))
+        rounded = np.where(np.isnan(f32._data), bits, rounded).view(np.float32)
+        out = f32 + Tensor._make(rounded - f32._data) if f32.requires_grad else Tensor._make(rounded)
+        out._bf16 = True
+        return out
 
     def long(self, memory_format=None):
         return ops.to_dtype(self, _dtype.int64)

@@ -145,3 +145,43 @@ def test_python_int_out_of_dtype_range_as_torch(dtype, value):
 def test_python_int_beyond_64_bits_overflows():
     with pytest.raises(OverflowError):
         mytorch.ones(2, dtype=mytorch.uint8) * 2 ** 70
+
+
+_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
+
+
+@requires_torch
+def test_promote_types_and_can_cast_match_torch():
+    for a in _DTYPES:
+        for b in _DTYPES:
+            ours = mytorch.promote_types(getattr(mytorch, a), getattr(mytorch, b))
+            assert ours.name == str(torch.promote_types(getattr(torch, a), getattr(torch, b))).split(".")[-1], (a, b)
+            assert mytorch.can_cast(getattr(mytorch, a), getattr(mytorch, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    with pytest.raises(TypeError, match="must be torch.dtype"):
+        mytorch.promote_types(mytorch.float32, 2)
+
+
+@requires_torch
+@pytest.mark.parametrize("operands", [lambda T: (T.ones(2, dtype=T.int32), 2.5), lambda T: (2, 3.0),
+                                      lambda T: (T.tensor(1), T.ones(2, dtype=T.uint8)),
+                                      lambda T: (T.ones(2, dtype=T.float16), T.tensor(1.0, dtype=T.float64))])
+def test_result_type_matches_torch(operands):
+    assert mytorch.result_type(*operands(mytorch)).name == str(torch.result_type(*operands(torch))).split(".")[-1]
+
+
+@requires_torch
+def test_bfloat16_cast_rounds_and_reports_its_dtype():
+    data = [1.001, 3.14159, -2.5e-3, 65504.0, float("nan")]
+    for make in (lambda T, x: x.bfloat16(), lambda T, x: x.to(T.bfloat16), lambda T, x: x.type(T.bfloat16)):
+        ours, theirs = make(mytorch, mytorch.tensor(data)), make(torch, torch.tensor(data))
+        assert ours.dtype == mytorch.bfloat16 and ours.element_size() == theirs.element_size() == 2
+        np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+        assert ours.float().dtype == mytorch.float32
+    assert str(mytorch.tensor([1.5]).bfloat16()) == "tensor([1.5000], dtype=mytorch.bfloat16)"
+    x = mytorch.tensor([1.001, 2.0], requires_grad=True)
+    x.to(mytorch.bfloat16).sum().backward()  # a cast passes the gradient through
+    assert x.grad.tolist() == [1.0, 1.0]
+    fi = mytorch.finfo(mytorch.bfloat16)
+    tf = torch.finfo(torch.bfloat16)
+    assert (fi.bits, fi.eps, fi.max, fi.tiny) == (tf.bits, tf.eps, tf.max, tf.tiny)

@@ -813,8 +813,6 @@ def test_no_grad_decorator_without_parentheses():
     assert not double(mytorch.ones(1, requires_grad=True)).requires_grad
 
 
-@xfail("CORE: the dtype torch.bfloat16 is missing (`autocast(device_type='cpu', dtype=torch.bfloat16)` in "
-       "nanoGPT-style scripts), although Tensor.bfloat16() exists")
 def test_bfloat16_dtype_object():
     with mytorch.autocast(device_type="cpu", dtype=mytorch.bfloat16, enabled=False):
         y = nn.Linear(2, 2)(mytorch.ones(1, 2))
