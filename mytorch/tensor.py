@@ -8,6 +8,7 @@ printing follows torch's rules (_printing.py).
 """
 import functools
 import warnings
+import weakref
 
 import numpy as np
 
@@ -385,10 +386,41 @@ class Tensor:
         return _Storage(self._data)
 
     def share_memory_(self):
-        return self  # one process, CPU memory: already shareable
+        """Marks this tensor's storage as shared (``is_shared()`` is then True for it and its views,
+        as torch on the CPU). NOTE: the memory itself does not move: a NumPy array crosses process
+        boundaries by pickling, so nothing is shared between processes."""
+        root = _root_array(self._data)
+        _shared_roots[id(root)] = weakref.ref(root, lambda _, key=id(root): _shared_roots.pop(key, None))
+        return self
 
     def is_shared(self):
-        return False
+        root = _root_array(self._data)
+        ref = _shared_roots.get(id(root))
+        return ref is not None and ref() is root
+
+    def apply_(self, callable):
+        """Replaces each element x by ``callable(x)`` (a Python function of one number), in place;
+        CPU only in torch too, and slow: a Python call per element."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+        values = [callable(v) for v in self._data.reshape(-1).tolist()]
+        ops._write(self, np.array(values).reshape(self._data.shape), cast_ok=True)
+        return self
+
+    def map_(self, tensor, callable):
+        """``self[i] = callable(self[i], tensor[i])`` element by element, in place (``tensor``
+        broadcasts to self's shape)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+        other = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+        try:
+            other = np.broadcast_to(other, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"The expanded size of the tensor must match the existing size: target sizes "
+                               f"{list(self._data.shape)}, tensor sizes {list(other.shape)}") from None
+        values = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other.reshape(-1).tolist())]
+        ops._write(self, np.array(values).reshape(self._data.shape), cast_ok=True)
+        return self
 
     def pin_memory(self, device=None):
         return self
@@ -584,6 +616,16 @@ def _rebuild(cls, array, requires_grad):
     t = cls._make(np.array(array, copy=True))
     t._requires_grad = requires_grad
     return t
+
+
+_shared_roots = {}  # id(root ndarray) -> weakref to it: the storages share_memory_ marked
+
+
+def _root_array(array):
+    """The ndarray that owns the memory ``array`` views (a tensor's storage)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def _wrap_dim(dim, ndim):

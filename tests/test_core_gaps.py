@@ -185,3 +185,30 @@ def test_bfloat16_cast_rounds_and_reports_its_dtype():
     fi = mytorch.finfo(mytorch.bfloat16)
     tf = torch.finfo(torch.bfloat16)
     assert (fi.bits, fi.eps, fi.max, fi.tiny) == (tf.bits, tf.eps, tf.max, tf.tiny)
+
+
+@requires_torch
+def test_share_memory_marks_the_storage_as_torch():
+    for T in (mytorch, torch):
+        x = T.arange(4.0)
+        assert not x.is_shared()
+        assert x.share_memory_() is x and x.is_shared() and x[1:].is_shared()
+        assert not x.clone().is_shared()
+
+
+@requires_torch
+@pytest.mark.parametrize("call", [
+    lambda T: T.arange(4.0).apply_(lambda v: v * 2 + 1),
+    lambda T: T.arange(3).apply_(lambda v: v * 1.5),
+    lambda T: T.arange(4.0).reshape(2, 2).map_(T.tensor([10.0, 20.0]), lambda a, b: a * b),
+])
+def test_apply_and_map_as_torch(call):
+    ours, theirs = call(mytorch), call(torch)
+    assert ours.tolist() == theirs.tolist() and ours.dtype.name == str(theirs.dtype).split(".")[-1]
+
+
+def test_apply_refuses_tensors_that_require_grad():
+    with pytest.raises(RuntimeError, match="requires grad"):
+        mytorch.ones(2, requires_grad=True).apply_(lambda v: v)
+    with pytest.raises(RuntimeError, match="expanded size"):
+        mytorch.ones(2).map_(mytorch.ones(3), lambda a, b: a)
