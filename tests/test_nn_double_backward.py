@@ -54,6 +54,9 @@ CASES = [
     ("interpolate_linear", lambda F, x, e: F.interpolate(x.unsqueeze(0), size=7, mode="linear") ** 3, ()),
     ("interpolate_nearest", lambda F, x, e: F.interpolate(x.unsqueeze(0), scale_factor=2.0) ** 3, ()),
     ("pixel_shuffle", lambda F, x, e: F.pixel_shuffle(x.reshape(1, 4, 1, 3), 2) ** 3, ()),
+    ("pairwise_distance", lambda F, x, e: F.pairwise_distance(x, e[0]), ((3, 4),)),
+    ("pairwise_distance_p3", lambda F, x, e: F.pairwise_distance(x, e[0], p=3.0), ((3, 4),)),
+    ("pairwise_distance_p1", lambda F, x, e: F.pairwise_distance(x, e[0], p=1.0) ** 2, ((3, 4),)),
     ("embedding", lambda F, x, e: F.embedding(e[-1], (x * x).t()) * x[:, :3], ()),
 ]
 

@@ -6,7 +6,7 @@ from mytorch import ops
 from mytorch.autograd import Function
 from mytorch.tensor import Tensor, _wrap_dim
 from mytorch.nn._functional_base import _LinearMap, _SavedInputAndTarget
-from mytorch.nn._activation import _activation, log_softmax, logsigmoid, relu
+from mytorch.nn._activation import _MaskedGrad, _activation, log_softmax, logsigmoid, relu
 
 __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss",
@@ -479,6 +479,22 @@ class _Norm(Function):
             else:
                 d = np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1)
         return np.where(n == 0, 0, g * d).astype(x.dtype, copy=False)
+
+    def backward_t(self, g):
+        x, p, n_np = self.parents[0], self.p, self.norm
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+        if p in (0, 1, float("inf"), -float("inf")):  # piecewise-constant derivative
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = self.backward(np.ones(n_np.shape, x._data.dtype) if self.keepdim else np.ones(np.squeeze(
+                    n_np, axis=self.dim).shape, x._data.dtype))
+            return _MaskedGrad.apply(g, x, d=d)
+        n = _Norm.apply(x, p=p, dim=self.dim, keepdim=True)
+        nonzero = _const_like(x, n_np != 0)
+        safe_n = n + (1 - nonzero)  # 1 where the norm is 0: the gradient is 0 there (torch's choice)
+        if p == 2:
+            return g * nonzero * x / safe_n
+        return g * nonzero * _const_like(x, np.sign(x._data)) * ops.abs(x) ** (p - 1) / safe_n ** (p - 1)
 
 
 def _norm(x, p, dim, keepdim=False):
