@@ -148,12 +148,15 @@ def _add_suffixes(text, suffixes, indent):
     parts = [text]
     last = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last + len(suffix) + 2 > OPTS.linewidth:
+        # NOTE: measured as torch prints it (`torch.float64`), so a suffix wraps exactly where torch's
+        # does and the text differs from torch's only by the module name
+        width = len(suffix) - suffix.count("mytorch.") * (len("mytorch.") - len("torch."))
+        if last + width + 2 > OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
-            last = indent + len(suffix)
+            last = indent + width
         else:
             parts.append(", " + suffix)
-            last += len(suffix) + 2
+            last += width + 2
     parts.append(")")
     return "".join(parts)
 

@@ -212,3 +212,12 @@ def test_apply_refuses_tensors_that_require_grad():
         mytorch.ones(2, requires_grad=True).apply_(lambda v: v)
     with pytest.raises(RuntimeError, match="expanded size"):
         mytorch.ones(2).map_(mytorch.ones(3), lambda a, b: a)
+
+
+@requires_torch
+def test_dtype_suffix_wraps_where_torch_wraps():
+    g = np.random.default_rng(0)
+    for a in (g.standard_normal((3, 4)) * 1000, g.standard_normal((2, 5)), g.standard_normal(7) * 1e5,
+              np.arange(6, dtype=np.int32).reshape(2, 3) * 10 ** 6):
+        ours = str(mytorch.from_numpy(a.copy()))
+        assert ours.replace("mytorch.", "torch.") == str(torch.from_numpy(a.copy()))
