@@ -4,6 +4,8 @@ overloads and ``generator=``, the ``*_like`` and ``new_*`` families, and the leg
 constructors (FloatTensor, LongTensor, ...).
 """
 import builtins
+import functools
+import inspect
 import math
 import numbers
 import warnings
@@ -643,3 +645,24 @@ def set_default_tensor_type(t):
     if not t.dtype.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _dtype.set_default_dtype(t.dtype)
+
+
+def _bfloat16_aware(fn):
+    """``fn(..., dtype=mytorch.bfloat16)``: made in float32, then cast (rounded and marked), since
+    NumPy has no bfloat16 storage (see Tensor.bfloat16)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs.get("dtype") is _dtype.bfloat16:
+            kwargs["dtype"] = _dtype.float32
+            requires_grad = kwargs.pop("requires_grad", False)
+            out = fn(*args, **kwargs).bfloat16()
+            return out.requires_grad_(True) if requires_grad else out
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+for _name in __all__:
+    _fn = globals()[_name]
+    if inspect.isfunction(_fn) and "dtype" in inspect.signature(_fn).parameters:
+        globals()[_name] = _bfloat16_aware(_fn)
+del _name, _fn

@@ -73,3 +73,16 @@ def test_set_default_tensor_type():
             mytorch.set_default_tensor_type("torch.LongTensor")
     finally:
         mytorch.set_default_dtype(mytorch.float32)
+
+
+@requires_torch
+@pytest.mark.parametrize("make", [lambda T: T.tensor([1.001, -3.14159, 1e-3], dtype=T.bfloat16),
+                                  lambda T: T.full((2,), 3.14159, dtype=T.bfloat16),
+                                  lambda T: T.arange(0, 2, 0.25, dtype=T.bfloat16),
+                                  lambda T: T.ones_like(T.ones(2), dtype=T.bfloat16)])
+def test_factories_make_bfloat16(make):
+    ours, theirs = make(mytorch), make(torch)
+    assert ours.dtype == mytorch.bfloat16
+    np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+    leaf = mytorch.zeros(2, dtype=mytorch.bfloat16, requires_grad=True)
+    assert leaf.requires_grad and leaf.is_leaf and leaf.dtype == mytorch.bfloat16
