@@ -1,3 +1,3 @@
-from mytorch.utils import data
+from mytorch.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
