@@ -31,6 +31,7 @@ from mytorch import amp, cuda, jit, mps, special, version, xpu  # noqa: E402
 from mytorch._settings import *  # noqa: F401,F403,E402  (matmul precision, determinism, interop threads, compile)
 from mytorch.amp import autocast  # noqa: E402
 from mytorch import distributions  # noqa: E402
+from mytorch import multiprocessing  # noqa: E402
 
 float = float32  # noqa: A001  (torch's aliases; they shadow the builtins inside this module only)
 double = float64
