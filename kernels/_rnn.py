@@ -45,9 +45,10 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
 # to another thread costs more than the rows' GEMM saves.
 MIN_ROWS_PER_PART = 16
-# _gemm splits a product over the kernel threads from this many multiply-adds, the threshold of
-# kernels._threads.matmul (an A/B at 2 ** 22 showed no difference on a loaded 2-core machine).
-GEMM_SPLIT_MIN_MACS = 2 ** 25
+# _gemm splits a product over the kernel threads from this many multiply-adds. Splitting the
+# layers' weight-gradient GEMMs cost more than it saved at 2 threads (docs/PERFORMANCE.md), so
+# only products far beyond those of the benchmarked layers are split.
+GEMM_SPLIT_MIN_MACS = 2 ** 31
 
 
 # ---------------------------------------------------------------------------- NumPy gate kernels
