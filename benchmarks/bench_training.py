@@ -217,9 +217,10 @@ def main(argv=None):
         for name in args.optimizers.split(","):
             rows = {}
             for form in forms:
+                worker_env = dict(env, MYTORCH_BENCH_WITHOUT_TORCH="1") if form != "torch" else env
                 out = subprocess.run([sys.executable, "-m", "benchmarks.bench_training", "--worker", form, name, model,
                                       "--repeat", str(args.repeat), "--threads", str(args.threads)],
-                                     cwd=root, env=env, capture_output=True, text=True)
+                                     cwd=root, env=worker_env, capture_output=True, text=True)
                 if out.returncode:
                     print(f"{model:6} {name:10} {form:14} failed: {out.stderr.strip().splitlines()[-1:]}")
                     continue

@@ -12,10 +12,15 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-try:
-    import torch
-except ImportError:
+if os.environ.get("MYTORCH_BENCH_WITHOUT_TORCH"):
+    # A timing worker for mytorch alone: torch's OpenMP threads in the same process slow mytorch's
+    # kernels (docs/PERFORMANCE.md), so the scripts' mytorch workers never import it.
     torch = None
+else:
+    try:
+        import torch
+    except ImportError:
+        torch = None
 
 
 def pytest_configure(config):
