@@ -732,37 +732,44 @@ class RandomEqualize(RandomInvert):
     _fn = staticmethod(F.equalize)
 
 
-class RandomPosterize(Transform):
+class _RandomOneArgOp(Transform):
+    """Applies ``_fn(img, <_arg>)`` with probability ``p``; shared by the one-argument random ops."""
+    _fn = None
+    _arg = None
+
+    def __init__(self, value, p=0.5):
+        setattr(self, self._arg, value)
+        self.p = p
+
+    def forward(self, img):
+        return self._fn(img, getattr(self, self._arg)) if _rand() < self.p else img
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._arg}={getattr(self, self._arg)},p={self.p})"
+
+
+class RandomPosterize(_RandomOneArgOp):
+    _fn = staticmethod(F.posterize)
+    _arg = "bits"
+
     def __init__(self, bits, p=0.5):
-        self.bits, self.p = bits, p
-
-    def forward(self, img):
-        return F.posterize(img, self.bits) if _rand() < self.p else img
-
-    def __repr__(self):
-        return f"{type(self).__name__}(bits={self.bits},p={self.p})"
+        super().__init__(bits, p)
 
 
-class RandomSolarize(Transform):
+class RandomSolarize(_RandomOneArgOp):
+    _fn = staticmethod(F.solarize)
+    _arg = "threshold"
+
     def __init__(self, threshold, p=0.5):
-        self.threshold, self.p = threshold, p
-
-    def forward(self, img):
-        return F.solarize(img, self.threshold) if _rand() < self.p else img
-
-    def __repr__(self):
-        return f"{type(self).__name__}(threshold={self.threshold},p={self.p})"
+        super().__init__(threshold, p)
 
 
-class RandomAdjustSharpness(Transform):
+class RandomAdjustSharpness(_RandomOneArgOp):
+    _fn = staticmethod(F.adjust_sharpness)
+    _arg = "sharpness_factor"
+
     def __init__(self, sharpness_factor, p=0.5):
-        self.sharpness_factor, self.p = sharpness_factor, p
-
-    def forward(self, img):
-        return F.adjust_sharpness(img, self.sharpness_factor) if _rand() < self.p else img
-
-    def __repr__(self):
-        return f"{type(self).__name__}(sharpness_factor={self.sharpness_factor},p={self.p})"
+        super().__init__(sharpness_factor, p)
 
 
 class RandomPerspective(Transform):
