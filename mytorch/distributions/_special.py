@@ -123,23 +123,6 @@ class Trigamma(Function):
         raise NotImplementedError("polygamma(1, x) has no derivative here (polygamma(2) is not implemented)")
 
 
-def _elementwise_1d(fn, x):
-    """fn(x) with a 0-d x passed as shape (1,): mytorch.erf/erfinv fail on 0-d tensors (reported to CORE)."""
-    if x.dim() == 0:
-        return fn(x.reshape(1)).reshape(())
-    return fn(x)
-
-
-def erf(x):
-    import mytorch
-    return _elementwise_1d(mytorch.erf, x)
-
-
-def erfinv(x):
-    import mytorch
-    return _elementwise_1d(mytorch.erfinv, x)
-
-
 def _float(x):
     if not isinstance(x, Tensor):
         from mytorch.creation import tensor

@@ -1,10 +1,10 @@
-from numbers import Number
-
 import mytorch
 import mytorch.nn.functional as F
 from mytorch.distributions import constraints
 from mytorch.distributions.distribution import Distribution
-from mytorch.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from mytorch.distributions.utils import (
+    _set_probs_or_logits, broadcast_all, lazy_property, logits_to_probs, probs_to_logits,
+)
 
 __all__ = ["Bernoulli"]
 
@@ -22,16 +22,7 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = () if is_scalar else self._param.size()
+        batch_shape = _set_probs_or_logits(self, probs, logits)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -5,7 +5,7 @@ from mytorch import random as _random
 from mytorch.distributions import constraints
 from mytorch.distributions._special import lgamma
 from mytorch.distributions.distribution import Distribution
-from mytorch.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from mytorch.distributions.utils import _set_count_and_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Binomial"]
 
@@ -23,16 +23,8 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(self._param.size(), validate_args=validate_args)
+        batch_shape = _set_count_and_probs_or_logits(self, total_count, probs, logits)
+        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expand_to(Binomial, ("total_count", "probs", "logits"), batch_shape, _instance)

@@ -1,12 +1,11 @@
 import math
-from numbers import Number
 
 import numpy as np
 
 import mytorch
 from mytorch.distributions import constraints
 from mytorch.distributions.distribution import Distribution
-from mytorch.distributions.utils import broadcast_all
+from mytorch.distributions.utils import _set_loc_scale
 
 __all__ = ["Gumbel"]
 
@@ -28,9 +27,7 @@ class Gumbel(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(_set_loc_scale(self, loc, scale), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_to(Gumbel, ("loc", "scale"), batch_shape, _instance)

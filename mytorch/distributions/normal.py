@@ -1,11 +1,9 @@
 import math
-from numbers import Number
 
 import mytorch
 from mytorch.distributions import constraints
-from mytorch.distributions._special import erf, erfinv
 from mytorch.distributions.distribution import Distribution
-from mytorch.distributions.utils import broadcast_all
+from mytorch.distributions.utils import _set_loc_scale
 
 __all__ = ["Normal"]
 
@@ -30,9 +28,7 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(_set_loc_scale(self, loc, scale), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_to(Normal, ("loc", "scale"), batch_shape, _instance)
@@ -67,10 +63,10 @@ class Normal(Distribution):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+        return 0.5 * (1 + mytorch.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
-        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+        return self.loc + self.scale * mytorch.erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + mytorch.log(self.scale)

@@ -1,12 +1,12 @@
-from numbers import Number
-
 import mytorch
 import mytorch.nn.functional as F
 from mytorch.distributions import constraints
 from mytorch.distributions.distribution import Distribution
 from mytorch.distributions.transformed_distribution import TransformedDistribution
 from mytorch.distributions.transforms import SigmoidTransform
-from mytorch.distributions.utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
+from mytorch.distributions.utils import (
+    _set_probs_or_logits, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits,
+)
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
@@ -25,16 +25,7 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(() if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(_set_probs_or_logits(self, probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expand_to(LogitRelaxedBernoulli, ("probs", "logits"), batch_shape, _instance)

@@ -84,3 +84,44 @@ def _as_size(sample_shape):
     if isinstance(sample_shape, numbers.Integral):
         return mytorch.Size((int(sample_shape),))
     return mytorch.Size(tuple(sample_shape))
+
+
+# Parameter set-up shared by several distributions (private; not torch API).
+
+def _set_loc_scale(dist, loc, scale):
+    """Sets ``dist.loc``/``dist.scale`` broadcast together; returns the batch shape (() when both are numbers)."""
+    dist.loc, dist.scale = broadcast_all(loc, scale)
+    return () if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) else dist.loc.size()
+
+
+def _check_probs_xor_logits(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+def _set_probs_or_logits(dist, probs, logits):
+    """Sets exactly one of ``dist.probs``/``dist.logits`` and ``dist._param``; returns the batch shape
+    (() when the given parameter is a number)."""
+    _check_probs_xor_logits(probs, logits)
+    if probs is not None:
+        is_scalar = isinstance(probs, numbers.Number)
+        (dist.probs,) = broadcast_all(probs)
+    else:
+        is_scalar = isinstance(logits, numbers.Number)
+        (dist.logits,) = broadcast_all(logits)
+    dist._param = dist.probs if probs is not None else dist.logits
+    return () if is_scalar else dist._param.size()
+
+
+def _set_count_and_probs_or_logits(dist, total_count, probs, logits):
+    """Sets ``dist.total_count`` (cast to the parameter's dtype) broadcast with exactly one of
+    ``dist.probs``/``dist.logits``, and ``dist._param``; returns the batch shape."""
+    _check_probs_xor_logits(probs, logits)
+    if probs is not None:
+        dist.total_count, dist.probs = broadcast_all(total_count, probs)
+        dist.total_count = dist.total_count.type_as(dist.probs)
+    else:
+        dist.total_count, dist.logits = broadcast_all(total_count, logits)
+        dist.total_count = dist.total_count.type_as(dist.logits)
+    dist._param = dist.probs if probs is not None else dist.logits
+    return dist._param.size()
