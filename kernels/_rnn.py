@@ -45,10 +45,6 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
 # to another thread costs more than the rows' GEMM saves.
 MIN_ROWS_PER_PART = 16
-# _gemm splits a product over the kernel threads from this many multiply-adds. Splitting the
-# layers' weight-gradient GEMMs cost more than it saved at 2 threads (docs/PERFORMANCE.md), so
-# only products far beyond those of the benchmarked layers are split.
-GEMM_SPLIT_MIN_MACS = 2 ** 31
 
 
 # ---------------------------------------------------------------------------- NumPy gate kernels
@@ -279,29 +275,21 @@ def release(*arrays):
 
 
 def _gemm(a, b, out=None):
-    """a @ b for 2-D operands, into ``out`` (a recycled buffer) or a new array, the rows of the
-    result split over the kernel threads as kernels._threads.matmul does.
+    """a @ b for 2-D operands, into ``out`` (a recycled buffer) or a new array, on one BLAS thread
+    when the kernel threads are in use: the layers' parallelism is over batch rows and directions
+    (_parts), and splitting a product's rows over the threads as well cost more than it saved
+    (docs/PERFORMANCE.md, "Session 4").
 
     NOTE: every product in this module goes through np.dot, not np.matmul: with an inner
     dimension of 1 (a weight gradient from one step of batch 1, as in a character-level RNN fed
     one character per call) np.matmul took ~100 us for a 300 x 100 result, np.dot ~20 us."""
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
-    M, N = out.shape
-    threads = get_num_threads()
-    if threads == 1 or M * a.shape[1] * N < GEMM_SPLIT_MIN_MACS or M < threads * 8:
-        if threads == 1:
+    if get_num_threads() == 1:
+        np.dot(a, b, out=out)
+    else:
+        with single_threaded_blas():
             np.dot(a, b, out=out)
-        else:
-            with single_threaded_blas():
-                np.dot(a, b, out=out)
-        return out
-    step = -(-M // threads)
-
-    def part(r0):
-        np.dot(a[r0:r0 + step], b, out=out[r0:r0 + step])
-    with single_threaded_blas():
-        run_parallel(part, list(range(0, M, step)))
     return out
 
 
