@@ -5,107 +5,12 @@ Parameters, their shapes, initialisation and ``extra_repr`` follow torch: a conv
 (F, C/groups, *kernel), a transposed one's (C, F/groups, *kernel), both kaiming_uniform_ with
 a=sqrt(5) and the bias uniform in +-1/sqrt(fan_in).
 """
-import math
-
-from mytorch import creation
 from mytorch.nn import _conv as C
-from mytorch.nn import init
+from mytorch.nn.modules.layers import _ConvNd, _tuple
 from mytorch.nn.modules.module import Module
-from mytorch.nn.parameter import Parameter
 
 __all__ = ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "AdaptiveAvgPool1d", "MaxUnpool2d"]
-
-
-def _tuple(value, n, name):
-    if isinstance(value, (tuple, list)):
-        if len(value) != n:
-            raise ValueError(f"{name} must be an int or a {n}-tuple, got {value!r}")
-        return tuple(int(v) for v in value)
-    return (int(value),) * n
-
-
-class _ConvNd(Module):
-    """What Conv1d, ConvTranspose1d and ConvTranspose2d share: argument checks, parameters, repr."""
-    dims = 2
-    transposed = False
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, output_padding=0, device=None, dtype=None):
-        super().__init__()
-        for value, name in ((in_channels, "in_channels"), (out_channels, "out_channels"), (groups, "groups")):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode not in C.PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {C.PADDING_MODES}, but got padding_mode='{padding_mode}'")
-        if self.transposed and padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        n = self.dims
-        if isinstance(padding, str):
-            if self.transposed or padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-            if padding == "same" and _tuple(stride, n, "stride") != (1,) * n:
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        else:
-            padding = _tuple(padding, n, "padding")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
-        self.stride, self.dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
-        self.output_padding = _tuple(output_padding, n, "output_padding")
-        self.padding, self.groups, self.padding_mode = padding, groups, padding_mode
-        shape = ((in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups))
-        self.weight = Parameter(creation.empty(*shape, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
-
-    def extra_repr(self):
-        n = self.dims
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * n:
-            s += f", padding={self.padding}"  # torch prints a padding string without quotes
-        if self.dilation != (1,) * n:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
-
-    def _output_padding(self, input, output_size):
-        """torch's ConvTranspose: the output_padding that makes the output ``output_size``."""
-        if output_size is None:
-            return self.output_padding
-        n = self.dims
-        size = list(output_size)[-n:]
-        out = []
-        for d in range(n):
-            smallest = ((input.shape[d - n] - 1) * self.stride[d] - 2 * self.padding[d]
-                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            if not smallest <= size[d] < smallest + self.stride[d]:
-                raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from "
-                                 f"{smallest} to {smallest + self.stride[d] - 1} (for an input of "
-                                 f"{list(input.shape[2:])})")
-            out.append(size[d] - smallest)
-        return tuple(out)
 
 
 class Conv1d(_ConvNd):

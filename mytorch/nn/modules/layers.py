@@ -86,7 +86,103 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Conv2d(Module):
+def _tuple(value, n, name):
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(f"{name} must be an int or a {n}-tuple, got {value!r}")
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+class _ConvNd(Module):
+    """What Conv2d and conv.py's Conv1d, ConvTranspose1d and ConvTranspose2d share: argument checks,
+    parameters, initialisation, repr."""
+    dims = 2
+    transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                 padding_mode, output_padding=0, device=None, dtype=None):
+        super().__init__()
+        for value, name in ((in_channels, "in_channels"), (out_channels, "out_channels"), (groups, "groups")):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _conv.PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {_conv.PADDING_MODES}, but got "
+                             f"padding_mode='{padding_mode}'")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        n = self.dims
+        if isinstance(padding, str):
+            if self.transposed or padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            if padding == "same" and self._ntuple(stride, "stride") != (1,) * n:
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        else:
+            padding = self._ntuple(padding, "padding")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = self._ntuple(kernel_size, "kernel_size")
+        self.stride, self.dilation = self._ntuple(stride, "stride"), self._ntuple(dilation, "dilation")
+        self.output_padding = self._ntuple(output_padding, "output_padding")
+        self.padding, self.groups, self.padding_mode = padding, groups, padding_mode
+        shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(creation.empty(*shape, *self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _ntuple(self, value, name):
+        return _tuple(value, self.dims, name)
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        n = self.dims
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"  # torch prints a padding string without quotes
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+    def _output_padding(self, input, output_size):
+        """torch's ConvTranspose: the output_padding that makes the output ``output_size``."""
+        if output_size is None:
+            return self.output_padding
+        n = self.dims
+        size = list(output_size)[-n:]
+        out = []
+        for d in range(n):
+            smallest = ((input.shape[d - n] - 1) * self.stride[d] - 2 * self.padding[d]
+                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            if not smallest <= size[d] < smallest + self.stride[d]:
+                raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from "
+                                 f"{smallest} to {smallest + self.stride[d] - 1} (for an input of "
+                                 f"{list(input.shape[2:])})")
+            out.append(size[d] - smallest)
+        return tuple(out)
+
+
+class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) inputs, on the kernels chosen in mytorch.backends.
 
     Args:
@@ -105,61 +201,15 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__()
-        _positive(in_channels, "in_channels")
-        _positive(out_channels, "out_channels")
-        if not isinstance(groups, int) or groups <= 0:
-            raise ValueError(f"groups must be a positive integer, got {groups!r}")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode not in _conv.PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {_conv.PADDING_MODES}, but got "
-                             f"padding_mode='{padding_mode}'")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-            if padding == "same" and pair(stride, "stride") != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        else:
-            padding = pair(padding, "padding")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride, self.dilation = pair(stride, "stride"), pair(dilation, "dilation")
-        self.padding, self.groups, self.padding_mode = padding, groups, padding_mode
-        self.weight = Parameter(creation.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype=dtype)
 
-    def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+    def _ntuple(self, value, name):
+        return pair(value, name)  # its own message ("a pair of ints"), as before
 
     def forward(self, input):
         return _conv.conv_with_padding_mode(F.conv2d, input, self.weight, self.bias, self.stride, self.padding,
                                             self.dilation, self.groups, self.padding_mode)
-
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"  # torch prints a padding string without quotes
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"  # without quotes, as torch
-        return s
 
 
 class MaxPool2d(Module):
