@@ -42,6 +42,7 @@ __all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cel
            "release"]
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+_MODE_NUMBERS = {"LSTM": 0, "GRU": 1, "RNN_TANH": 2, "RNN_RELU": 3}  # as kernels/_rnn_numba.py numbers them
 # Parts of a layer's time loop are slices of at least this many batch rows: below it, a hand-off
 # to another thread costs more than the rows' GEMM saves.
 MIN_ROWS_PER_PART = 16
@@ -143,12 +144,23 @@ _STEPS = ("lstm_forward_step", "lstm_backward_step", "gru_forward_step", "gru_ba
 
 
 class _Kernels:
-    """One implementation's six step kernels as attributes."""
+    """One implementation's six step kernels as attributes, and, for numba, its whole time loops
+    (``loops``: a module with ``forward_loop``/``backward_loop``, or None)."""
 
-    def __init__(self, name, functions):
+    def __init__(self, name, functions, loops=None):
         self.name = name
+        self.loops = loops
         for step, fn in zip(_STEPS, functions):
             setattr(self, step, fn)
+
+    def compiled_loops(self):
+        """(the loops module, its ``blas`` argument) when the time loops can run compiled, else None:
+        they call BLAS directly (kernels/_blas_numba.py), which needs NumPy's OpenBLAS and the JIT."""
+        if self.loops is None:
+            return None
+        from kernels import _blas_numba
+        blas = _blas_numba.functions()
+        return None if blas is None else (self.loops, blas)
 
 
 _loaded = {}
@@ -162,7 +174,7 @@ def kernels_for(name):
         kern = _Kernels(name, [globals()[s + "_np"] for s in _STEPS])
     elif name == "numba":
         from kernels import _rnn_numba
-        kern = _Kernels(name, [getattr(_rnn_numba, s) for s in _STEPS])
+        kern = _Kernels(name, [getattr(_rnn_numba, s) for s in _STEPS], loops=_rnn_numba)
     else:
         raise ValueError(f"unknown RNN kernels {name!r}; choose 'numpy' or 'numba'")
     _loaded[name] = kern
@@ -275,21 +287,37 @@ def release(*arrays):
 
 
 def _gemm(a, b, out=None):
-    """a @ b for 2-D operands, into ``out`` (a recycled buffer) or a new array, on one BLAS thread
-    when the kernel threads are in use: the layers' parallelism is over batch rows and directions
-    (_parts), and splitting a product's rows over the threads as well cost more than it saved
-    (docs/PERFORMANCE.md, "Session 4").
+    """a @ b for 2-D operands, into ``out`` (a recycled buffer) or a new array. With several kernel
+    threads the rows of the result are split over them, each part a single-threaded GEMM (the
+    whole-sequence products: input projections, weight and input gradients).
 
     NOTE: every product in this module goes through np.dot, not np.matmul: with an inner
     dimension of 1 (a weight gradient from one step of batch 1, as in a character-level RNN fed
     one character per call) np.matmul took ~100 us for a 300 x 100 result, np.dot ~20 us."""
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
-    if get_num_threads() == 1:
+    threads, M = get_num_threads(), a.shape[0]
+    if threads == 1:
         np.dot(a, b, out=out)
-    else:
-        with single_threaded_blas():
+        return out
+    # A C-contiguous ``a`` (X @ W^T, dA @ W) is split by rows; a transposed one (a weight gradient
+    # dA^T @ X) by its inner dimension, the parts' products then added: its row blocks would be
+    # column blocks of dA, which BLAS cannot take without a copy.
+    by_rows = a.flags.c_contiguous
+    extent = M if by_rows else a.shape[1]
+    parts = min(threads, extent // MIN_ROWS_PER_PART)
+    with single_threaded_blas():
+        if parts <= 1:
             np.dot(a, b, out=out)
+        elif by_rows:
+            step = -(-M // parts)
+            run_parallel(lambda r: np.dot(a[r:r + step], b, out=out[r:r + step]), range(0, M, step))
+        else:
+            step = -(-extent // parts)
+            partial = run_parallel(lambda r: np.dot(a[:, r:r + step], b[r:r + step]), range(0, extent, step))
+            np.add(partial[0], partial[1], out=out)
+            for p in partial[2:]:
+                out += p
     return out
 
 
@@ -303,6 +331,9 @@ class Geometry:
         for b in self.batch_sizes:
             self.offsets.append(self.offsets[-1] + b)
         self.T, self.B, self.N = len(self.batch_sizes), self.batch_sizes[0], self.offsets[-1]
+        # the same as arrays, for the compiled time loops
+        self.sizes_array = np.array(self.batch_sizes, np.int64)
+        self.offsets_array = np.array(self.offsets, np.int64)
 
 
 def _parts(D, B):
@@ -363,6 +394,7 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
     c_n = np.empty((num_layers * D, B, H), dtype) if lstm else None
     saved = [] if save else None
     parts = _parts(D, B)
+    compiled = kern.compiled_loops()
     layer_in, in_owned = x, False  # in_owned: layer_in is a workspace array of this function
     for layer in range(num_layers):
         out = _pool.take((N, D * P), dtype)
@@ -395,8 +427,19 @@ def sequence_forward(mode, kern, x, h0, c0, weights, geometry, num_layers, num_d
             if b_ih is None:
                 b_ih = b_hh = np.zeros(GH, dtype)
             bias = b_ih + b_hh if not gru else None
-            cols = slice(d * P, (d + 1) * P)
             steps = range(geo.T) if d == 0 else range(geo.T - 1, -1, -1)
+            if compiled is not None:  # the whole loop below in one compiled call
+                loops, blas = compiled
+                e2, e1 = np.empty((0, 0), dtype), np.empty(0, dtype)
+                loops.forward_loop(
+                    blas, _MODE_NUMBERS[mode], xw, w_hh_t, e1 if bias is None else bias, b_ih, b_hh, h,
+                    c if lstm else e2, geo.sizes_array, geo.offsets_array, a, e, d == 1, save,
+                    keep.h_prev[d] if save else e2, keep.c_prev[d] if save and lstm else e2,
+                    keep.gates[d] if save else e2, gate_buf, hg_buf, out, d * P, w_hr is not None,
+                    e2 if w_hr is None else w_hr_t, keep.h_raw[d] if save and w_hr is not None else e2,
+                    e2 if raw_buf is None else raw_buf)
+                steps = ()
+            cols = slice(d * P, (d + 1) * P)
             for t in steps:
                 n = min(geo.batch_sizes[t], e) - a
                 if n <= 0:
@@ -471,6 +514,7 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
         dc0 = np.zeros((num_layers * D, B, H), dtype) if dc_n is None else np.array(dc_n, dtype, order="C")
     dweights = [None] * (num_layers * D)
     parts = _parts(D, B)
+    compiled = kern.compiled_loops()
     dy = d_out  # None: the output sequence sends no gradient (only h_n / c_n were used)
     dy_owned = False  # dy is a workspace array of this function
     dx = None
@@ -488,6 +532,16 @@ def sequence_backward(mode, kern, saved, weights, geometry, num_layers, num_dire
             dc = dc0[k, a:e] if lstm else None
             tmp = np.empty((e - a, P), dtype)
             raw_grad = np.empty((e - a, H), dtype) if w_hr is not None else None
+            if compiled is not None:  # the whole loop below in one compiled call
+                loops, blas = compiled
+                e2 = np.empty((0, 0), dtype)
+                loops.backward_loop(
+                    blas, _MODE_NUMBERS[mode], np.ascontiguousarray(w_hh), dh, dc if lstm else e2, geo.sizes_array,
+                    geo.offsets_array, a, e, d == 1, dy is not None, e2 if dy is None else dy, d * P, keep.gates[d],
+                    keep.c_prev[d] if lstm else e2, keep.h_prev[d], d_pre[d], d_hh[d], w_hr is not None,
+                    e2 if w_hr is None else np.ascontiguousarray(w_hr), e2 if d_proj is None else d_proj[d],
+                    e2 if raw_grad is None else raw_grad)
+                return
             cols = slice(d * P, (d + 1) * P)
             steps = range(geo.T - 1, -1, -1) if d == 0 else range(geo.T)
             for t in steps:

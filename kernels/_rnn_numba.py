@@ -21,6 +21,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from kernels._blas_numba import gemm
+
 # error_model='numpy': float division without numba's ZeroDivisionError check, which otherwise
 # stops LLVM from vectorizing the loops; `contract` allows FMAs.
 _inline = njit(inline="always", error_model="numpy", fastmath={"contract"})
@@ -186,3 +188,76 @@ def rnn_backward_step(h, dh, dpre, relu):
             for j in range(H):
                 v = hr[j]
                 dp[j] = dhr[j] * (_ONE - v * v)
+
+
+# ---------------------------------------------------------------------------- whole time loops
+# One layer direction's time loop over batch rows a:e, with the per-step GEMMs called directly
+# (kernels/_blas_numba.py): the same steps as the Python loops of kernels/_rnn.py, without Python's
+# per-step cost and without the GIL, so that parts on two threads run side by side. ``mode``:
+# LSTM, GRU, RNN_TANH, RNN_RELU as 0-3. Arrays a mode does not use arrive as empty placeholders.
+LSTM, GRU, RNN_TANH, RNN_RELU = 0, 1, 2, 3
+
+
+@_jit
+def forward_loop(blas, mode, xw, w_hh_t, bias, b_ih, b_hh, h, c, sizes, offsets, a, e, reverse, save,
+                 h_prev, c_prev, gates, gate_buf, hg_buf, out, col0, has_proj, w_hr_t, raw, raw_buf):
+    T, P = sizes.shape[0], h.shape[1]
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        n = min(sizes[t], e) - a
+        if n <= 0:
+            continue
+        r0 = offsets[t] + a
+        r1 = r0 + n
+        hb = h[:n]
+        if save:
+            h_prev[r0:r1] = hb
+            if mode == LSTM:
+                c_prev[r0:r1] = c[:n]
+        hg = hg_buf[:n]
+        gemm(blas, hb, w_hh_t, False, hg, 0.0)
+        g = gates[r0:r1] if save else gate_buf[:n]
+        if mode == LSTM:
+            if has_proj:
+                rw = raw[r0:r1] if save else raw_buf[:n]
+                lstm_forward_step(xw[r0:r1], hg, bias, c[:n], g, rw)
+                gemm(blas, rw, w_hr_t, False, hb, 0.0)
+            else:
+                lstm_forward_step(xw[r0:r1], hg, bias, c[:n], g, hb)
+        elif mode == GRU:
+            gru_forward_step(xw[r0:r1], hg, b_ih, b_hh, hb, g)
+        else:
+            rnn_forward_step(xw[r0:r1], hg, bias, hb, mode == RNN_RELU)
+            if save:
+                g[:, :] = hb
+        out[r0:r1, col0:col0 + P] = hb
+
+
+@_jit
+def backward_loop(blas, mode, w_hh, dh, dc, sizes, offsets, a, e, reverse, has_dy, dy, col0, gates, c_prev,
+                  h_prev, d_pre, d_hh, has_proj, w_hr, d_proj, raw_grad):
+    T, P = sizes.shape[0], dh.shape[1]
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        n = min(sizes[t], e) - a
+        if n <= 0:
+            continue
+        r0 = offsets[t] + a
+        r1 = r0 + n
+        dhb = dh[:n]
+        if has_dy:
+            dhb += dy[r0:r1, col0:col0 + P]
+        if mode == LSTM:
+            draw = dhb
+            if has_proj:
+                d_proj[r0:r1] = dhb
+                draw = raw_grad[:n]
+                gemm(blas, dhb, w_hr, False, draw, 0.0)
+            lstm_backward_step(gates[r0:r1], c_prev[r0:r1], draw, dc[:n], d_pre[r0:r1])
+            gemm(blas, d_pre[r0:r1], w_hh, False, dhb, 0.0)
+        elif mode == GRU:
+            gru_backward_step(gates[r0:r1], h_prev[r0:r1], dhb, d_pre[r0:r1], d_hh[r0:r1])
+            gemm(blas, d_hh[r0:r1], w_hh, False, dhb, 1.0)
+        else:
+            rnn_backward_step(gates[r0:r1], dhb, d_pre[r0:r1], mode == RNN_RELU)
+            gemm(blas, d_pre[r0:r1], w_hh, False, dhb, 0.0)

@@ -12,11 +12,12 @@ virtual machines.
 """
 import contextlib
 import ctypes
-import glob
 import os
 import threading
 
 import numpy as np
+
+from kernels import _blas
 
 __all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads",
            "set_blas_threads", "matmul"]
@@ -27,7 +28,6 @@ class _Config:
     pool = None  # the worker threads, threads - 1 of them, made on first use
     lock = threading.Lock()  # guards pool
     busy = threading.Lock()  # held while a run_parallel call owns the workers
-    blas = None  # (setter, getter) of NumPy's OpenBLAS, False where there is none
 
 
 _config = _Config()
@@ -152,19 +152,7 @@ def run_parallel(fn, parts):
 
 
 def _openblas():
-    if _config.blas is None:
-        _config.blas = False
-        libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        names = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-                 ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-                 ("openblas_set_num_threads", "openblas_get_num_threads"))
-        for path in glob.glob(os.path.join(libdir, "*openblas*")):
-            lib = ctypes.CDLL(path)
-            for setter, getter in names:
-                if hasattr(lib, setter) and hasattr(lib, getter):
-                    _config.blas = (getattr(lib, setter), getattr(lib, getter))
-                    break
-    return _config.blas or None
+    return _blas.thread_functions()
 
 
 def blas_threads(n=None):

@@ -476,3 +476,63 @@ def test_workspace_takes_back_only_what_it_lent():
     assert b.base is a.base and pool.bytes == 0
     c = pool.take((290, 100), np.float32)
     assert c.base is not b.base
+
+
+def _direct_blas_available():
+    try:
+        from kernels import _blas_numba
+    except ImportError:
+        return False
+    return _blas_numba.ok()
+
+
+@pytest.mark.skipif(not _direct_blas_available(), reason="no direct BLAS calls here (NumPy's BLAS not found, or JIT off)")
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind,kw", [("LSTM", dict(num_layers=2, bidirectional=True)), ("LSTM", dict(proj_size=3)),
+                                     ("GRU", dict(num_layers=2, bidirectional=True)), ("RNN_TANH", {}),
+                                     ("RNN_RELU", dict(bidirectional=True))])
+def test_compiled_time_loops_agree_with_python_loops(kind, kw, threads):
+    """The compiled time loops (direct BLAS calls, kernels/_rnn_numba.py) against the Python loops
+    they replace, on a packed batch of 40 whose lengths end inside either thread's slice of rows.
+    The same GEMMs and gate kernels in the same order: float64 agrees to round-off (1e-12 of the
+    scale; the weight gradients' products are split differently across threads)."""
+    from kernels import _blas
+    rng = np.random.default_rng(11)
+    name = "RNN" if kind.startswith("RNN") else kind
+    extra = dict(nonlinearity="relu") if kind == "RNN_RELU" else {}
+    m = getattr(nn, name)(3, 5, dtype=mytorch.float64, **extra, **kw)
+    x = rng.standard_normal((T, 40, 3))
+    lengths = list(rng.integers(1, T + 1, 40))
+    results = []
+    previous_threads = mytorch.get_num_threads()
+    mytorch.set_num_threads(threads)
+    try:
+        for direct in (True, False):
+            previous = _blas.set_direct_gemm(direct)
+            try:
+                m.zero_grad()
+                xt = mytorch.tensor(x, requires_grad=True)
+                packed = rnn_utils.pack_padded_sequence(xt, lengths, enforce_sorted=False)
+                out, h = m(packed)
+                padded = rnn_utils.pad_packed_sequence(out)[0]
+                h_n = h[0] if kind == "LSTM" else h
+                (padded.sin().sum() + (h_n * h_n).sum()).backward()
+                results.append([padded.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+            finally:
+                _blas.set_direct_gemm(previous)
+    finally:
+        mytorch.set_num_threads(previous_threads)
+    for a, b in zip(*results):
+        assert scaled_error(a, b) < 1e-12
+
+
+def test_direct_gemm_withheld_when_its_check_fails():
+    """A library whose GEMM gives a wrong product is never handed to compiled code."""
+    from kernels import _blas
+    saved = _blas._Found.checked
+    try:
+        _blas._Found.checked = None
+        assert _blas.gemm_functions(lambda functions: False) is None
+        assert _blas.gemm_functions(lambda functions: True) is None  # the failed check is remembered
+    finally:
+        _blas._Found.checked = saved
