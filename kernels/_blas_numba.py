@@ -71,6 +71,11 @@ def gemm(blas, a, b, trans_b, c, beta):
     if m == 0 or n == 0:
         return
     item = a.itemsize
+    if b.itemsize != item or c.itemsize != item or (item != 4 and item != 8):
+        raise ValueError("gemm: a, b and c must share one dtype, float32 or float64")
+    for x in (a, b, c):
+        if x.shape[1] > 1 and x.strides[1] != item:
+            raise ValueError("gemm: every operand's rows must be contiguous")
     lda, ldb, ldc = a.strides[0] // item, b.strides[0] // item, c.strides[0] // item
     # BLAS wants a leading dimension of at least the row length even where there is one row
     lda, ldb, ldc = max(lda, k, 1), max(ldb, b.shape[1], 1), max(ldc, n, 1)

@@ -536,3 +536,30 @@ def test_direct_gemm_withheld_when_its_check_fails():
         assert _blas.gemm_functions(lambda functions: True) is None  # the failed check is remembered
     finally:
         _blas._Found.checked = saved
+
+
+@requires_torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN_TANH"])
+def test_half_precision_layers_and_cells_match_torch(kind):
+    """float16 runs (numba compiles float32/float64 only: the NumPy kernels take it) and agrees with
+    torch's float16 to 1e-2 of the scale: each float16 operation rounds at ~5e-4 and the two
+    frameworks round at different places over 5 steps and 2 layers; a wrong gate is off by > 1e-1."""
+    ours, theirs = _make_pair(kind, "float16", input_size=I, hidden_size=H, num_layers=2)
+    x = np.random.default_rng(12).standard_normal((T, B, I)).astype(np.float16)
+    xo, xt = mytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_o, _ = ours(xo)
+    out_t, _ = theirs(xt)
+    out_o.sum().backward()
+    out_t.sum().backward()
+    assert out_o.dtype == mytorch.float16 and xo.grad.dtype == mytorch.float16
+    assert scaled_error(out_o.detach().numpy().astype(np.float32), out_t.detach().numpy().astype(np.float32)) < 1e-2
+    assert scaled_error(xo.grad.numpy().astype(np.float32), xt.grad.numpy().astype(np.float32)) < 1e-2
+    name = "RNN" if kind == "RNN_TANH" else kind
+    cell_t = getattr(torch.nn, name + "Cell")(I, H).half()
+    cell_o = getattr(nn, name + "Cell")(I, H, dtype=mytorch.float16)
+    cell_o.load_state_dict({k: mytorch.tensor(v.numpy()) for k, v in cell_t.state_dict().items()})
+    with mytorch.no_grad(), torch.no_grad():
+        got, want = cell_o(mytorch.tensor(x[0])), cell_t(torch.tensor(x[0]))
+    got, want = (got[0], want[0]) if kind == "LSTM" else (got, want)
+    assert got.dtype == mytorch.float16
+    assert scaled_error(got.numpy().astype(np.float32), want.numpy().astype(np.float32)) < 1e-2

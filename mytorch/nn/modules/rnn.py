@@ -25,9 +25,10 @@ from kernels import _rnn
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-def _kernels():
-    """The gate kernels the current kernels choice (mytorch.backends) resolves to."""
-    if backends.get_kernels() in ("numpy", "reference"):
+def _kernels(dtype):
+    """The gate kernels the current kernels choice (mytorch.backends) resolves to for arrays of
+    ``dtype``: numba compiles float32 and float64 only, so half precision runs the NumPy kernels."""
+    if backends.get_kernels() in ("numpy", "reference") or dtype not in (np.float32, np.float64):
         return _rnn.kernels_for("numpy")
     try:
         return _rnn.kernels_for("numba")
@@ -367,7 +368,7 @@ class RNNBase(Module):
         spec.h_shape = tuple(h0.shape) if h0 is not None else None  # the shape h0's gradient gets
         spec.has_bias, spec.has_proj = self.bias, self.proj_size > 0
         spec.x_shape = tuple(x.shape)
-        spec.kern = _kernels()
+        spec.kern = _kernels(x.dtype)
         inputs = [x] + [t for t in (h0, c0) if t is not None] + weights
         spec.save = _needs_graph(inputs)
         spec.masks = self._dropout_masks(spec.geometry.N, D * P, x.dtype) if self.training and self.dropout > 0 else None
@@ -610,7 +611,7 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
             arrays.append(a)
         params = [self.weight_ih, self.weight_hh] + ([self.bias_ih, self.bias_hh] if self.bias else [])
-        kern = _kernels()
+        kern = _kernels(input.dtype)
         if not _needs_graph([input, *states, *params]):
             # The lean path: no Function, no graph, one GEMM pair and one gate kernel.
             w = [p._data for p in params] + [None, None] * (not self.bias)
