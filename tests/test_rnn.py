@@ -491,12 +491,16 @@ def _direct_blas_available():
 @pytest.mark.parametrize("kind,kw", [("LSTM", dict(num_layers=2, bidirectional=True)), ("LSTM", dict(proj_size=3)),
                                      ("GRU", dict(num_layers=2, bidirectional=True)), ("RNN_TANH", {}),
                                      ("RNN_RELU", dict(bidirectional=True))])
-def test_compiled_time_loops_agree_with_python_loops(kind, kw, threads):
+def test_compiled_time_loops_agree_with_python_loops(kind, kw, threads, monkeypatch):
     """The compiled time loops (direct BLAS calls, kernels/_rnn_numba.py) against the Python loops
     they replace, on a packed batch of 40 whose lengths end inside either thread's slice of rows.
     The same GEMMs and gate kernels in the same order: float64 agrees to round-off (1e-12 of the
     scale; the weight gradients' products are split differently across threads)."""
-    from kernels import _blas
+    from kernels import _blas, _rnn_numba
+    calls = []
+    for name in ("forward_loop", "backward_loop"):
+        original = getattr(_rnn_numba, name)
+        monkeypatch.setattr(_rnn_numba, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
     rng = np.random.default_rng(11)
     name = "RNN" if kind.startswith("RNN") else kind
     extra = dict(nonlinearity="relu") if kind == "RNN_RELU" else {}
@@ -518,6 +522,9 @@ def test_compiled_time_loops_agree_with_python_loops(kind, kw, threads):
                 h_n = h[0] if kind == "LSTM" else h
                 (padded.sin().sum() + (h_n * h_n).sum()).backward()
                 results.append([padded.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+                ran = sorted(set(calls))
+                assert ran == (["backward_loop", "forward_loop"] if direct else []), ran
+                calls.clear()
             finally:
                 _blas.set_direct_gemm(previous)
     finally:
@@ -552,6 +559,9 @@ def test_half_precision_layers_and_cells_match_torch(kind):
     out_o.sum().backward()
     out_t.sum().backward()
     assert out_o.dtype == mytorch.float16 and xo.grad.dtype == mytorch.float16
+    from mytorch.nn.modules.rnn import _kernels
+    assert _kernels(np.dtype(np.float16)).name == "numpy"
+    assert _kernels(np.dtype(np.float32)).name == _kernels(np.dtype(np.float64)).name == "numba"
     assert scaled_error(out_o.detach().numpy().astype(np.float32), out_t.detach().numpy().astype(np.float32)) < 1e-2
     assert scaled_error(xo.grad.numpy().astype(np.float32), xt.grad.numpy().astype(np.float32)) < 1e-2
     name = "RNN" if kind == "RNN_TANH" else kind

@@ -368,7 +368,7 @@ class RNNBase(Module):
         spec.h_shape = tuple(h0.shape) if h0 is not None else None  # the shape h0's gradient gets
         spec.has_bias, spec.has_proj = self.bias, self.proj_size > 0
         spec.x_shape = tuple(x.shape)
-        spec.kern = _kernels(x.dtype)
+        spec.kern = _kernels(x._data.dtype)
         inputs = [x] + [t for t in (h0, c0) if t is not None] + weights
         spec.save = _needs_graph(inputs)
         spec.masks = self._dropout_masks(spec.geometry.N, D * P, x.dtype) if self.training and self.dropout > 0 else None
@@ -611,7 +611,7 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
             arrays.append(a)
         params = [self.weight_ih, self.weight_hh] + ([self.bias_ih, self.bias_hh] if self.bias else [])
-        kern = _kernels(input.dtype)
+        kern = _kernels(input._data.dtype)
         if not _needs_graph([input, *states, *params]):
             # The lean path: no Function, no graph, one GEMM pair and one gate kernel.
             w = [p._data for p in params] + [None, None] * (not self.bias)
