@@ -26,7 +26,10 @@ An empty batch gives empty results; float16 is accepted (the numba loops compute
 """
 import importlib
 
+from kernels import _allocator
 from kernels._common import get_memory_budget, set_memory_budget
+
+_allocator.tune()  # keep freed array memory mapped between calls (kernels/_allocator.py)
 
 IMPLEMENTATIONS = {"reference": "kernels.reference", "numpy": "kernels.im2col", "numba": "kernels.numba_ops"}
 CONTRACT = ("im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
