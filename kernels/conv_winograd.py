@@ -14,8 +14,18 @@ from kernels._threads import run_parallel, single_threaded_blas
 
 __all__ = ["scratch_bytes", "forward", "backward"]
 
-# Blocks of the transformed tiles (the speed was flat from 0.5 to 4 MiB: docs/PERFORMANCE.md).
+# Blocks of the transformed tiles (the speed was flat from 0.5 to 4 MiB: docs/PERFORMANCE.md), but
+# at least MIN_BLOCK_TILES tiles: each block's 36 GEMMs read all of U (36 x F x C/G), and on wide
+# layers a 2 MiB block held so few tiles that those reads, not the products, set the speed.
 WINOGRAD_BLOCK_BYTES = 2 * 2 ** 20
+MIN_BLOCK_TILES = 256
+
+
+def _blocks(p, per_image, C, F, itemsize):
+    """The sample blocks of part ``p``: WINOGRAD_BLOCK_BYTES of tiles, or MIN_BLOCK_TILES tiles."""
+    per_sample = wino.P * (C + F) * per_image * itemsize
+    limit = max(WINOGRAD_BLOCK_BYTES, -(-MIN_BLOCK_TILES // per_image) * per_sample)
+    return blocks(p, per_sample, limit)
 
 
 def scratch_bytes(g, itemsize):
@@ -32,27 +42,15 @@ def backward(grad_out, x, weight, g, needs):
     return dx, _winograd_backward(grad_out, x, weight, dx, g.PH, g.PW, needs, g.G)
 
 
-# Filter pairs (f, c) per thread below which the filter transforms run on one thread.
-FILTERS_PER_THREAD = 4096
-
-
 def _filter_transform(weight):
-    """wino.filter_transform, its filters split over the threads (serial, it would be the serial
-    part of a many-thread call on wide layers)."""
-    F, Cg = weight.shape[:2]
-    u = np.empty((wino.P, F, Cg), weight.dtype)
-    w = np.ascontiguousarray(weight)
-    run_parallel(lambda s: wino._filter_transform(w[s], u[:, s]), parts(F, F * Cg, FILTERS_PER_THREAD))
-    return u
+    """wino.filter_transform on one BLAS thread (as every GEMM of this route)."""
+    with single_threaded_blas():
+        return wino.filter_transform(weight)
 
 
 def _filter_gradient(m):
-    """wino.filter_gradient, its filters split over the threads."""
-    F, Cg = m.shape[1:]
-    dw = np.empty((F, Cg, 3, 3), m.dtype)
-    m = np.ascontiguousarray(m)
-    run_parallel(lambda s: wino._filter_gradient(m[:, s], dw[s]), parts(F, F * Cg, FILTERS_PER_THREAD))
-    return dw
+    with single_threaded_blas():
+        return wino.filter_gradient(m)
 
 
 def _groups(G, C, F):
@@ -70,7 +68,7 @@ def _winograd(x, u, bias, y, PH, PW, G=1):
     TH, TW, per_image = wino.tiles(OH, OW)
 
     def run(p):
-        for block in blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+        for block in _blocks(p, per_image, C, F, x.itemsize):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
             M = _tile_buffer("wino_m", F, T, x.dtype)
@@ -95,7 +93,7 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
 
     def run(p):
         m = np.zeros((wino.P, F, C // G), x.dtype) if needs[1] else None
-        for block in blocks(p, wino.P * (C + F) * per_image * x.itemsize, WINOGRAD_BLOCK_BYTES):
+        for block in _blocks(p, per_image, C, F, x.itemsize):
             T = (block.stop - block.start) * per_image
             V = _tile_buffer("wino_v", C, T, x.dtype)
             D = _tile_buffer("wino_m", F, T, x.dtype)

@@ -59,9 +59,9 @@ DIRECT_MAX_K_OTHER = 64
 # WINOGRAD_MIN_SIZE_FEW_CHANNELS pixels per side where no group has more than WINOGRAD_FEW_CHANNELS
 # input or output channels (on small planes, wide layers' GEMMs favour im2col).
 WINOGRAD_MIN_CHANNELS = 8
-WINOGRAD_MIN_SIZE = 16
-WINOGRAD_MIN_SIZE_FEW_CHANNELS = 12
-WINOGRAD_FEW_CHANNELS = 128
+WINOGRAD_MIN_SIZE = 12
+WINOGRAD_MIN_SIZE_FEW_CHANNELS = 8
+WINOGRAD_FEW_CHANNELS = 256
 # A dilated layer is cut into phases when they take Winograd and have at least this many output
 # pixels per side (smaller phases lost to the im2col route).
 DILATED_MIN_PHASE_SIZE = 24
