@@ -168,8 +168,10 @@ def _worker(form, name, model_name, repeat, threads):
     """One framework in this process: the model's training step (batch 64) with this optimizer,
     and the optimizer step alone; prints one JSON line."""
     lib = torch if form == "torch" else mytorch
-    if threads and lib is torch:
-        torch.set_num_threads(threads)
+    if threads:
+        # NOTE: for both frameworks: mytorch read no thread variable before session 5, so the
+        # "1 thread" rows of earlier runs timed mytorch on every core against torch on one
+        lib.set_num_threads(threads)
     lib.manual_seed(0)
     model = build_model(lib, model_name)
     cls, kwargs = OPTIMIZERS[name]
@@ -205,8 +207,7 @@ def main(argv=None):
         return
     env = dict(os.environ)
     if args.threads:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
-                    "MYTORCH_NUM_THREADS"):
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
             env[var] = str(args.threads)
     forms = [f for f in FORMS if f != "torch" or torch is not None]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

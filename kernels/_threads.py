@@ -23,8 +23,20 @@ __all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threade
            "set_blas_threads", "matmul"]
 
 
+def _default_threads():
+    """OMP_NUM_THREADS where it is a positive integer (torch's default honours it too, and so does
+    NumPy's OpenBLAS), else the CPUs this process may run on."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    if n >= 1:
+        return n
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 class _Config:
-    threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    threads = _default_threads()
     pool = None  # the worker threads, threads - 1 of them, made on first use
     lock = threading.Lock()  # guards pool
     busy = threading.Lock()  # held while a run_parallel call owns the workers

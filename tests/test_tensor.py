@@ -189,3 +189,20 @@ def test_set_num_threads_reaches_blas_and_the_kernels():
             mytorch.set_num_threads(0)
     finally:
         mytorch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value,expected", [("1", "1"), ("3", "3"), ("zero", "cpus"), ("0", "cpus"), (None, "cpus")])
+def test_default_threads_follow_omp_num_threads(value, expected):
+    """As torch's: OMP_NUM_THREADS sets the default thread count where it is a positive integer;
+    otherwise every CPU the process may use."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if value is not None:
+        env["OMP_NUM_THREADS"] = value
+    code = "import os, mytorch; print(mytorch.get_num_threads(), len(os.sched_getaffinity(0)) " \
+           "if hasattr(os, 'sched_getaffinity') else os.cpu_count())"
+    got, cpus = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                               check=True).stdout.split()
+    assert got == (cpus if expected == "cpus" else expected)
