@@ -19,6 +19,7 @@ __all__ = ["CONV_MIN_MACS_PER_THREAD", "POOL_MIN_ELEMENTS_PER_THREAD", "CACHE_BL
 # saves (docs/PERFORMANCE.md has the measurements for this machine kind).
 CONV_MIN_MACS_PER_THREAD = 2 ** 20
 POOL_MIN_ELEMENTS_PER_THREAD = 2 ** 16
+POINTWISE_MIN_ELEMENTS_PER_THREAD = 2 ** 16
 
 # Blocks of scratch about this size: big enough that a GEMM over a block runs near its best, small
 # enough to stay mostly in cache between a fill and the GEMM that reads it.

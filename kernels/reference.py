@@ -10,7 +10,18 @@ from kernels._common import adaptive_bins, adaptive_size, avg_divisors, conv_geo
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
-           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward"]
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward"]
+
+
+def relu(x):
+    """max(x, 0) as torch: NaN stays NaN, -0.0 stays -0.0, negatives become 0."""
+    return np.where(x < 0, x.dtype.type(0), x)
+
+
+def relu_backward(grad, y):
+    """grad where relu's output y > 0 (or NaN), else 0 (a masked inf gradient is 0, as torch's
+    threshold_backward gives)."""
+    return np.where(y <= 0, grad.dtype.type(0), grad)
 
 
 def _window(g, oh, ow):

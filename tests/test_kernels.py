@@ -476,3 +476,35 @@ def test_winograd_tile_transforms_are_the_matrices_they_write_out():
     direct = np.array([[np.sum(d[0, 0, a:a + 3, b:b + 3] * w[0, 0]) for b in range(4)] for a in range(4)])
     np.testing.assert_allclose(wino.AT @ ((wino.G @ w[0, 0] @ wino.G.T) * (wino.BT @ d[0, 0] @ wino.BT.T)) @ wino.AT.T,
                                direct, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(kernels.IMPLEMENTATIONS))
+@pytest.mark.parametrize("threads", [1, 3])
+def test_relu_kernels_keep_torchs_rules_on_every_implementation(name, threads):
+    """relu(NaN) = NaN, relu(-0.0) = -0.0, negatives 0; the gradient is 0 where the output is <= 0
+    (a masked inf too) and passes where it is NaN or positive: exact, on float32/float64/int64/float16,
+    and a 300k-element array split over three threads equals the one-thread result bit for bit."""
+    from kernels import _threads
+    impl = kernels.load(name)
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(threads)
+    try:
+        x = np.array([np.nan, -1.5, 2.0, 0.0, -0.0, np.inf, -np.inf], np.float64)
+        g = np.array([1.0, np.inf, 3.0, 4.0, 5.0, 6.0, np.nan])
+        for dtype in (np.float32, np.float64, np.float16):
+            y = impl.relu(x.astype(dtype))
+            assert y.dtype == dtype
+            np.testing.assert_array_equal(y, np.array([np.nan, 0, 2, 0, -0.0, np.inf, 0], dtype))
+            assert np.signbit(y[4]) and not np.signbit(y[1])
+            np.testing.assert_array_equal(impl.relu_backward(g.astype(dtype), y),
+                                          np.array([1, 0, 3, 0, 0, 6, 0], dtype))
+        ints = np.array([-3, 0, 4], np.int64)
+        np.testing.assert_array_equal(impl.relu(ints), [0, 0, 4])
+        big = np.random.default_rng(0).standard_normal((3, 100_003)).astype(np.float32)[:, ::1]
+        grad = np.random.default_rng(1).standard_normal(big.shape).astype(np.float32)
+        y = impl.relu(big)
+        np.testing.assert_array_equal(y, np.maximum(big, 0))
+        np.testing.assert_array_equal(impl.relu_backward(grad, y), np.where(big > 0, grad, 0))
+        np.testing.assert_array_equal(impl.relu(big.T), np.maximum(big.T, 0))  # a non-contiguous input
+    finally:
+        _threads.set_num_threads(previous)
