@@ -455,7 +455,13 @@ class Matmul(Function):
             if a.ndim == 1:
                 ga = ga[..., 0, :]
         if self.needs_input_grad[1]:
-            gb = _gemm(np.swapaxes(A, -1, -2), G)
+            if A.ndim == 2 and b.ndim == 2 and b.T.flags.c_contiguous and not b.flags.c_contiguous:
+                # b is a transposed C array (F.linear's weight.t()): its gradient is computed in
+                # b.T's layout and handed back as a view, so the weight's own gradient arrives
+                # C-ordered (the optimizers' one-pass loops had to transpose it first)
+                gb = _gemm(np.swapaxes(G, -1, -2), A).T
+            else:
+                gb = _gemm(np.swapaxes(A, -1, -2), G)
             if b.ndim == 1:
                 gb = gb[..., 0]
         return ga, gb
