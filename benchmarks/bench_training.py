@@ -62,21 +62,16 @@ def test_lenet_training_step(benchmark, framework):
 
 
 def _optimizer_on_model(form, name, seed=0, model="lenet"):
-    """LeNet-5's (or another MNIST model's) parameters, float32, with fixed gradients, and the
-    optimizer in that form; the gradients of 2-D weights arrive transposed, as a Linear layer's
-    weight gradient can (a view of x^T @ dY)."""
+    """LeNet-5's (or another MNIST model's) parameters, float32, with fixed C-ordered gradients (as
+    backward leaves them, Linear weights included since session 5), and the optimizer in that form."""
     lib = torch if form == "torch" else mytorch
     shapes = [tuple(p.shape) for p in build_model(mytorch, model).parameters()]
     rng = np.random.default_rng(seed)
     params = []
     for shape in shapes:
         p = lib.tensor(rng.standard_normal(shape).astype(np.float32) * 0.1, requires_grad=True)
-        g = rng.standard_normal(shape[::-1]).astype(np.float32).T
-        if lib is torch:
-            p.grad = torch.from_numpy(np.ascontiguousarray(g))
-        else:
-            p.grad = mytorch.tensor(np.zeros(1, np.float32))
-            p.grad.data = g
+        g = rng.standard_normal(shape).astype(np.float32)
+        p.grad = lib.from_numpy(g)
         params.append(p)
     cls, kwargs = OPTIMIZERS[name]
     return params, getattr(lib.optim, cls)(params, **kwargs, **FORMS[form])
