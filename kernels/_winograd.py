@@ -43,7 +43,7 @@ from numba import njit
 __all__ = ["BT", "G", "AT", "P", "filter_transform", "filter_gradient", "input_transform", "input_transform_adjoint",
            "output_transform", "grad_transform", "tiles"]
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, fastmath={"contract"})
 _inline = njit(cache=True, nogil=True, inline="always")
 
 # The transforms of Lavin & Gray (2016) for F(4x4, 3x3), interpolation points 0, 1, -1, 2, -2, infinity.

@@ -21,7 +21,7 @@ from kernels._threads import run_parallel
 
 __all__ = ["scratch_bytes", "forward", "backward"]
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, fastmath={"contract"})
 # Reassociation lets LLVM vectorize dW's dot products (a different summation order only).
 _jit_reassoc = njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
 

@@ -16,7 +16,7 @@ from kernels._threads import run_parallel
 
 __all__ = ["scratch_bytes", "forward", "backward"]
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, fastmath={"contract"})
 # Reassociation lets LLVM vectorize the dW dot products; the result differs from the reference
 # only in summation order.
 _jit_reassoc = njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz"})
