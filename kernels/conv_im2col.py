@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from kernels._common import conv_geometry, pad, pair, patches
 from kernels._plan import CACHE_BLOCK_BYTES, CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, reduce_sum, workspace
-from kernels._threads import run_parallel, single_threaded_blas
+from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
 
 __all__ = ["im2col", "col2im", "scratch_bytes", "forward", "backward"]
 
@@ -170,6 +170,27 @@ def scratch_bytes(g, itemsize, wide=False):
     return ((2 * g.C * g.KH * g.KW + g.F) * L + g.C * (g.H + 2 * g.PH) * (g.W + 2 * g.PW)) * itemsize
 
 
+def _split_products(g, samples):
+    """Whether a call's GEMMs split their rows over the kernel threads: when the whole batch is one
+    part (a single sample, more than one thread, work enough for two), so that the threads still
+    share the work without cutting the sample into blocks of rows, each with its own columns."""
+    return len(samples) == 1 and g.N == 1 and get_num_threads() > 1 and \
+        conv_work(g) >= 2 * CONV_MIN_MACS_PER_THREAD
+
+
+def _matmul(a, b, out, split):
+    """np.matmul(a, b, out); with ``split`` each product's rows (a's second-to-last axis) are
+    spread over the kernel threads, every part a single-threaded GEMM into its rows of ``out``."""
+    if not split:
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    M = a.shape[-2]
+    step = -(-M // min(get_num_threads(), max(1, M // 16)))
+    run_parallel(lambda r: np.matmul(a[..., r:r + step, :], b, out=out[..., r:r + step, :]), range(0, M, step))
+    return out
+
+
 def forward(x, weight, b, y, g, wide=False):
     K = weight.shape[1] * g.KH * g.KW
     w = weight.reshape(g.G, g.F // g.G, K)
@@ -179,6 +200,9 @@ def forward(x, weight, b, y, g, wide=False):
         Wp = g.W + 2 * g.PW
         L = _wide_length(g)
 
+    samples = parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD)
+    split = _split_products(g, samples)
+
     def gemm(p):
         for block in blocks(p, rows * L * x.itemsize, None, scratch_bytes(g, x.itemsize, wide)):
             n = block.stop - block.start
@@ -186,20 +210,20 @@ def forward(x, weight, b, y, g, wide=False):
             if wide:
                 _fill_wide_block(x[block], cols, g, L)
                 out = workspace.get("out", (g.G, g.F // g.G, n * L), x.dtype)
-                np.matmul(w, cols.reshape(g.G, K, -1), out=out)
+                _matmul(w, cols.reshape(g.G, K, -1), out, split)
                 valid = _wide_grid(out.reshape(g.F, -1), n, g.OH, g.OW, Wp)
                 np.add(valid.transpose(1, 0, 2, 3), bias4, out=y[block])
                 continue
             _fill_block(x[block], cols, g)
             if n == 1:  # one sample: the GEMM writes its NCHW output in place
-                np.matmul(w, cols.reshape(g.G, K, L), out=y[block.start].reshape(g.G, -1, L))
+                _matmul(w, cols.reshape(g.G, K, L), y[block.start].reshape(g.G, -1, L), split)
                 y[block] += bias4
             else:
                 out = workspace.get("out", (g.G, g.F // g.G, n * L), x.dtype)
-                np.matmul(w, cols.reshape(g.G, K, -1), out=out)
+                _matmul(w, cols.reshape(g.G, K, -1), out, split)
                 np.add(out.reshape(g.F, n, g.OH, g.OW).transpose(1, 0, 2, 3), bias4, out=y[block])
     with single_threaded_blas():
-        run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
+        run_parallel(gemm, samples)
 
 
 # From this many filters per group dW is computed as dY @ cols^T (see backward).
@@ -222,6 +246,8 @@ def backward(grad_out, x, weight, g, needs, wide=False):
     # the thread's share of the budget, so the product is written fewer times.
     limit = max(CACHE_BLOCK_BYTES, 2 * rows * max(K, Fg) * x.itemsize) if needs[1] else None
     f_major = Fg >= F_MAJOR_MIN_FILTERS
+    samples = parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD)
+    split = _split_products(g, samples)
 
     def gemm(p):
         dw = None
@@ -254,14 +280,14 @@ def backward(grad_out, x, weight, g, needs, wide=False):
                 a, b = (dy, cols.reshape(g.G, K, -1).transpose(0, 2, 1)) if f_major else \
                     (cols.reshape(g.G, K, -1), dy.transpose(0, 2, 1))
                 if dw is None:
-                    dw = np.matmul(a, b)
+                    dw = _matmul(a, b, None, split)
                 else:
                     step = workspace.get("dw_step", (g.G, Fg, K) if f_major else (g.G, K, Fg), x.dtype)
-                    np.matmul(a, b, out=step)
+                    _matmul(a, b, step, split)
                     dw += step
             if needs[0]:
                 dcols = workspace.get("dcols", (g.G, K, n * L), x.dtype)
-                np.matmul(w_t, dy, out=dcols)
+                _matmul(w_t, dy, dcols, split)
                 if wide and not (g.PH or g.PW):
                     _col2im_wide(dcols.reshape(rows, -1), dx[block], g.KH, g.KW, g.DH, g.DW)
                 elif wide:
@@ -272,7 +298,7 @@ def backward(grad_out, x, weight, g, needs, wide=False):
                     _col2im_add(dcols.reshape(rows, -1), dx[block], *_fill_args(g))
         return dw
     with single_threaded_blas():
-        dws = run_parallel(gemm, parts(g.N, conv_work(g), CONV_MIN_MACS_PER_THREAD))
+        dws = run_parallel(gemm, samples)
     if not needs[1]:
         return dx, None
     dw = reduce_sum(dws)

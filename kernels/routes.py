@@ -175,7 +175,11 @@ def _rows(route, g, threads, itemsize):
     module, options = _MODULES[route]
     per_sample = module.scratch_bytes(g, itemsize, **options)
     rows = -(-per_sample // max(budget.bytes // threads, 1))
-    if g.N < threads and conv_work(g) >= threads * CONV_MIN_MACS_PER_THREAD:
+    # NOTE: a single sample on the im2col routes stays whole: its GEMMs split their rows over the
+    # threads instead (kernels/conv_im2col.py), which row blocks, each with its own columns, did not
+    # pay for (batch 1, 3x3 stride 2: 1.0 ms forward either way on two threads)
+    whole = route in ("im2col", "im2col_wide") and g.N == 1
+    if g.N < threads and not whole and conv_work(g) >= threads * CONV_MIN_MACS_PER_THREAD:
         rows = max(rows, -(-threads // g.N))
     limit = -(-g.OH // 4) if route in _TILED else g.OH
     return max(1, min(rows, limit))

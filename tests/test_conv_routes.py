@@ -403,3 +403,35 @@ def test_lowering_the_budget_drops_the_kept_scratch():
             assert _plan.workspace.nbytes() <= 2 ** 20
     finally:
         kernels.set_memory_budget(previous)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("route", ["im2col", "im2col_wide"])
+def test_single_sample_splits_its_products_over_the_threads(route, threads, monkeypatch):
+    """One sample on several threads: the im2col routes keep it whole and split each GEMM's rows
+    over the threads (kernels/conv_im2col.py). Forward and every gradient against the reference
+    loops, float64 (1e-12 of the scale: the same sums, split by output rows only), grouped as well."""
+    from kernels import conv_im2col
+    calls = []
+    original = conv_im2col._matmul
+    monkeypatch.setattr(conv_im2col, "_matmul", lambda *a: calls.append(a[3]) or original(*a))
+    rng = np.random.default_rng(21)
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(threads)
+    try:
+        for (C, H, W, F, G, S, P) in [(24, 30, 26, 64, 1, 1, 1), (32, 31, 31, 96, 2, 2, 1)]:
+            x = rng.standard_normal((1, C, H, W))
+            w = rng.standard_normal((F, C // G, 3, 3))
+            b = rng.standard_normal(F)
+            if route == "im2col_wide" and S != 1:
+                continue
+            with routes.force_route(route):
+                y = NB.conv2d_forward(x, w, b, S, P, 1, G)
+                dy = rng.standard_normal(y.shape)
+                got = NB.conv2d_backward(dy, x, w, S, P, 1, G)
+            assert scaled_error(y, REF.conv2d_forward(x, w, b, S, P, 1, G)) < 1e-12
+            for a, e in zip(got, REF.conv2d_backward(dy, x, w, S, P, 1, G)):
+                assert scaled_error(a, e) < 1e-12
+        assert calls and all(calls), "the products were not split"
+    finally:
+        _threads.set_num_threads(previous)
