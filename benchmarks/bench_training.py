@@ -7,7 +7,7 @@ the chain's gradient is right).
 
 As a script, each framework in its own process, printing medians and ratios to torch:
 
-    python -m benchmarks.bench_training [--models lenet,cnn] [--optimizers sgd,adam,adadelta] [--repeat 50]
+    python -m benchmarks.bench_training [--models lenet,cnn,resnet20] [--optimizers sgd,adam,adadelta] [--repeat 50]
                                         [--threads N]
 """
 import argparse
@@ -36,9 +36,45 @@ def _lib(name):
     return mytorch if name == "mytorch" else torch
 
 
-def _batch():
+def _batch(model="lenet"):
+    """A fixed batch of 64: MNIST-shaped images, or random 3x32x32 ones for the CIFAR ResNet."""
     rng = np.random.default_rng(0)
-    return rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
+    shape = (64, 3, 32, 32) if model == "resnet20" else (64, 1, 28, 28)
+    return rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, 64)
+
+
+def resnet20(lib):
+    """ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2): a 3x3 stem of 16 filters, three stages
+    of three basic blocks at 16/32/64 filters on 32/16/8-pixel planes (stride 2 entering the last
+    two, 1x1 projection shortcuts there), global average pooling and one Linear layer; batch norm
+    after every convolution. 0.27 M parameters."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+    layers, cin = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()], 16
+    for cout, stride in ((16, 1), (32, 2), (64, 2)):
+        for i in range(3):
+            layers.append(Block(cin, cout, stride if i == 0 else 1))
+            cin = cout
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+
+def _model(lib, name):
+    return resnet20(lib) if name == "resnet20" else build_model(lib, name)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -65,7 +101,7 @@ def _optimizer_on_model(form, name, seed=0, model="lenet"):
     """LeNet-5's (or another MNIST model's) parameters, float32, with fixed C-ordered gradients (as
     backward leaves them, Linear weights included since session 5), and the optimizer in that form."""
     lib = torch if form == "torch" else mytorch
-    shapes = [tuple(p.shape) for p in build_model(mytorch, model).parameters()]
+    shapes = [tuple(p.shape) for p in _model(mytorch, model).parameters()]
     rng = np.random.default_rng(seed)
     params = []
     for shape in shapes:
@@ -168,10 +204,10 @@ def _worker(form, name, model_name, repeat, threads):
         # "1 thread" rows of earlier runs timed mytorch on every core against torch on one
         lib.set_num_threads(threads)
     lib.manual_seed(0)
-    model = build_model(lib, model_name)
+    model = _model(lib, model_name)
     cls, kwargs = OPTIMIZERS[name]
     opt = getattr(lib.optim, cls)(model.parameters(), **kwargs, **FORMS[form])
-    x, y = (lib.from_numpy(a) for a in _batch())
+    x, y = (lib.from_numpy(a) for a in _batch(model_name))
 
     def step():
         opt.zero_grad()
@@ -191,7 +227,8 @@ def _worker(form, name, model_name, repeat, threads):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="lenet", help="of mytorch/examples/mnist.py: mlp, lenet, cnn")
+    parser.add_argument("--models", default="lenet",
+                        help="of mytorch/examples/mnist.py: mlp, lenet, cnn; or resnet20 (CIFAR-shaped random data)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--threads", type=int, default=0, help="threads for every framework (0: their default)")

@@ -22,6 +22,8 @@ signatures (shapes in the notation of kernels/_common.py):
     adaptive_max_pool2d_forward(x, output_size) -> (y, indices)   (backward: max_pool2d_backward)
     adaptive_avg_pool2d_forward(x, output_size) -> y; adaptive_avg_pool2d_backward(grad_out, x_shape, output_size)
     relu(x) -> y; relu_backward(grad, y) -> dx        (torch's NaN, -0.0 and masked-inf rules)
+    batch_norm_forward(x, weight, bias, eps) -> (y, mean, var, invstd)   (training mode; statistics float64)
+    batch_norm_backward(grad, x, mean, invstd, weight, need_dx=True) -> (dx or None, dweight, dbias)
 
 An empty batch gives empty results; float16 is accepted (the numba loops compute it in float32).
 """
@@ -35,7 +37,8 @@ _allocator.tune()  # keep freed array memory mapped between calls (kernels/_allo
 IMPLEMENTATIONS = {"reference": "kernels.reference", "numpy": "kernels.im2col", "numba": "kernels.numba_ops"}
 CONTRACT = ("im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
             "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
-            "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward")
+            "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward",
+            "batch_norm_forward", "batch_norm_backward")
 
 __all__ = ["IMPLEMENTATIONS", "CONTRACT", "load", "set_memory_budget", "get_memory_budget"]
 

@@ -12,11 +12,13 @@ from kernels._common import (avg_divisors, batch_chunks, conv_geometry, first_va
 # Adaptive pooling loops over the output's bins, each vectorized over the batch and channels: the
 # reference loops already are that.
 from kernels.reference import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: F401
-                               adaptive_max_pool2d_forward, relu, relu_backward)
+                               adaptive_max_pool2d_forward, batch_norm_backward, batch_norm_forward, relu,
+                               relu_backward)
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
-           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward"]
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward",
+           "batch_norm_forward", "batch_norm_backward"]
 
 
 def _geometry(shape, kernel_size, stride, padding, dilation):

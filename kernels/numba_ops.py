@@ -21,13 +21,15 @@ from kernels._common import conv_geometry
 from kernels._plan import REDUCE_MIN_ELEMENTS, parts, reduce_sum
 from kernels._threads import get_num_threads, run_parallel
 from kernels.conv_im2col import col2im, im2col
+from kernels.normalization import batch_norm_backward, batch_norm_forward
 from kernels.pointwise import relu, relu_backward
 from kernels.pooling import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, adaptive_max_pool2d_forward,
                              avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward)
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
-           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward", "choose"]
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward",
+           "batch_norm_forward", "batch_norm_backward", "choose"]
 
 # Dtypes the jitted routes run in; others are converted (float16 -> float32) and back.
 _NATIVE = (np.dtype(np.float32), np.dtype(np.float64))

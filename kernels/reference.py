@@ -10,7 +10,8 @@ from kernels._common import adaptive_bins, adaptive_size, avg_divisors, conv_geo
 
 __all__ = ["im2col", "col2im", "conv2d_forward", "conv2d_backward", "max_pool2d_forward",
            "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "adaptive_max_pool2d_forward",
-           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward"]
+           "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward", "relu", "relu_backward",
+           "batch_norm_forward", "batch_norm_backward"]
 
 
 def relu(x):
@@ -22,6 +23,54 @@ def relu_backward(grad, y):
     """grad where relu's output y > 0 (or NaN), else 0 (a masked inf gradient is 0, as torch's
     threshold_backward gives)."""
     return np.where(y <= 0, grad.dtype.type(0), grad)
+
+
+def batch_norm_scale_shift(mean, invstd, weight, bias, dtype):
+    """Per channel, y = x * scale + shift: scale = invstd * weight, shift = bias - mean * scale."""
+    scale = invstd * (1.0 if weight is None else np.asarray(weight, np.float64))
+    shift = (0.0 if bias is None else np.asarray(bias, np.float64)) - mean * scale
+    return scale.astype(dtype), shift.astype(dtype)
+
+
+def batch_norm_dx_coefficients(sum_g, sum_gx, mean, invstd, weight, count, dtype):
+    """dx = a g + b x + k per channel: the closed form w invstd / n (n g - sum(g) - xhat sum(g xhat))
+    with xhat = (x - mean) invstd and sum_gx = sum(g (x - mean))."""
+    w = 1.0 if weight is None else np.asarray(weight, np.float64)
+    a = w * invstd
+    b = -w * invstd ** 3 * sum_gx / count
+    k = -a * sum_g / count - b * mean
+    return a.astype(dtype), b.astype(dtype), k.astype(dtype)
+
+
+def batch_norm_forward(x, weight, bias, eps):
+    """Training-mode batch norm over every axis but 1: (y, mean, var, invstd), the statistics (biased
+    variance) in float64."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes)
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    var = ((x64 - mean.reshape(shape)) ** 2).mean(axis=axes)
+    invstd = 1.0 / np.sqrt(var + eps)
+    scale, shift = batch_norm_scale_shift(mean, invstd, weight, bias, np.float64)
+    y = (x64 * scale.reshape(shape) + shift.reshape(shape)).astype(x.dtype)
+    return y, mean, var, invstd
+
+
+def batch_norm_backward(grad, x, mean, invstd, weight, need_dx=True):
+    """(dx or None, dweight, dbias) of batch_norm_forward's y for the gradient ``grad``."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    g64 = grad.astype(np.float64)
+    centred = x.astype(np.float64) - mean.reshape(shape)
+    sum_g, sum_gx = g64.sum(axis=axes), (g64 * centred).sum(axis=axes)
+    dweight, dbias = (sum_gx * invstd).astype(x.dtype), sum_g.astype(x.dtype)
+    if not need_dx:
+        return None, dweight, dbias
+    a, b, k = batch_norm_dx_coefficients(sum_g, sum_gx, mean, invstd, weight, grad.size // x.shape[1], np.float64)
+    dx = g64 * a.reshape(shape) + x.astype(np.float64) * b.reshape(shape) + k.reshape(shape)
+    return dx.astype(x.dtype), dweight, dbias
 
 
 def _window(g, oh, ow):

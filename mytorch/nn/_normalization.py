@@ -2,6 +2,7 @@
 import numpy as np
 
 from mytorch import ops
+from mytorch.ops import _kernels
 from mytorch.autograd import Function
 from mytorch.nn._functional_base import _SavedInput
 from mytorch.nn._sampling import pad
@@ -11,10 +12,10 @@ __all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm"
 
 # ---------------------------------------------------------------------------- batch norm
 class BatchNorm(Function):
-    """Training-mode batch norm as one primitive: one pass for the statistics, one for the
-    output, and the closed-form backward (two reductions) instead of a ~15-node graph. The backward
-    reads its own xhat, but torch's reads the input: ``saved`` declares it so that changing the
-    input in place afterwards raises as in torch."""
+    """Training-mode batch norm as one primitive, on the kernels (kernels/normalization.py for
+    numba: the statistics in float64, two passes forward and two backward, xhat recomputed from the
+    input) instead of a ~15-node graph. The backward reads the input, as torch's does: ``saved``
+    declares it so that changing the input in place afterwards raises as in torch."""
     saved = ((0, None),)
 
     def forward(self, x, *affine, axes, eps, stats):
@@ -22,27 +23,19 @@ class BatchNorm(Function):
         shape = [1] * x.ndim
         shape[1] = x.shape[1]
         self.shape = shape
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)
-        self.invstd = 1.0 / np.sqrt(var + eps)
-        self.xhat = centred * self.invstd
-        stats.extend((mean.reshape(-1), var.reshape(-1)))  # for the running statistics, even under no_grad
-        self.weight = affine[0].reshape(shape) if affine else None
-        out = self.xhat
-        if affine:
-            out = out * self.weight + affine[1].reshape(shape)
-        return out.astype(x.dtype, copy=False)
+        self.kernels = _kernels()
+        self.x, self.weight = x, (affine[0] if affine else None)
+        y, self.mean, var, self.invstd = self.kernels.batch_norm_forward(x, self.weight, affine[1] if affine else None,
+                                                                          eps)
+        stats.extend((self.mean, var))  # for the running statistics, even under no_grad
+        return y
 
     def backward(self, g):
-        n = g.size // g.shape[1]
-        dxhat = g * self.weight if self.weight is not None else g
-        sum_d = dxhat.sum(axis=self.axes, keepdims=True)
-        sum_dx = (dxhat * self.xhat).sum(axis=self.axes, keepdims=True)
-        dx = (self.invstd / n) * (n * dxhat - sum_d - self.xhat * sum_dx)
+        dx, dweight, dbias = self.kernels.batch_norm_backward(g, self.x, self.mean, self.invstd, self.weight,
+                                                              self.needs_input_grad[0])
         if self.weight is None:
             return dx
-        return dx, (g * self.xhat).sum(axis=self.axes), g.sum(axis=self.axes)
+        return dx, dweight.astype(self.weight.dtype, copy=False), dbias.astype(self.weight.dtype, copy=False)
 
     def backward_t(self, g):
         x = self.parents[0]
