@@ -29,13 +29,13 @@ def _statistics(x, eps, mean, var, invstd, c0, c1):
     N, C, M = x.shape
     count = N * M
     for c in range(c0, c1):
-        s = 0.0
+        s = np.float64(0.0)  # NOTE: not 0.0, which NumPy 2 would demote to float32 when JIT is off
         for n in range(N):
             row = x[n, c]
             for m in range(M):
                 s += row[m]
         mu = s / count
-        q = 0.0
+        q = np.float64(0.0)
         for n in range(N):
             row = x[n, c]
             for m in range(M):
@@ -63,8 +63,8 @@ def _sums(g, x, mean, sum_g, sum_gx, c0, c1):
     N, C, M = x.shape
     for c in range(c0, c1):
         mu = mean[c]
-        sg = 0.0
-        sgx = 0.0
+        sg = np.float64(0.0)
+        sgx = np.float64(0.0)
         for n in range(N):
             grow, xrow = g[n, c], x[n, c]
             for m in range(M):
