@@ -198,16 +198,20 @@ def rnn_backward_step(h, dh, dpre, relu):
 LSTM, GRU, RNN_TANH, RNN_RELU = 0, 1, 2, 3
 
 
+@_inline
+def _step_rows(sizes, offsets, a, e, t):
+    """(first row, row count) of time step t within the part's batch rows a:e (count <= 0: none)."""
+    return offsets[t] + a, min(sizes[t], e) - a
+
+
 @_jit
 def forward_loop(blas, mode, xw, w_hh_t, bias, b_ih, b_hh, h, c, sizes, offsets, a, e, reverse, save,
                  h_prev, c_prev, gates, gate_buf, hg_buf, out, col0, has_proj, w_hr_t, raw, raw_buf):
     T, P = sizes.shape[0], h.shape[1]
     for s in range(T):
-        t = T - 1 - s if reverse else s
-        n = min(sizes[t], e) - a
+        r0, n = _step_rows(sizes, offsets, a, e, T - 1 - s if reverse else s)
         if n <= 0:
             continue
-        r0 = offsets[t] + a
         r1 = r0 + n
         hb = h[:n]
         if save:
@@ -238,11 +242,9 @@ def backward_loop(blas, mode, w_hh, dh, dc, sizes, offsets, a, e, reverse, has_d
                   h_prev, d_pre, d_hh, has_proj, w_hr, d_proj, raw_grad):
     T, P = sizes.shape[0], dh.shape[1]
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        n = min(sizes[t], e) - a
+        r0, n = _step_rows(sizes, offsets, a, e, s if reverse else T - 1 - s)
         if n <= 0:
             continue
-        r0 = offsets[t] + a
         r1 = r0 + n
         dhb = dh[:n]
         if has_dy:
