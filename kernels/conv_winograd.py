@@ -59,26 +59,94 @@ def _groups(G, C, F):
     return [(slice(i * Cg, (i + 1) * Cg), slice(i * Fg, (i + 1) * Fg)) for i in range(G)]
 
 
+# Planes at most this many output pixels wide are transformed side by side (see _Layout).
+SIDE_BY_SIDE_MAX_OW = 16
+
+
+class _Layout:
+    """How a block of samples meets the transforms. Their loops run along rows of tiles, and on a
+    narrow plane (an 8- or 16-pixel ResNet stage) a row holds 3-5 tiles, too short to vectorize:
+    (64,32,16,16) forward 4.4 ms, (64,64,8,8) 3.7 ms. For those the block's images are laid side by
+    side in one wide image, each in a strip of ``pitch`` columns (its own columns, then zeros) whose
+    tiles never read the next image's pixels, and the transforms run rows nb times as long: 2.8 and
+    2.2 ms (docs/PERFORMANCE.md). The tiles are the same; only their order and the padding tiles
+    (one per strip) differ, so the GEMMs are unchanged."""
+
+    def __init__(self, N, H, W, OH, OW, PW):
+        self.H, self.W, self.OH, self.OW, self.PW = H, W, OH, OW, PW
+        self.TH, self.TW, self.per_image = wino.tiles(OH, OW)
+        self.wide = OW <= SIDE_BY_SIDE_MAX_OW and N > 1
+        self.pitch = 4 * self.TW + 4  # >= the padded width + 2: a strip's tiles read only its own columns
+
+    def tiles(self, nb):
+        """(T, TW) of a block of nb samples: the tile columns the transforms see per row."""
+        if not self.wide:
+            return nb * self.per_image, self.TW
+        TW = wino.tiles(self.OH, nb * self.pitch - 2)[1]
+        return self.TH * (TW + 1), TW
+
+    def _strips(self, a, width):
+        """(C, rows, nb, width) view of a wide image a (1, C, rows, nb * pitch [- 2])."""
+        C, rows, total = a.shape[1:]
+        nb = -(-total // self.pitch)
+        st = a.strides
+        return np.lib.stride_tricks.as_strided(a[0], (C, rows, nb, width), (st[1], st[2], self.pitch * st[3], st[3]))
+
+    def images(self, x):
+        """x (nb, C, H, W) side by side, padded on the left by PW: (1, C, H, nb * pitch)."""
+        nb, C = x.shape[:2]
+        wide = np.zeros((1, C, self.H, nb * self.pitch), x.dtype)
+        self._strips(wide, self.PW + self.W)[..., self.PW:] = x.transpose(1, 2, 0, 3)
+        return wide
+
+    def outputs(self, nb, F, dtype):
+        return np.empty((1, F, self.OH, nb * self.pitch - 2), dtype)
+
+    def take_outputs(self, wide, out):
+        """out (nb, F, OH, OW) = each image's strip of wide."""
+        out[...] = self._strips(wide, self.OW).transpose(2, 0, 1, 3)
+
+    def gradients(self, dy):
+        """dy (nb, F, OH, OW) side by side, zeros between: (1, F, OH, nb * pitch - 2)."""
+        nb, F = dy.shape[:2]
+        wide = np.zeros((1, F, self.OH, nb * self.pitch - 2), dy.dtype)
+        self._strips(wide, self.OW)[...] = dy.transpose(1, 2, 0, 3)
+        return wide
+
+    def take_inputs(self, wide, dx):
+        """dx (nb, C, H, W) = each image's columns of the wide input gradient."""
+        dx[...] = self._strips(wide, self.PW + self.W)[..., self.PW:].transpose(2, 0, 1, 3)
+
+
 def _winograd(x, u, bias, y, PH, PW, G=1):
     """y = the 3x3 stride-1 convolution of x (padding PH, PW) with the transformed filters u
     (36, F, C), plus bias: per cache-sized block of samples, input transform -> 36 GEMMs ->
     output transform, each thread on its own slice of the batch."""
-    N, C = x.shape[:2]
+    N, C, H, W = x.shape
     F, OH, OW = y.shape[1:]
-    TH, TW, per_image = wino.tiles(OH, OW)
+    lay = _Layout(N, H, W, OH, OW, PW)
 
     def run(p):
-        for block in _blocks(p, per_image, C, F, x.itemsize):
-            T = (block.stop - block.start) * per_image
+        for block in _blocks(p, lay.per_image, C, F, x.itemsize):
+            nb = block.stop - block.start
+            T, TW = lay.tiles(nb)
             V = _tile_buffer("wino_v", C, T, x.dtype)
             M = _tile_buffer("wino_m", F, T, x.dtype)
-            wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+            if lay.wide:
+                wino.input_transform(lay.images(x[block]), V, T, PH, 0, lay.TH, TW)
+            else:
+                wino.input_transform(x[block], V, T, PH, PW, lay.TH, TW)
             Vm, Mm = _matrices(V, C, T), _matrices(M, F, T)
             for cs, fs in _groups(G, C, F):  # u is (36, F, C/G): each group's filters see its channels
                 np.matmul(u[:, fs], Vm[:, cs], out=Mm[:, fs])
-            wino.output_transform(M, T, bias, y[block], TH, TW)
+            if lay.wide:
+                out = lay.outputs(nb, F, y.dtype)
+                wino.output_transform(M, T, bias, out, lay.TH, TW)
+                lay.take_outputs(out, y[block])
+            else:
+                wino.output_transform(M, T, bias, y[block], lay.TH, TW)
     with single_threaded_blas():
-        run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
+        run_parallel(run, parts(N, N * F * C * wino.P * lay.per_image, CONV_MIN_MACS_PER_THREAD))
 
 
 def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
@@ -86,20 +154,25 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
     D = A dY A^T: dx (written into ``dx`` if needs[0]) as the transpose of the input transform
     applied to U^T D (36 GEMMs (C x F) @ (F x T)), and dW (returned if needs[1]) as G^T [sum over
     the tiles of D . V] G, V the input's transform (36 GEMMs (F x T) @ (T x C))."""
-    N, C = x.shape[:2]
+    N, C, H, W = x.shape
     F, OH, OW = grad_out.shape[1:]
-    TH, TW, per_image = wino.tiles(OH, OW)
+    lay = _Layout(N, H, W, OH, OW, PW)
     u_t = _filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C/G, F)
 
     def run(p):
         m = np.zeros((wino.P, F, C // G), x.dtype) if needs[1] else None
-        for block in _blocks(p, per_image, C, F, x.itemsize):
-            T = (block.stop - block.start) * per_image
+        for block in _blocks(p, lay.per_image, C, F, x.itemsize):
+            nb = block.stop - block.start
+            T, TW = lay.tiles(nb)
             V = _tile_buffer("wino_v", C, T, x.dtype)
             D = _tile_buffer("wino_m", F, T, x.dtype)
-            wino.grad_transform(grad_out[block], D, T, TH, TW)
+            dy = lay.gradients(grad_out[block]) if lay.wide else grad_out[block]
+            wino.grad_transform(dy, D, T, lay.TH, TW)
             if needs[1]:
-                wino.input_transform(x[block], V, T, PH, PW, TH, TW)
+                if lay.wide:
+                    wino.input_transform(lay.images(x[block]), V, T, PH, 0, lay.TH, TW)
+                else:
+                    wino.input_transform(x[block], V, T, PH, PW, lay.TH, TW)
                 Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
                 for cs, fs in _groups(G, C, F):
                     m[:, fs] += np.matmul(Dm[:, fs], Vm[:, cs].transpose(0, 2, 1))
@@ -107,10 +180,15 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
                 Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
                 for cs, fs in _groups(G, C, F):  # u_t is (36, C/G, F)
                     np.matmul(u_t[:, :, fs], Dm[:, fs], out=Vm[:, cs])
-                wino.input_transform_adjoint(V, T, dx[block], PH, PW, TH, TW)
+                if lay.wide:
+                    wide = np.empty((1, C, H, nb * lay.pitch), x.dtype)
+                    wino.input_transform_adjoint(V, T, wide, PH, 0, lay.TH, TW)
+                    lay.take_inputs(wide, dx[block])
+                else:
+                    wino.input_transform_adjoint(V, T, dx[block], PH, PW, lay.TH, TW)
         return m
     with single_threaded_blas():
-        ms = run_parallel(run, parts(N, N * F * C * wino.P * per_image, CONV_MIN_MACS_PER_THREAD))
+        ms = run_parallel(run, parts(N, N * F * C * wino.P * lay.per_image, CONV_MIN_MACS_PER_THREAD))
     return _filter_gradient(reduce_sum(ms)) if needs[1] else None
 
 

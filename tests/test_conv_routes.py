@@ -435,3 +435,35 @@ def test_single_sample_splits_its_products_over_the_threads(route, threads, monk
         assert calls and all(calls), "the products were not split"
     finally:
         _threads.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_winograd_side_by_side_layout_matches_reference(threads, monkeypatch):
+    """Narrow planes (<= 16 output pixels wide) with several samples run Winograd's transforms on the
+    samples laid side by side (kernels/conv_winograd.py, _Layout): forward, dx and dW against the
+    reference loops in float64 (1e-12 of the scale), for paddings 0-2, odd widths and groups."""
+    from kernels import conv_winograd
+    wide = []
+    original = conv_winograd._Layout.__init__
+
+    def spy(self, *args):
+        original(self, *args)
+        wide.append(self.wide)
+    monkeypatch.setattr(conv_winograd._Layout, "__init__", spy)
+    rng = np.random.default_rng(31)
+    previous = _threads.get_num_threads()
+    _threads.set_num_threads(threads)
+    try:
+        for (N, C, H, W, F, P, G) in [(5, 8, 16, 16, 8, 1, 1), (3, 16, 8, 11, 12, 1, 1), (4, 8, 7, 9, 16, 0, 1),
+                                      (6, 16, 12, 10, 16, 1, 2), (2, 8, 13, 5, 8, 2, 1)]:
+            x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C // G, 3, 3)), rng.standard_normal(F)
+            with routes.force_route("winograd"):
+                y = NB.conv2d_forward(x, w, b, 1, P, 1, G)
+                dy = rng.standard_normal(y.shape)
+                got = NB.conv2d_backward(dy, x, w, 1, P, 1, G)
+            assert scaled_error(y, REF.conv2d_forward(x, w, b, 1, P, 1, G)) < 1e-12
+            for a, e in zip(got, REF.conv2d_backward(dy, x, w, 1, P, 1, G)):
+                assert scaled_error(a, e) < 1e-12
+        assert wide and all(wide)
+    finally:
+        _threads.set_num_threads(previous)
