@@ -340,7 +340,7 @@ def _parts(D, B):
     """(direction, first row, end row) jobs for one layer's time loops, one per kernel thread."""
     threads = get_num_threads()
     per_direction = max(1, min(threads // D, B // MIN_ROWS_PER_PART))
-    step = -(-B // per_direction)
+    step = max(1, -(-B // per_direction))  # an empty batch has no parts
     return [(d, a, min(a + step, B)) for d in range(D) for a in range(0, B, step)]
 
 

@@ -41,10 +41,15 @@ def _split(fn, *arrays):
     run_parallel(lambda s: fn(*(a[s] for a in arrays)), parts(n, n, POINTWISE_MIN_ELEMENTS_PER_THREAD))
 
 
+def _c_ordered(a):
+    # NOTE: not np.ascontiguousarray, which turns a 0-d array into a 1-d one
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 def relu(x):
     if x.dtype not in _NATIVE:
         return reference.relu(x)
-    x = np.ascontiguousarray(x)
+    x = _c_ordered(x)
     y = np.empty_like(x)
     if x.size:
         _split(_relu, x.reshape(-1), y.reshape(-1))
@@ -54,7 +59,7 @@ def relu(x):
 def relu_backward(grad, y):
     if grad.dtype not in _NATIVE or y.dtype != grad.dtype or grad.shape != y.shape:
         return reference.relu_backward(grad, y)
-    grad, y = np.ascontiguousarray(grad), np.ascontiguousarray(y)
+    grad, y = _c_ordered(grad), _c_ordered(y)
     dx = np.empty_like(grad)
     if dx.size:
         _split(_relu_backward, grad.reshape(-1), y.reshape(-1), dx.reshape(-1))

@@ -500,6 +500,9 @@ def test_relu_kernels_keep_torchs_rules_on_every_implementation(name, threads):
                                           np.array([1, 0, 3, 0, 0, 6, 0], dtype))
         ints = np.array([-3, 0, 4], np.int64)
         np.testing.assert_array_equal(impl.relu(ints), [0, 0, 4])
+        scalar = impl.relu(np.array(-2.0, np.float32))  # a 0-d array stays 0-d
+        assert scalar.shape == () and scalar == 0
+        assert impl.relu_backward(np.array(3.0, np.float32), np.array(1.0, np.float32)).shape == ()
         big = np.random.default_rng(0).standard_normal((3, 100_003)).astype(np.float32)[:, ::1]
         grad = np.random.default_rng(1).standard_normal(big.shape).astype(np.float32)
         y = impl.relu(big)

@@ -573,3 +573,21 @@ def test_half_precision_layers_and_cells_match_torch(kind):
     got, want = (got[0], want[0]) if kind == "LSTM" else (got, want)
     assert got.dtype == mytorch.float16
     assert scaled_error(got.numpy().astype(np.float32), want.numpy().astype(np.float32)) < 1e-2
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_batch_and_empty_sequence_as_torch(kind, batch_first):
+    """A batch of 0 sequences gives empty outputs and states of torch's shapes and zero weight
+    gradients (it had failed splitting 0 rows over the threads); a sequence of length 0 raises
+    torch's RuntimeError."""
+    m = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first)
+    x = mytorch.zeros((0, 5, 3) if batch_first else (5, 0, 3), requires_grad=True)
+    out, h = m(x)
+    h_n = h[0] if kind == "LSTM" else h
+    assert tuple(out.shape) == ((0, 5, 8) if batch_first else (5, 0, 8)) and tuple(h_n.shape) == (4, 0, 4)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == tuple(x.shape)
+    assert all(not np.any(p.grad.numpy()) for p in m.parameters())
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+        m(mytorch.zeros((2, 0, 3) if batch_first else (0, 2, 3)))

@@ -196,14 +196,14 @@ class _Recurrent(Function):
             return rows
         if s.layout == "batch_first":
             T, B = s.geometry.T, s.geometry.B
-            return rows.reshape(T, B, -1).swapaxes(0, 1)
+            return rows.reshape(T, B, rows.shape[-1]).swapaxes(0, 1)  # NOTE: not -1: B may be 0
         return rows
 
     def _rows_in(self, dx):
         s = self.spec
         if s.layout == "batch_first":
             T, B = s.geometry.T, s.geometry.B
-            return dx.reshape(T, B, -1).swapaxes(0, 1)
+            return dx.reshape(T, B, dx.shape[-1]).swapaxes(0, 1)
         return dx.reshape(s.x_shape)
 
 
@@ -342,6 +342,8 @@ class RNNBase(Module):
                 T, B = x.shape[0], x.shape[1]
                 spec.layout = "time_major"
             self._check_input(x, False)
+            if T == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             spec.geometry = _rnn.Geometry([B] * T)
         B = spec.geometry.B
         h0 = c0 = None
