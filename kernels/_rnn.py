@@ -36,7 +36,7 @@ import weakref
 
 import numpy as np
 
-from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
+from kernels._threads import get_num_threads, run_parallel, single_threaded_blas, split_rows
 
 __all__ = ["GATES", "kernels_for", "sequence_forward", "sequence_backward", "cell_forward", "cell_backward", "workspace",
            "release"]
@@ -310,8 +310,7 @@ def _gemm(a, b, out=None):
         if parts <= 1:
             np.dot(a, b, out=out)
         elif by_rows:
-            step = -(-M // parts)
-            run_parallel(lambda r: np.dot(a[r:r + step], b, out=out[r:r + step]), range(0, M, step))
+            split_rows(a, b, out, parts, np.dot)
         else:
             step = -(-extent // parts)
             partial = run_parallel(lambda r: np.dot(a[:, r:r + step], b[r:r + step]), range(0, extent, step))

@@ -20,7 +20,7 @@ import numpy as np
 from kernels import _blas
 
 __all__ = ["set_num_threads", "get_num_threads", "run_parallel", "single_threaded_blas", "blas_threads",
-           "set_blas_threads", "matmul"]
+           "set_blas_threads", "matmul", "split_rows"]
 
 
 def _default_threads():
@@ -163,13 +163,9 @@ def run_parallel(fn, parts):
     return results
 
 
-def _openblas():
-    return _blas.thread_functions()
-
-
 def blas_threads(n=None):
     """Sets NumPy's OpenBLAS thread count when ``n`` is given; returns the count (None if unknown)."""
-    blas = _openblas()
+    blas = _blas.thread_functions()
     if blas is None:
         return None
     if n is not None:
@@ -201,7 +197,7 @@ def set_blas_threads(n):
 @contextlib.contextmanager
 def single_threaded_blas():
     """GEMMs run on one thread inside the block (our own threads supply the parallelism)."""
-    if _openblas() is None:
+    if _blas.thread_functions() is None:
         yield
         return
     with _blas_sections.lock:
@@ -241,15 +237,20 @@ def matmul(a, b):
     out = np.empty((M, N), np.result_type(a, b))
     parts = _config.threads
     if M >= parts * 8:
-        step = -(-M // parts)
-        slices = [(slice(i, min(i + step, M)), slice(None)) for i in range(0, M, step)]
-    else:  # few rows (a batch of 64 against a wide weight): split the columns instead
-        step = -(-N // parts)
-        slices = [(slice(None), slice(j, min(j + step, N))) for j in range(0, N, step)]
-
-    def part(rc):
-        rows, cols = rc
-        np.matmul(a[rows], b[:, cols], out=out[rows, cols])
+        return split_rows(a, b, out, parts)
+    # few rows (a batch of 64 against a wide weight): split the columns instead
+    step = -(-N // parts)
     with single_threaded_blas():
-        run_parallel(part, slices)
+        run_parallel(lambda j: np.matmul(a, b[:, j:j + step], out=out[:, j:j + step]), range(0, N, step))
+    return out
+
+
+def split_rows(a, b, out, parts, product=np.matmul):
+    """product(a, b, out=out) with the result's rows (a's second-to-last axis) cut into ``parts``
+    slices over the kernel threads, each a single-threaded GEMM into its rows of ``out``.
+    ``product``: np.matmul (any batch axes in front), or np.dot for 2-D operands."""
+    step = -(-a.shape[-2] // parts)
+    with single_threaded_blas():
+        run_parallel(lambda r: product(a[..., r:r + step, :], b, out=out[..., r:r + step, :]),
+                     range(0, a.shape[-2], step))
     return out

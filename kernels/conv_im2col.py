@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from kernels._common import conv_geometry, pad, pair, patches
 from kernels._plan import CACHE_BLOCK_BYTES, CONV_MIN_MACS_PER_THREAD, blocks, conv_work, parts, reduce_sum, workspace
-from kernels._threads import get_num_threads, run_parallel, single_threaded_blas
+from kernels._threads import get_num_threads, run_parallel, single_threaded_blas, split_rows
 
 __all__ = ["im2col", "col2im", "scratch_bytes", "forward", "backward"]
 
@@ -185,10 +185,7 @@ def _matmul(a, b, out, split):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
-    M = a.shape[-2]
-    step = -(-M // min(get_num_threads(), max(1, M // 16)))
-    run_parallel(lambda r: np.matmul(a[..., r:r + step, :], b, out=out[..., r:r + step, :]), range(0, M, step))
-    return out
+    return split_rows(a, b, out, min(get_num_threads(), max(1, a.shape[-2] // 16)))
 
 
 def forward(x, weight, b, y, g, wide=False):
