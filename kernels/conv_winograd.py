@@ -70,10 +70,11 @@ class _Layout:
     side in one wide image, each in a strip of ``pitch`` columns (its own columns, then zeros) whose
     tiles never read the next image's pixels, and the transforms run rows nb times as long: 2.8 and
     2.2 ms (docs/PERFORMANCE.md). The tiles are the same; only their order and the padding tiles
-    (one per strip) differ, so the GEMMs are unchanged."""
+    (one per strip) differ, so the GEMMs are unchanged. The methods below are kernels/_winograd.py's
+    four transforms on a block in either layout."""
 
-    def __init__(self, N, H, W, OH, OW, PW):
-        self.H, self.W, self.OH, self.OW, self.PW = H, W, OH, OW, PW
+    def __init__(self, N, H, W, OH, OW, PH, PW):
+        self.H, self.W, self.OH, self.OW, self.PH, self.PW = H, W, OH, OW, PH, PW
         self.TH, self.TW, self.per_image = wino.tiles(OH, OW)
         self.wide = OW <= SIDE_BY_SIDE_MAX_OW and N > 1
         self.pitch = 4 * self.TW + 4  # >= the padded width + 2: a strip's tiles read only its own columns
@@ -85,6 +86,37 @@ class _Layout:
         TW = wino.tiles(self.OH, nb * self.pitch - 2)[1]
         return self.TH * (TW + 1), TW
 
+    def input_transform(self, x, V, T, TW):
+        if self.wide:
+            wide = np.zeros((1, x.shape[1], self.H, x.shape[0] * self.pitch), x.dtype)
+            self._inputs_of(wide)[...] = x.transpose(1, 2, 0, 3)
+            wino.input_transform(wide, V, T, self.PH, 0, self.TH, TW)
+        else:
+            wino.input_transform(x, V, T, self.PH, self.PW, self.TH, TW)
+
+    def output_transform(self, M, T, bias, y, TW):
+        if self.wide:
+            wide = np.empty((1, y.shape[1], self.OH, y.shape[0] * self.pitch - 2), y.dtype)
+            wino.output_transform(M, T, bias, wide, self.TH, TW)
+            y[...] = self._strips(wide, self.OW).transpose(2, 0, 1, 3)
+        else:
+            wino.output_transform(M, T, bias, y, self.TH, TW)
+
+    def grad_transform(self, dy, D, T, TW):
+        if self.wide:
+            wide = np.zeros((1, dy.shape[1], self.OH, dy.shape[0] * self.pitch - 2), dy.dtype)
+            self._strips(wide, self.OW)[...] = dy.transpose(1, 2, 0, 3)
+            dy = wide
+        wino.grad_transform(dy, D, T, self.TH, TW)
+
+    def input_transform_adjoint(self, V, T, dx, TW):
+        if self.wide:
+            wide = np.empty((1, dx.shape[1], self.H, dx.shape[0] * self.pitch), dx.dtype)
+            wino.input_transform_adjoint(V, T, wide, self.PH, 0, self.TH, TW)
+            dx[...] = self._inputs_of(wide).transpose(2, 0, 1, 3)
+        else:
+            wino.input_transform_adjoint(V, T, dx, self.PH, self.PW, self.TH, TW)
+
     def _strips(self, a, width):
         """(C, rows, nb, width) view of a wide image a (1, C, rows, nb * pitch [- 2])."""
         C, rows, total = a.shape[1:]
@@ -92,30 +124,9 @@ class _Layout:
         st = a.strides
         return np.lib.stride_tricks.as_strided(a[0], (C, rows, nb, width), (st[1], st[2], self.pitch * st[3], st[3]))
 
-    def images(self, x):
-        """x (nb, C, H, W) side by side, padded on the left by PW: (1, C, H, nb * pitch)."""
-        nb, C = x.shape[:2]
-        wide = np.zeros((1, C, self.H, nb * self.pitch), x.dtype)
-        self._strips(wide, self.PW + self.W)[..., self.PW:] = x.transpose(1, 2, 0, 3)
-        return wide
-
-    def outputs(self, nb, F, dtype):
-        return np.empty((1, F, self.OH, nb * self.pitch - 2), dtype)
-
-    def take_outputs(self, wide, out):
-        """out (nb, F, OH, OW) = each image's strip of wide."""
-        out[...] = self._strips(wide, self.OW).transpose(2, 0, 1, 3)
-
-    def gradients(self, dy):
-        """dy (nb, F, OH, OW) side by side, zeros between: (1, F, OH, nb * pitch - 2)."""
-        nb, F = dy.shape[:2]
-        wide = np.zeros((1, F, self.OH, nb * self.pitch - 2), dy.dtype)
-        self._strips(wide, self.OW)[...] = dy.transpose(1, 2, 0, 3)
-        return wide
-
-    def take_inputs(self, wide, dx):
-        """dx (nb, C, H, W) = each image's columns of the wide input gradient."""
-        dx[...] = self._strips(wide, self.PW + self.W)[..., self.PW:].transpose(2, 0, 1, 3)
+    def _inputs_of(self, wide):
+        """(C, H, nb, W) view of each image's own columns in a wide input (after its PW zeros)."""
+        return self._strips(wide, self.PW + self.W)[..., self.PW:]
 
 
 def _winograd(x, u, bias, y, PH, PW, G=1):
@@ -124,27 +135,18 @@ def _winograd(x, u, bias, y, PH, PW, G=1):
     output transform, each thread on its own slice of the batch."""
     N, C, H, W = x.shape
     F, OH, OW = y.shape[1:]
-    lay = _Layout(N, H, W, OH, OW, PW)
+    lay = _Layout(N, H, W, OH, OW, PH, PW)
 
     def run(p):
         for block in _blocks(p, lay.per_image, C, F, x.itemsize):
-            nb = block.stop - block.start
-            T, TW = lay.tiles(nb)
+            T, TW = lay.tiles(block.stop - block.start)
             V = _tile_buffer("wino_v", C, T, x.dtype)
             M = _tile_buffer("wino_m", F, T, x.dtype)
-            if lay.wide:
-                wino.input_transform(lay.images(x[block]), V, T, PH, 0, lay.TH, TW)
-            else:
-                wino.input_transform(x[block], V, T, PH, PW, lay.TH, TW)
+            lay.input_transform(x[block], V, T, TW)
             Vm, Mm = _matrices(V, C, T), _matrices(M, F, T)
             for cs, fs in _groups(G, C, F):  # u is (36, F, C/G): each group's filters see its channels
                 np.matmul(u[:, fs], Vm[:, cs], out=Mm[:, fs])
-            if lay.wide:
-                out = lay.outputs(nb, F, y.dtype)
-                wino.output_transform(M, T, bias, out, lay.TH, TW)
-                lay.take_outputs(out, y[block])
-            else:
-                wino.output_transform(M, T, bias, y[block], lay.TH, TW)
+            lay.output_transform(M, T, bias, y[block], TW)
     with single_threaded_blas():
         run_parallel(run, parts(N, N * F * C * wino.P * lay.per_image, CONV_MIN_MACS_PER_THREAD))
 
@@ -156,23 +158,18 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
     the tiles of D . V] G, V the input's transform (36 GEMMs (F x T) @ (T x C))."""
     N, C, H, W = x.shape
     F, OH, OW = grad_out.shape[1:]
-    lay = _Layout(N, H, W, OH, OW, PW)
+    lay = _Layout(N, H, W, OH, OW, PH, PW)
     u_t = _filter_transform(weight).transpose(0, 2, 1) if needs[0] else None  # (36, C/G, F)
 
     def run(p):
         m = np.zeros((wino.P, F, C // G), x.dtype) if needs[1] else None
         for block in _blocks(p, lay.per_image, C, F, x.itemsize):
-            nb = block.stop - block.start
-            T, TW = lay.tiles(nb)
+            T, TW = lay.tiles(block.stop - block.start)
             V = _tile_buffer("wino_v", C, T, x.dtype)
             D = _tile_buffer("wino_m", F, T, x.dtype)
-            dy = lay.gradients(grad_out[block]) if lay.wide else grad_out[block]
-            wino.grad_transform(dy, D, T, lay.TH, TW)
+            lay.grad_transform(grad_out[block], D, T, TW)
             if needs[1]:
-                if lay.wide:
-                    wino.input_transform(lay.images(x[block]), V, T, PH, 0, lay.TH, TW)
-                else:
-                    wino.input_transform(x[block], V, T, PH, PW, lay.TH, TW)
+                lay.input_transform(x[block], V, T, TW)
                 Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
                 for cs, fs in _groups(G, C, F):
                     m[:, fs] += np.matmul(Dm[:, fs], Vm[:, cs].transpose(0, 2, 1))
@@ -180,12 +177,7 @@ def _winograd_backward(grad_out, x, weight, dx, PH, PW, needs, G=1):
                 Dm, Vm = _matrices(D, F, T), _matrices(V, C, T)
                 for cs, fs in _groups(G, C, F):  # u_t is (36, C/G, F)
                     np.matmul(u_t[:, :, fs], Dm[:, fs], out=Vm[:, cs])
-                if lay.wide:
-                    wide = np.empty((1, C, H, nb * lay.pitch), x.dtype)
-                    wino.input_transform_adjoint(V, T, wide, PH, 0, lay.TH, TW)
-                    lay.take_inputs(wide, dx[block])
-                else:
-                    wino.input_transform_adjoint(V, T, dx[block], PH, PW, lay.TH, TW)
+                lay.input_transform_adjoint(V, T, dx[block], TW)
         return m
     with single_threaded_blas():
         ms = run_parallel(run, parts(N, N * F * C * wino.P * lay.per_image, CONV_MIN_MACS_PER_THREAD))
