@@ -87,8 +87,7 @@ def _combine(g, x, a, b, k, dx, c0, c1):
 
 
 def _channels(x):
-    N, C = x.shape[:2]
-    return parts(C, x.size, POINTWISE_MIN_ELEMENTS_PER_THREAD)
+    return parts(x.shape[1], x.size, POINTWISE_MIN_ELEMENTS_PER_THREAD)
 
 
 def batch_norm_forward(x, weight, bias, eps):

@@ -42,14 +42,19 @@ def batch_norm_dx_coefficients(sum_g, sum_gx, mean, invstd, weight, count, dtype
     return a.astype(dtype), b.astype(dtype), k.astype(dtype)
 
 
+def _per_channel(x):
+    """(the axes batch norm reduces over: all but 1, the shape a per-channel vector broadcasts as)."""
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    return (0,) + tuple(range(2, x.ndim)), shape
+
+
 def batch_norm_forward(x, weight, bias, eps):
     """Training-mode batch norm over every axis but 1: (y, mean, var, invstd), the statistics (biased
     variance) in float64."""
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes, shape = _per_channel(x)
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=axes)
-    shape = [1] * x.ndim
-    shape[1] = x.shape[1]
     var = ((x64 - mean.reshape(shape)) ** 2).mean(axis=axes)
     invstd = 1.0 / np.sqrt(var + eps)
     scale, shift = batch_norm_scale_shift(mean, invstd, weight, bias, np.float64)
@@ -59,9 +64,7 @@ def batch_norm_forward(x, weight, bias, eps):
 
 def batch_norm_backward(grad, x, mean, invstd, weight, need_dx=True):
     """(dx or None, dweight, dbias) of batch_norm_forward's y for the gradient ``grad``."""
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = [1] * x.ndim
-    shape[1] = x.shape[1]
+    axes, shape = _per_channel(x)
     g64 = grad.astype(np.float64)
     centred = x.astype(np.float64) - mean.reshape(shape)
     sum_g, sum_gx = g64.sum(axis=axes), (g64 * centred).sum(axis=axes)
