@@ -1,24 +1,5 @@
-"""``torch.xpu``: no Intel GPU here; ``is_available()`` is False, as on a CPU-only torch."""
+"""``torch.xpu``: no Intel GPU here; ``is_available()`` is False, as on a CPU-only torch. The calls are
+mytorch.cuda's: the same no-device answers."""
+from mytorch.cuda import device_count, empty_cache, is_available, manual_seed, manual_seed_all, synchronize
 
-
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def manual_seed(seed):
-    pass
-
-
-manual_seed_all = manual_seed
-
-
-def empty_cache():
-    pass
-
-
-def synchronize(device=None):
-    pass
+__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "empty_cache", "synchronize"]
